@@ -1,0 +1,126 @@
+/**
+ * Configuration: the environment is read once, here, into a frozen, validated, typed object
+ * that is passed down. Nothing else reads `process.env`.
+ *
+ * Every variable is optional; defaults are the values a developer machine runs with.
+ * A malformed value fails at start with RISK_ERR_CONFIG_INVALID naming the variable.
+ *
+ * Example: `loadConfig({ PITBOSS_KAFKA_BROKERS: '127.0.0.1:9092', PITBOSS_TOPIC_PREFIX: 't1.' })`
+ */
+import path from 'node:path'
+import { RiskError } from './errors.js'
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[]
+  readonly clientId: string
+  /** Consumer group of the engine's partition tasks. */
+  readonly groupId: string
+  /** Prepended to every catalog topic name; lets tests and tenants share a broker. */
+  readonly topicPrefix: string
+  readonly sessionTimeoutMs: number
+  readonly heartbeatIntervalMs: number
+  readonly rebalanceTimeoutMs: number
+  /** How long a fetch waits for data on an idle partition. */
+  readonly maxWaitTimeMs: number
+}
+
+export interface PipelineConfig {
+  /** Records larger than this go to the dead-letter topic. */
+  readonly maxPayloadBytes: number
+  /** An event more than this far ahead of the partition's stream time is refused as far-future. */
+  readonly maxFutureSkewMs: number
+  /** Records buffered per partition task before its topic-partitions are paused. */
+  readonly maxBufferedRecords: number
+}
+
+export interface PitbossConfig {
+  /** Working folder for state, local services and run files. */
+  readonly homeDir: string
+  readonly instanceId: string
+  readonly logLevel: string
+  readonly kafka: KafkaConfig
+  readonly registry: { readonly url: string }
+  readonly clickhouse: { readonly url: string; readonly database: string; readonly username: string; readonly password: string }
+  readonly state: { readonly dir: string }
+  readonly pipeline: PipelineConfig
+  readonly rules: { readonly ruleSetPath: string }
+  readonly api: { readonly host: string; readonly port: number }
+  /** Where the engine and the sink serve Prometheus metrics (`/metrics`); port 0 picks a free one. */
+  readonly metrics: { readonly host: string; readonly port: number }
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name]
+  return value === undefined || value === '' ? fallback : value
+}
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^-?\d+$/.test(raw.trim())) throw new RiskError('RISK_ERR_CONFIG_INVALID', `${name} must be an integer, got '${raw}'`, { variable: name })
+  const value = Number(raw.trim())
+  if (!Number.isSafeInteger(value) || value < min) throw new RiskError('RISK_ERR_CONFIG_INVALID', `${name} must be an integer >= ${min}, got '${raw}'`, { variable: name })
+  return value
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const value = text(env, name, fallback)
+  try {
+    new URL(value)
+  } catch {
+    throw new RiskError('RISK_ERR_CONFIG_INVALID', `${name} must be a URL, got '${value}'`, { variable: name })
+  }
+  return value.replace(/\/+$/, '')
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value as object)) deepFreeze(inner)
+  }
+  return value
+}
+
+export function loadConfig(env: Env = process.env): PitbossConfig {
+  const homeDir = path.resolve(text(env, 'PITBOSS_HOME', '.pitboss'))
+  const brokers = text(env, 'PITBOSS_KAFKA_BROKERS', '127.0.0.1:9092').split(',').map((broker) => broker.trim()).filter(Boolean)
+  for (const broker of brokers) {
+    if (!/^[^:\s]+:\d+$/.test(broker)) throw new RiskError('RISK_ERR_CONFIG_INVALID', `PITBOSS_KAFKA_BROKERS entries must be host:port, got '${broker}'`, { variable: 'PITBOSS_KAFKA_BROKERS' })
+  }
+  const instanceId = text(env, 'PITBOSS_INSTANCE_ID', 'engine-0')
+  if (!/^[A-Za-z0-9._-]+$/.test(instanceId)) throw new RiskError('RISK_ERR_CONFIG_INVALID', `PITBOSS_INSTANCE_ID may hold letters, digits, '.', '_' and '-', got '${instanceId}'`, { variable: 'PITBOSS_INSTANCE_ID' })
+  const config: PitbossConfig = {
+    homeDir,
+    instanceId,
+    logLevel: text(env, 'PITBOSS_LOG_LEVEL', 'info'), // pino levels: trace debug info warn error fatal silent
+    kafka: {
+      brokers,
+      clientId: text(env, 'PITBOSS_KAFKA_CLIENT_ID', `pitboss-${instanceId}`),
+      groupId: text(env, 'PITBOSS_KAFKA_GROUP_ID', 'pitboss-engine'),
+      topicPrefix: text(env, 'PITBOSS_TOPIC_PREFIX', ''),
+      sessionTimeoutMs: integer(env, 'PITBOSS_KAFKA_SESSION_TIMEOUT_MS', 10_000, 1000), // default 10 s: a dead process loses its partitions within this
+      heartbeatIntervalMs: integer(env, 'PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS', 1_000, 100),
+      rebalanceTimeoutMs: integer(env, 'PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS', 20_000, 1000),
+      maxWaitTimeMs: integer(env, 'PITBOSS_KAFKA_MAX_WAIT_MS', 100, 1), // default 100 ms: bounds the latency an idle partition adds
+    },
+    registry: { url: url(env, 'PITBOSS_REGISTRY_URL', 'http://127.0.0.1:8081') },
+    clickhouse: {
+      url: url(env, 'PITBOSS_CLICKHOUSE_URL', 'http://127.0.0.1:18123'),
+      database: text(env, 'PITBOSS_CLICKHOUSE_DATABASE', 'pitboss'),
+      username: text(env, 'PITBOSS_CLICKHOUSE_USER', 'default'),
+      password: text(env, 'PITBOSS_CLICKHOUSE_PASSWORD', ''),
+    },
+    state: { dir: path.resolve(text(env, 'PITBOSS_STATE_DIR', path.join(homeDir, 'state', instanceId))) },
+    pipeline: {
+      maxPayloadBytes: integer(env, 'PITBOSS_MAX_PAYLOAD_BYTES', 256 * 1024, 64), // default 256 KiB
+      maxFutureSkewMs: integer(env, 'PITBOSS_MAX_FUTURE_SKEW_MS', 24 * 60 * 60 * 1000), // default 1 day
+      maxBufferedRecords: integer(env, 'PITBOSS_MAX_BUFFERED_RECORDS', 20_000, 100),
+    },
+    rules: { ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')) },
+    api: { host: text(env, 'PITBOSS_API_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_API_PORT', 8080, 0) },
+    metrics: { host: text(env, 'PITBOSS_METRICS_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_METRICS_PORT', 9464, 0) }, // default 9464, Prometheus exporters' customary port
+  }
+  return deepFreeze(config)
+}

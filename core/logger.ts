@@ -1,0 +1,13 @@
+/**
+ * Structured logs, one JSON object per line on stderr (stdout is kept for command output).
+ */
+import { pino } from 'pino'
+
+export type Logger = pino.Logger
+
+export function createLogger(name: string, level: string = 'info'): Logger {
+  return pino({ name, level, base: { service: 'pitboss' } }, pino.destination({ dest: 2, sync: false }))
+}
+
+/** A logger that writes nothing, for tests that do not read logs. */
+export const silentLogger: Logger = pino({ level: 'silent' })

@@ -1,0 +1,80 @@
+/**
+ * The detector contract. A detector is a pure step over a player's state: given its previous
+ * state, one event and its parameters from the active rule set, it returns the next state and,
+ * when it evaluated something, an observation (hit or not, the value, the threshold, the
+ * evidence). No await, no clock, no I/O: time is the event's `eventTimeMs`.
+ *
+ * Severity and action are not the detector's business: they come from the rule set and are
+ * attached by the pipeline when an observation is a hit.
+ *
+ * Example (see withdrawal-velocity.ts for a whole one):
+ *   export const withdrawalVelocity = defineDetector({
+ *     id: 'withdrawal_velocity', version: 1, accepts: ['withdrawal'] as const,
+ *     params: { type: 'object', properties: { maxCount: { type: 'integer', minimum: 0 } }, ... },
+ *     init: () => ({ requests: [] }),
+ *     step: (state, event, params) => ({ state: next, observation }),
+ *   })
+ */
+import type { InputEvent } from '../schemas/domain.js'
+
+export type EventKind = InputEvent['kind']
+
+/** What the player looks like to a detector at the time of the event. */
+export interface PlayerProfile {
+  readonly jurisdiction: string
+  readonly tier: string
+  readonly kycStatus: string
+  readonly registeredAtMs: number | null
+  readonly country: string | null
+  readonly dateOfBirth: string | null
+  readonly selfExcludedUntilMs: number | null
+}
+
+export interface DetectorContext {
+  readonly profile: PlayerProfile
+  /** Highest event time seen on this partition so far (including this event). */
+  readonly streamTimeMs: number
+}
+
+export interface Observation {
+  readonly hit: boolean
+  readonly value: number | null
+  readonly threshold: number | null
+  /** One line an officer can read, e.g. "4 withdrawals in 24 h, limit 3". */
+  readonly detail: string
+  readonly evidenceEventIds: readonly string[]
+  readonly windowStartMs: number | null
+  readonly windowEndMs: number | null
+}
+
+export interface StepResult<State> {
+  readonly state: State
+  readonly observation: Observation | null
+}
+
+/** A JSON schema (validated with ajv when a rule set is loaded). */
+export type ParamsSchema = Readonly<Record<string, unknown>>
+
+export interface Detector<Kind extends EventKind = EventKind, State = unknown, Params = unknown> {
+  readonly id: string
+  readonly version: number
+  readonly description: string
+  readonly accepts: readonly Kind[]
+  readonly params: ParamsSchema
+  init(): State
+  step(state: State, event: Extract<InputEvent, { kind: Kind }>, params: Params, context: DetectorContext): StepResult<State>
+}
+
+/** A detector as the registry holds it: the event type is checked by `accepts` at run time. */
+export type AnyDetector = Detector<EventKind, unknown, unknown>
+
+export function defineDetector<const Kind extends EventKind, State, Params>(detector: Detector<Kind, State, Params>): AnyDetector {
+  if (!/^[a-z][a-z0-9_]*$/.test(detector.id)) throw new Error(`detector id '${detector.id}' must be snake_case`)
+  if (!Number.isInteger(detector.version) || detector.version < 1) throw new Error(`detector ${detector.id}: version must be a positive integer`)
+  return Object.freeze(detector) as unknown as AnyDetector
+}
+
+export const detectorKey = (detector: { readonly id: string; readonly version: number }): string => `${detector.id}@${detector.version}`
+
+export const HOUR_MS = 60 * 60 * 1000
+export const DAY_MS = 24 * HOUR_MS

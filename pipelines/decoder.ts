@@ -1,0 +1,46 @@
+/**
+ * Bytes -> domain event, for the partition tasks: the Confluent wire format through the schema
+ * registry (schemas/codec.ts), then the event-time rules (schemas/event-time.ts), then the domain
+ * rules Avro cannot express (schemas/adapters.ts). Every refusal comes back as a dead-letter
+ * reason; only infrastructure failures (registry unreachable) are thrown, and those are retried
+ * here with backoff so one slow registry does not crash the consumer.
+ */
+import { sleep } from '../core/clock.js'
+import { isRiskError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import { toInputEvent } from '../schemas/adapters.js'
+import type { AvroCodec } from '../schemas/codec.js'
+import { extractEventTime } from '../schemas/event-time.js'
+import type { DecodedRecord, RawRecord, RecordDecoder } from './partition-task.js'
+
+export class RegistryRecordDecoder implements RecordDecoder {
+  constructor(
+    private readonly codec: AvroCodec,
+    private readonly logger: Logger,
+    private readonly isRunning: () => boolean = () => true,
+  ) {}
+
+  async decode(record: RawRecord): Promise<DecodedRecord> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.decodeOnce(record)
+      } catch (error) {
+        if (!isRiskError(error) || !error.retriable || !this.isRunning()) throw error
+        const backoffMs = Math.min(5000, 100 * 2 ** Math.min(attempt, 6))
+        this.logger.warn({ err: error, topic: record.topic, partition: record.partition, offset: String(record.offset), attempt, backoffMs }, 'decoding needs the schema registry, which did not answer; retrying')
+        await sleep(backoffMs)
+      }
+    }
+  }
+
+  private async decodeOnce(record: RawRecord): Promise<DecodedRecord> {
+    const decoded = await this.codec.decode(record.topicKey, record.value)
+    if (!decoded.ok) return { ok: false, code: decoded.code, message: decoded.message, schemaId: decoded.schemaId }
+    // The future-skew rule needs the partition's stream time, which the task applies in order.
+    const time = extractEventTime(decoded.value, { streamTimeMs: null, maxFutureSkewMs: Number.MAX_SAFE_INTEGER })
+    if (!time.ok) return { ok: false, code: time.code, message: time.message, schemaId: decoded.schemaId }
+    const event = toInputEvent(record.topicKey, decoded.value)
+    if (!event.ok) return { ok: false, code: event.code, message: event.message, schemaId: decoded.schemaId }
+    return { ok: true, event: event.event }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Builds a running engine from a config: registry schemas, the rule set (hot-reloaded when its
+ * file changes), RocksDB state, the Kafka runner and the metrics endpoint. pipelines/main.ts
+ * is the process around it; tests and the demo can call it directly.
+ */
+import fs from 'node:fs'
+import { sleep, systemClock, type Clock } from '../core/clock.js'
+import type { PitbossConfig } from '../core/config.js'
+import { isRiskError } from '../core/errors.js'
+import { createKafka } from '../core/kafka.js'
+import type { Logger } from '../core/logger.js'
+import { DetectorRegistry } from '../detectors/index.js'
+import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
+import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
+import { RegistryRecordDecoder } from './decoder.js'
+import { EngineRunner } from './kafka/engine-runner.js'
+import { createEngineMetrics, serveMetrics } from './metrics.js'
+import { EventProcessor } from './processor.js'
+import { openRocksStore } from './state/store.js'
+
+export interface Engine {
+  readonly metricsPort: number
+  readonly ruleSets: RuleSetHolder
+  readonly runner: EngineRunner
+  stop(): Promise<void>
+}
+
+/** Retries a start-up step that needs a service which may still be coming up. */
+export async function untilAvailable<T>(what: string, step: () => Promise<T>, logger: Logger, deadlineMs = 60_000, clock: Clock = systemClock): Promise<T> {
+  const startMs = clock.nowMs()
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step()
+    } catch (error) {
+      if (!isRiskError(error) || !error.retriable || clock.nowMs() - startMs > deadlineMs) throw error
+      logger.warn({ err: error, attempt }, `${what} not available yet; retrying`)
+      await sleep(Math.min(2000, 100 * 2 ** attempt))
+    }
+  }
+}
+
+export async function startEngine(config: PitbossConfig, logger: Logger, clock: Clock = systemClock): Promise<Engine> {
+  const metrics = createEngineMetrics()
+  const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, config.metrics.port)
+  const detectors = new DetectorRegistry()
+  const ruleSets = new RuleSetHolder(RuleSet.load(config.rules.ruleSetPath, detectors))
+  logger.info({ ruleSet: ruleSets.current.version, path: config.rules.ruleSetPath }, 'rule set loaded')
+
+  // A new rule-set version is picked up while running; an invalid file is refused and the
+  // active version keeps deciding.
+  const onRuleSetChange = (): void => {
+    try {
+      const next = RuleSet.load(config.rules.ruleSetPath, detectors)
+      if (next.version === ruleSets.current.version) return
+      const previous = ruleSets.activate(next)
+      logger.info({ from: previous.version, to: next.version }, 'rule set activated')
+    } catch (error) {
+      logger.error({ err: error, active: ruleSets.current.version }, 'new rule set refused; the active one stays')
+    }
+  }
+  fs.watchFile(config.rules.ruleSetPath, { interval: 1000 }, onRuleSetChange)
+
+  const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
+  await untilAvailable('schema registry', () => codec.registerAll(), logger)
+  const store = await openRocksStore(config.state.dir)
+  let running = true
+  const runner = new EngineRunner({
+    config,
+    kafka: createKafka(config.kafka, logger),
+    store,
+    decoder: new RegistryRecordDecoder(codec, logger, () => running),
+    encoder: { encode: (topic, value) => codec.encode(topic, value) },
+    processor: new EventProcessor(detectors),
+    ruleSets,
+    metrics,
+    clock,
+    logger,
+  })
+  await runner.start()
+  return {
+    metricsPort: metricsServer.port,
+    ruleSets,
+    runner,
+    async stop() {
+      running = false
+      fs.unwatchFile(config.rules.ruleSetPath, onRuleSetChange)
+      await runner.stop()
+      await store.close()
+      await metricsServer.close()
+    },
+  }
+}

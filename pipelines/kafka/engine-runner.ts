@@ -1,0 +1,271 @@
+/**
+ * The engine's Kafka wiring: one consumer group over all input topics (co-partitioned
+ * assignment), one PartitionTask per assigned partition, one producer for the outputs.
+ *
+ * Positions come from each task's RocksDB checkpoint, not from Kafka's committed offsets:
+ * on assignment the runner seeks every topic-partition to the task's next offset. The group's
+ * committed offsets follow the checkpoints for lag monitoring only.
+ *
+ * Rebuilding a partition on another process (DESIGN.md: changelog or replay — we replay): a
+ * process that gets a partition it has no checkpoint for starts it from offset 0 of every
+ * input topic and rebuilds the state from the events. That needs unlimited retention on the
+ * input topics (the production topic-init sets retention.ms=-1); a process that gets back a
+ * partition it held before resumes from its own, older checkpoint and re-emits identical
+ * outputs for the stretch another process already covered.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
+import type { Clock } from '../../core/clock.js'
+import { sleep } from '../../core/clock.js'
+import type { PitbossConfig } from '../../core/config.js'
+import { RiskError } from '../../core/errors.js'
+import type { Logger } from '../../core/logger.js'
+import { INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
+import type { RuleSetHolder } from '../../detectors/rule-set.js'
+import type { EngineMetrics } from '../metrics.js'
+import { PartitionTask, type Emission, type RawRecord, type RecordDecoder } from '../partition-task.js'
+import type { EventProcessor } from '../processor.js'
+import type { StateStore } from '../state/store.js'
+import { coPartitionedAssigner } from './co-partitioned-assigner.js'
+
+export interface OutputEncoder {
+  encode(topic: TopicKey, value: Record<string, unknown>): Buffer
+}
+
+export interface EngineRunnerOptions {
+  readonly config: PitbossConfig
+  readonly kafka: Kafka
+  readonly store: StateStore
+  readonly decoder: RecordDecoder
+  readonly encoder: OutputEncoder
+  readonly processor: EventProcessor
+  readonly ruleSets: RuleSetHolder
+  readonly metrics: EngineMetrics
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly batchSize?: number
+}
+
+interface TaskEntry {
+  readonly task: PartitionTask
+  readonly ready: Promise<void>
+  lastCommitMs: number
+}
+
+const COMMIT_INTERVAL_MS = 1000
+
+export class EngineRunner {
+  private readonly consumer: Consumer
+  private readonly producer: Producer
+  private readonly admin: Admin
+  private readonly tasks = new Map<number, TaskEntry>()
+  private readonly topicByName = new Map<string, InputTopicKey>()
+  private readonly paused = new Set<string>()
+  private readonly gapSeeks = new Set<string>()
+  private running = false
+  private fatal: ((error: Error) => void) | null = null
+
+  constructor(private readonly options: EngineRunnerOptions) {
+    const { config, kafka } = options
+    for (const key of INPUT_TOPIC_KEYS) this.topicByName.set(topicName(config.kafka, key), key)
+    this.consumer = kafka.consumer({
+      groupId: config.kafka.groupId,
+      partitionAssigners: [coPartitionedAssigner],
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      heartbeatInterval: config.kafka.heartbeatIntervalMs,
+      rebalanceTimeout: config.kafka.rebalanceTimeoutMs,
+      maxWaitTimeInMs: config.kafka.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    })
+    // One request in flight keeps each output partition in order across retries.
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
+    this.admin = kafka.admin()
+  }
+
+  /** Called with an error the runner cannot recover from (the process should exit non-zero and be restarted). */
+  onFatal(handler: (error: Error) => void): void {
+    this.fatal = handler
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.options
+    await Promise.all([this.producer.connect(), this.admin.connect(), this.consumer.connect()])
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.assign(event.payload.memberAssignment).catch((error: unknown) => this.fail(error))
+    })
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
+      if (!event.payload.restart) this.fail(event.payload.error)
+    })
+    await this.consumer.subscribe({ topics: [...this.topicByName.keys()], fromBeginning: true })
+    this.running = true
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.min(4, INPUT_TOPIC_KEYS.length * 2),
+      eachBatch: (payload) => this.onBatch(payload),
+    })
+    logger.info({ group: config.kafka.groupId, topics: [...this.topicByName.keys()] }, 'engine consuming')
+  }
+
+  /** Graceful stop: finish the batch in hand (it checkpoints), commit, disconnect. */
+  async stop(): Promise<void> {
+    this.running = false
+    await this.consumer.disconnect()
+    for (const [partition, entry] of this.tasks) {
+      await this.commit(partition, entry, true).catch((error: unknown) => this.options.logger.warn({ err: error, partition }, 'final offset commit failed (positions are in the checkpoint; only lag reporting is affected)'))
+      entry.task.close()
+    }
+    this.tasks.clear()
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()])
+  }
+
+  assignedPartitions(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b)
+  }
+
+  private fail(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error))
+    this.options.logger.fatal({ err: failure }, 'engine cannot continue')
+    this.fatal?.(failure)
+  }
+
+  private async assign(memberAssignment: Record<string, number[]>): Promise<void> {
+    const { logger, metrics } = this.options
+    const partitions = new Set<number>()
+    for (const [topic, assigned] of Object.entries(memberAssignment)) {
+      if (this.topicByName.has(topic)) for (const partition of assigned) partitions.add(partition)
+    }
+    for (const [partition, entry] of this.tasks) {
+      if (partitions.has(partition)) continue
+      // Revoked: its last batch already checkpointed; drop the buffers.
+      entry.task.close()
+      this.tasks.delete(partition)
+      for (const topic of this.topicByName.keys()) metrics.forgetPartition(topic, partition)
+    }
+    const opened: number[] = []
+    for (const partition of partitions) {
+      if (this.tasks.has(partition)) continue
+      const task = this.newTask(partition)
+      const entry: TaskEntry = { task, ready: this.openTask(task), lastCommitMs: 0 }
+      this.tasks.set(partition, entry)
+      opened.push(partition)
+    }
+    await Promise.all(opened.map((partition) => (this.tasks.get(partition) as TaskEntry).ready))
+    logger.info({ partitions: this.assignedPartitions(), opened }, 'partitions assigned')
+  }
+
+  private newTask(partition: number): PartitionTask {
+    const { config, store, decoder, processor, ruleSets, clock, logger, metrics } = this.options
+    return new PartitionTask({
+      partition,
+      store: store.partition(partition),
+      decoder,
+      processor,
+      ruleSets,
+      emit: (outputs) => this.emit(outputs),
+      monotonicMs: () => clock.monotonicMs(),
+      logger,
+      metrics,
+      batchSize: this.options.batchSize,
+      maxFutureSkewMs: config.pipeline.maxFutureSkewMs,
+    })
+  }
+
+  private async openTask(task: PartitionTask): Promise<void> {
+    const positions = await task.open()
+    for (const [name, key] of this.topicByName) {
+      const offsets = await this.admin.fetchTopicOffsets(name)
+      const high = offsets.find((entry) => entry.partition === task.partition)
+      if (high !== undefined) task.setHighWatermark(key, BigInt(high.high))
+      this.consumer.seek({ topic: name, partition: task.partition, offset: String(positions.get(key) ?? 0n) })
+    }
+    this.options.logger.info({ partition: task.partition, positions: Object.fromEntries([...positions].map(([key, offset]) => [key, String(offset)])) }, 'partition task opened')
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+    const topicKey = this.topicByName.get(batch.topic)
+    const entry = this.tasks.get(batch.partition)
+    if (topicKey === undefined || entry === undefined || !this.running) return
+    await entry.ready
+    if (isStale() || this.tasks.get(batch.partition) !== entry) return
+    const { task } = entry
+    const records: RawRecord[] = batch.messages.map((message) => ({
+      topicKey,
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: BigInt(message.offset),
+      timestampMs: Number(message.timestamp),
+      key: message.key,
+      value: message.value,
+    }))
+    const gapKey = `${batch.topic}:${batch.partition}:${task.fetchPosition(topicKey)}`
+    const outcome = await task.enqueue(topicKey, records, BigInt(batch.highWatermark), this.gapSeeks.has(gapKey))
+    if (outcome === 'gap') {
+      // Usually a fetch that started before our seek; seek once more, and accept the gap if it persists.
+      this.gapSeeks.add(gapKey)
+      this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(task.fetchPosition(topicKey)) })
+      return
+    }
+    this.gapSeeks.delete(gapKey)
+    const last = batch.messages[batch.messages.length - 1]
+    if (last !== undefined) resolveOffset(last.offset)
+    await task.drain()
+    await heartbeat()
+    this.applyBackpressure(task)
+    await this.commit(batch.partition, entry, false)
+  }
+
+  /** Pauses a topic-partition whose buffer runs far ahead of the others; resumes it once drained. */
+  private applyBackpressure(task: PartitionTask): void {
+    const limit = this.options.config.pipeline.maxBufferedRecords
+    const over = task.bufferedCount() > limit
+    for (const [name, key] of this.topicByName) {
+      const id = `${name}:${task.partition}`
+      const ahead = task.fetchPosition(key) > (task.committedOffsets().get(key) ?? 0n)
+      if (over && ahead && !this.paused.has(id)) {
+        this.consumer.pause([{ topic: name, partitions: [task.partition] }])
+        this.paused.add(id)
+      } else if (!over && this.paused.has(id)) {
+        this.consumer.resume([{ topic: name, partitions: [task.partition] }])
+        this.paused.delete(id)
+      }
+    }
+  }
+
+  private async commit(partition: number, entry: TaskEntry, force: boolean): Promise<void> {
+    const nowMs = this.options.clock.nowMs()
+    if (!force && nowMs - entry.lastCommitMs < COMMIT_INTERVAL_MS) return
+    entry.lastCommitMs = nowMs
+    const offsets = entry.task.committedOffsets()
+    for (const [name, key] of this.topicByName) {
+      const lag = entry.task.lag(key)
+      if (lag !== null) this.options.metrics.consumerLag(name, partition, Number(lag))
+    }
+    const topics = [...this.topicByName].map(([name, key]) => ({ topic: name, partition, offset: String(offsets.get(key) ?? 0n) }))
+    await this.consumer.commitOffsets(topics)
+  }
+
+  private async emit(outputs: readonly Emission[]): Promise<void> {
+    const { config, encoder, logger } = this.options
+    const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>()
+    for (const output of outputs) {
+      const name = topicName(config.kafka, output.topic)
+      const messages = byTopic.get(name) ?? []
+      messages.push({ key: output.key, value: encoder.encode(output.topic, output.value), headers: { 'pitboss-processing-ms': output.processingMs.toFixed(3), 'pitboss-instance': config.instanceId } })
+      byTopic.set(name, messages)
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.producer.sendBatch({ topicMessages, acks: -1 })
+        return
+      } catch (error) {
+        if (!this.running) throw new RiskError('RISK_ERR_SHUTDOWN', 'stopping while outputs could not be produced; they are re-emitted after restart', {}, { cause: error })
+        const backoffMs = Math.min(5000, 100 * 2 ** Math.min(attempt, 6))
+        logger.warn({ err: error, attempt, backoffMs }, 'producing outputs failed; retrying (the batch is not checkpointed until they are acknowledged)')
+        await sleep(backoffMs)
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Engine metrics (prom-client), behind the TaskMetrics interface the partition tasks see.
+ * Names are the ones the Prometheus alert rules and the Grafana dashboard use
+ * (infra/prometheus/alerts.yml, infra/grafana/dashboards/pitboss.json).
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { TaskMetrics } from './partition-task.js'
+
+export interface EngineMetrics extends TaskMetrics {
+  readonly registry: Registry
+  consumerLag(topic: string, partition: number, lag: number): void
+  forgetPartition(topic: string, partition: number): void
+}
+
+export function createEngineMetrics(registry = new Registry()): EngineMetrics {
+  collectDefaultMetrics({ register: registry, prefix: 'pitboss_process_' })
+  const events = new Counter({ name: 'pitboss_events_processed_total', help: 'input events processed, by topic key', labelNames: ['topic'], registers: [registry] })
+  const deadLetters = new Counter({ name: 'pitboss_dead_letters_total', help: 'inputs sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers: [registry] })
+  const decisions = new Counter({ name: 'pitboss_decisions_total', help: 'withdrawal decisions, by outcome', labelNames: ['outcome'], registers: [registry] })
+  const latency = new Histogram({
+    name: 'pitboss_decision_latency_seconds', help: 'withdrawal record arrival in the engine to its decision acknowledged by Kafka',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
+  })
+  const detectorErrors = new Counter({ name: 'pitboss_detector_errors_total', help: 'detector steps that threw', labelNames: ['detector'], registers: [registry] })
+  const duplicates = new Counter({ name: 'pitboss_duplicate_inputs_total', help: 'withdrawal requests already decided (dropped as duplicates)', registers: [registry] })
+  const gaps = new Counter({ name: 'pitboss_offset_gaps_total', help: 'offset gaps found in input partitions (records removed by the broker before being read)', labelNames: ['topic'], registers: [registry] })
+  const lag = new Gauge({ name: 'pitboss_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers: [registry] })
+  return {
+    registry,
+    eventsProcessed: (topic, count) => events.inc({ topic }, count),
+    deadLetter: (reason) => deadLetters.inc({ reason }),
+    decision: (outcome, latencyMs) => {
+      decisions.inc({ outcome })
+      latency.observe(latencyMs / 1000)
+    },
+    detectorError: (detectorId) => detectorErrors.inc({ detector: detectorId }),
+    duplicateInput: () => duplicates.inc(),
+    offsetGap: (topic) => gaps.inc({ topic }),
+    consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
+    forgetPartition: (topic, partition) => lag.remove({ topic, partition: String(partition) }),
+  }
+}
+
+/** Serves `/metrics` from a registry; resolves with the bound port. */
+export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end()
+      return
+    }
+    registry.metrics().then(
+      (body) => response.writeHead(200, { 'content-type': registry.contentType }).end(body),
+      (error: unknown) => response.writeHead(500).end(String(error)),
+    )
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}

@@ -1,0 +1,477 @@
+/**
+ * A partition task: partition p of every input topic, processed as one ordered stream.
+ *
+ * Order. The co-partitioned topics are merged by event time (ties: topic order in
+ * INPUT_TOPIC_KEYS, then offset), each topic in offset order. A record is taken only when every
+ * other topic either has a buffered record to compare with or is caught up to its high
+ * watermark — Kafka Streams' rule with max.task.idle.ms = 0. With the input present, the merge
+ * is a function of the topics' contents alone, so a rerun or a backtest sees the same order.
+ *
+ * Checkpoints. Each batch of up to `batchSize` records goes through:
+ *   1. process in memory (state changes are new objects; nothing shared is mutated);
+ *   2. write the batch's order — (topic, offset) pairs — as the partition's pending record;
+ *   3. produce every output and wait for the acks;
+ *   4. one RocksDB write batch: changed player states + next offsets + stream time, pending deleted.
+ * A crash between 2 and 4 leaves the pending record: the restarted task first replays exactly
+ * those records in exactly that order, so it re-emits byte-identical outputs (consumers
+ * de-duplicate by key and id), even for live data whose interleaving could differ on refetch.
+ * Kafka's committed group offsets are written after 4 for lag monitoring only; positions come
+ * from the checkpoint.
+ *
+ * Bad input (undecodable, unknown schema, wrong key, bad event time, invalid field) becomes a
+ * dead letter with its reason in the same batch — never thrown, never dropped.
+ */
+import { RiskError, type ErrorCode } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import { INPUT_TOPIC_KEYS, type InputTopicKey, type TopicKey } from '../core/topics.js'
+import type { RuleSetHolder } from '../detectors/rule-set.js'
+import type { InputEvent } from '../schemas/domain.js'
+import type { PartitionStore } from './state/store.js'
+import { newPlayerState, type EventProcessor, type OutputRecord, type PlayerState } from './processor.js'
+
+export interface RawRecord {
+  readonly topicKey: InputTopicKey
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  readonly timestampMs: number
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+}
+
+export type DecodedRecord =
+  | { readonly ok: true; readonly event: InputEvent }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly schemaId: number | null }
+
+/**
+ * Turns bytes into a domain event or a dead-letter reason. Infrastructure failures (registry
+ * down) are thrown as retriable RiskErrors, never returned as a reason.
+ */
+export interface RecordDecoder {
+  decode(record: RawRecord): Promise<DecodedRecord>
+}
+
+export interface TaskMetrics {
+  eventsProcessed(topic: InputTopicKey, count: number): void
+  deadLetter(reason: ErrorCode): void
+  decision(outcome: string, latencyMs: number): void
+  detectorError(detectorId: string): void
+  duplicateInput(): void
+  offsetGap(topic: InputTopicKey): void
+}
+
+export const noopTaskMetrics: TaskMetrics = {
+  eventsProcessed: () => undefined,
+  deadLetter: () => undefined,
+  decision: () => undefined,
+  detectorError: () => undefined,
+  duplicateInput: () => undefined,
+  offsetGap: () => undefined,
+}
+
+/** An output on its way to Kafka, with processing metadata that is not part of the payload. */
+export interface Emission extends OutputRecord {
+  /** Milliseconds from the record's arrival in the task to the emission (not part of the value, so values stay deterministic). */
+  readonly processingMs: number
+}
+
+export interface PartitionTaskOptions {
+  readonly partition: number
+  readonly store: PartitionStore
+  readonly decoder: RecordDecoder
+  readonly processor: EventProcessor
+  readonly ruleSets: RuleSetHolder
+  /** Produces the outputs and resolves once the broker has acknowledged all of them. */
+  readonly emit: (outputs: readonly Emission[]) => Promise<void>
+  readonly monotonicMs: () => number
+  readonly logger: Logger
+  readonly metrics?: TaskMetrics
+  readonly batchSize?: number
+  readonly maxFutureSkewMs: number
+  /** Player states kept in memory between batches. */
+  readonly cacheSize?: number
+}
+
+interface Checkpoint {
+  readonly version: 1
+  readonly nextOffsets: Readonly<Record<InputTopicKey, string>>
+  readonly streamTimeMs: number | null
+}
+
+interface PendingBatch {
+  readonly version: 1
+  readonly order: ReadonlyArray<readonly [topicIndex: number, offset: string]>
+}
+
+interface Buffered {
+  readonly raw: RawRecord
+  readonly decoded: DecodedRecord
+  readonly sortTimeMs: number
+  readonly arrivedAtMs: number
+}
+
+const CHECKPOINT_KEY = 'checkpoint'
+const PENDING_KEY = 'pending'
+const PLAYER_PREFIX = 's/'
+
+/** A FIFO with O(1) shift. */
+class Queue<T> {
+  private items: T[] = []
+  private head = 0
+  get length(): number { return this.items.length - this.head }
+  peek(): T | undefined { return this.items[this.head] }
+  last(): T | undefined { return this.items[this.items.length - 1] }
+  push(item: T): void { this.items.push(item) }
+  shift(): T | undefined {
+    const item = this.items[this.head]
+    if (item === undefined) return undefined
+    this.head += 1
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return item
+  }
+  clear(): void { this.items = []; this.head = 0 }
+}
+
+function sortTimeOf(decoded: DecodedRecord): number {
+  // Bad records sort first: they leave through the dead-letter topic without holding anything up.
+  if (!decoded.ok) return Number.NEGATIVE_INFINITY
+  const time = decoded.event.eventTimeMs
+  return Number.isFinite(time) ? time : Number.NEGATIVE_INFINITY
+}
+
+export class PartitionTask {
+  readonly partition: number
+  private readonly queues = new Map<InputTopicKey, Queue<Buffered>>()
+  /** Next offset to process per topic (from the checkpoint, then advanced per batch). */
+  private readonly nextOffsets = new Map<InputTopicKey, bigint>()
+  /** Next offset expected from the fetcher per topic: after the last buffered record (independent of processing, which may be mid-batch). */
+  private readonly fetchCursors = new Map<InputTopicKey, bigint>()
+  private readonly highWatermarks = new Map<InputTopicKey, bigint>()
+  private streamTimeMs: number | null = null
+  private pending: PendingBatch | null = null
+  private readonly cache = new Map<string, PlayerState>()
+  private readonly metrics: TaskMetrics
+  private readonly batchSize: number
+  private readonly cacheSize: number
+  private closed = false
+  private running: Promise<void> = Promise.resolve()
+
+  constructor(private readonly options: PartitionTaskOptions) {
+    this.partition = options.partition
+    this.metrics = options.metrics ?? noopTaskMetrics
+    this.batchSize = options.batchSize ?? 500
+    this.cacheSize = options.cacheSize ?? 20_000
+    for (const key of INPUT_TOPIC_KEYS) this.queues.set(key, new Queue())
+  }
+
+  /** Loads the checkpoint. Returns the offset each topic must be read from. */
+  async open(): Promise<ReadonlyMap<InputTopicKey, bigint>> {
+    const [checkpointBytes, pendingBytes] = await this.options.store.getMany([CHECKPOINT_KEY, PENDING_KEY])
+    const checkpoint = checkpointBytes === undefined ? null : parseStored<Checkpoint>(checkpointBytes, CHECKPOINT_KEY, this.partition)
+    for (const key of INPUT_TOPIC_KEYS) {
+      this.nextOffsets.set(key, BigInt(checkpoint?.nextOffsets[key] ?? '0'))
+      this.fetchCursors.set(key, this.nextOffsets.get(key) as bigint)
+    }
+    this.streamTimeMs = checkpoint?.streamTimeMs ?? null
+    this.pending = pendingBytes === undefined ? null : parseStored<PendingBatch>(pendingBytes, PENDING_KEY, this.partition)
+    if (this.pending !== null) this.options.logger.info({ partition: this.partition, records: this.pending.order.length }, 'replaying the pending batch of a run that stopped before its checkpoint')
+    return new Map(this.nextOffsets)
+  }
+
+  get currentStreamTimeMs(): number | null {
+    return this.streamTimeMs
+  }
+
+  /** Offsets processed and checkpointed, per topic (what Kafka's group offsets should say). */
+  committedOffsets(): ReadonlyMap<InputTopicKey, bigint> {
+    return new Map(this.nextOffsets)
+  }
+
+  setHighWatermark(topic: InputTopicKey, highWatermark: bigint): void {
+    const known = this.highWatermarks.get(topic)
+    if (known === undefined || highWatermark > known) this.highWatermarks.set(topic, highWatermark)
+  }
+
+  bufferedCount(): number {
+    let count = 0
+    for (const queue of this.queues.values()) count += queue.length
+    return count
+  }
+
+  /** Where the fetcher should be for `topic`: after the last buffered record. */
+  fetchPosition(topic: InputTopicKey): bigint {
+    return this.fetchCursors.get(topic) ?? 0n
+  }
+
+  /** Records between the processed position and the high watermark (for the lag metric). */
+  lag(topic: InputTopicKey): bigint | null {
+    const highWatermark = this.highWatermarks.get(topic)
+    if (highWatermark === undefined) return null
+    const behind = highWatermark - (this.nextOffsets.get(topic) ?? 0n)
+    return behind > 0n ? behind : 0n
+  }
+
+  /**
+   * Buffers fetched records (decoding them). Records before the fetch position (already
+   * processed or buffered) are ignored. Returns 'gap' if the first new record is beyond the
+   * fetch position — the caller should seek back once; a persisting gap (retention, compaction)
+   * is accepted and counted.
+   */
+  async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false): Promise<'ok' | 'gap'> {
+    if (highWatermark !== null) this.setHighWatermark(topic, highWatermark)
+    const queue = this.queues.get(topic) as Queue<Buffered>
+    let position = this.fetchPosition(topic)
+    for (const raw of records) {
+      if (raw.offset < position) continue
+      if (raw.offset > position) {
+        if (!acceptGap) return 'gap'
+        this.options.logger.warn({ partition: this.partition, topic: raw.topic, expected: String(position), got: String(raw.offset) }, 'offset gap: records missing from the broker (retention or compaction)')
+        this.metrics.offsetGap(topic)
+        acceptGap = false
+      }
+      const decoded = await this.options.decoder.decode(raw)
+      queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: this.options.monotonicMs() })
+      position = raw.offset + 1n
+      this.fetchCursors.set(topic, position)
+    }
+    return 'ok'
+  }
+
+  /** Processes everything that can be processed now, batch by batch. Serialised per task. */
+  drain(): Promise<void> {
+    const next = this.running.then(() => this.drainNow())
+    this.running = next.catch(() => undefined)
+    return next
+  }
+
+  close(): void {
+    this.closed = true
+    for (const queue of this.queues.values()) queue.clear()
+    this.cache.clear()
+  }
+
+  private caughtUp(topic: InputTopicKey): boolean {
+    const highWatermark = this.highWatermarks.get(topic)
+    return highWatermark !== undefined && this.fetchPosition(topic) >= highWatermark
+  }
+
+  private async drainNow(): Promise<void> {
+    while (!this.closed) {
+      const selected = this.pending !== null ? this.selectPending(this.pending) : this.selectMerged()
+      if (selected === null || selected.length === 0) return
+      await this.processBatch(selected)
+    }
+  }
+
+  /** The pending batch's records in its recorded order, once all of them are buffered. */
+  private selectPending(pending: PendingBatch): Buffered[] | null {
+    const wanted = new Map<InputTopicKey, bigint[]>()
+    for (const [topicIndex, offset] of pending.order) {
+      const topic = INPUT_TOPIC_KEYS[topicIndex] as InputTopicKey
+      const offsets = wanted.get(topic) ?? []
+      offsets.push(BigInt(offset))
+      wanted.set(topic, offsets)
+    }
+    // Each topic's share of the pending batch is a run of consecutive offsets from its next offset.
+    for (const [topic, offsets] of wanted) {
+      const queue = this.queues.get(topic) as Queue<Buffered>
+      if (queue.length < offsets.length) return null
+    }
+    const taken = new Map<string, Buffered>()
+    for (const [topic, offsets] of wanted) {
+      const queue = this.queues.get(topic) as Queue<Buffered>
+      for (const offset of offsets) {
+        const record = queue.shift() as Buffered
+        if (record.raw.offset !== offset) {
+          throw new RiskError('RISK_ERR_STATE_CORRUPT', `pending batch names ${topic} offset ${offset} but the topic has ${record.raw.offset} there`, { partition: this.partition, topic })
+        }
+        taken.set(`${topic}:${offset}`, record)
+      }
+    }
+    return pending.order.map(([topicIndex, offset]) => taken.get(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`) as Buffered)
+  }
+
+  private selectMerged(): Buffered[] {
+    const selected: Buffered[] = []
+    while (selected.length < this.batchSize) {
+      let best: Buffered | null = null
+      let bestQueue: Queue<Buffered> | null = null
+      let blocked = false
+      for (const topic of INPUT_TOPIC_KEYS) {
+        const queue = this.queues.get(topic) as Queue<Buffered>
+        const head = queue.peek()
+        if (head === undefined) {
+          if (!this.caughtUp(topic)) blocked = true
+          continue
+        }
+        // Strictly smaller wins, so ties go to the earlier topic in INPUT_TOPIC_KEYS.
+        if (best === null || head.sortTimeMs < best.sortTimeMs) {
+          best = head
+          bestQueue = queue
+        }
+      }
+      // A bad record (sorted first) may leave even while another topic is still being fetched.
+      if (best === null || bestQueue === null || (blocked && best.sortTimeMs !== Number.NEGATIVE_INFINITY)) break
+      bestQueue.shift()
+      selected.push(best)
+    }
+    return selected
+  }
+
+  private async loadPlayers(records: readonly Buffered[]): Promise<void> {
+    const missing = new Set<string>()
+    for (const record of records) {
+      if (record.decoded.ok && !this.cache.has(record.decoded.event.playerId)) missing.add(record.decoded.event.playerId)
+    }
+    if (missing.size === 0) return
+    const ids = [...missing]
+    const values = await this.options.store.getMany(ids.map((id) => PLAYER_PREFIX + id))
+    ids.forEach((id, index) => {
+      const bytes = values[index]
+      this.cache.set(id, bytes === undefined ? newPlayerState() : parseStored<PlayerState>(bytes, PLAYER_PREFIX + id, this.partition))
+    })
+  }
+
+  private async processBatch(records: readonly Buffered[]): Promise<void> {
+    const ruleSet = this.options.ruleSets.current
+    await this.loadPlayers(records)
+    const changed = new Map<string, PlayerState>()
+    const emissions: Emission[] = []
+    const counts = new Map<InputTopicKey, number>()
+    const deadLetters: ErrorCode[] = []
+    const decisions: Array<{ outcome: string; arrivedAtMs: number }> = []
+    const detectorErrors: string[] = []
+    let duplicates = 0
+    let streamTimeMs = this.streamTimeMs
+    const nextOffsets = new Map(this.nextOffsets)
+
+    for (const record of records) {
+      const { raw } = record
+      nextOffsets.set(raw.topicKey, raw.offset + 1n)
+      counts.set(raw.topicKey, (counts.get(raw.topicKey) ?? 0) + 1)
+      const arrival = record.arrivedAtMs
+      const deadLetter = (code: ErrorCode, message: string, schemaId: number | null): void => {
+        deadLetters.push(code)
+        emissions.push({ ...toDeadLetter(raw, code, message, schemaId), processingMs: 0 })
+      }
+      const decoded = record.decoded
+      if (!decoded.ok) {
+        deadLetter(decoded.code, decoded.message, decoded.schemaId)
+        continue
+      }
+      const event = decoded.event
+      const key = raw.key === null ? null : raw.key.toString('utf8')
+      if (key !== event.playerId) {
+        deadLetter('RISK_ERR_KEY_MISMATCH', `message key ${JSON.stringify(key)} is not the event's playerId ${JSON.stringify(event.playerId)}`, null)
+        continue
+      }
+      if (streamTimeMs !== null && event.eventTimeMs > streamTimeMs + this.options.maxFutureSkewMs) {
+        deadLetter('RISK_ERR_EVENT_TIME_FUTURE', `event time ${event.eventTimeMs} is more than ${this.options.maxFutureSkewMs} ms ahead of stream time ${streamTimeMs}`, null)
+        continue
+      }
+      const eventStreamTimeMs = Math.max(streamTimeMs ?? event.eventTimeMs, event.eventTimeMs)
+      const player = changed.get(event.playerId) ?? this.cache.get(event.playerId) ?? newPlayerState()
+      let result
+      try {
+        result = this.options.processor.process(event, player, ruleSet, { topic: raw.topic, partition: raw.partition, offset: Number(raw.offset) }, eventStreamTimeMs)
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), err: error }, 'processing an event failed; sent to the dead-letter topic')
+        deadLetter('RISK_ERR_PROCESSING_FAILED', message, null)
+        continue
+      }
+      streamTimeMs = eventStreamTimeMs
+      if (result.duplicate) duplicates += 1
+      for (const failure of result.detectorErrors) {
+        detectorErrors.push(failure.detectorId)
+        this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), detectorId: failure.detectorId, error: failure.message }, 'detector failed')
+      }
+      if (result.player !== player) changed.set(event.playerId, result.player)
+      for (const output of result.outputs) {
+        emissions.push({ ...output, processingMs: 0 })
+        if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: arrival })
+      }
+    }
+
+    // 2. the order, so a crash from here on replays the same batch the same way
+    const order: PendingBatch = { version: 1, order: records.map((record) => [INPUT_TOPIC_KEYS.indexOf(record.raw.topicKey), String(record.raw.offset)] as const) }
+    // (a batch with no outputs has nothing to re-emit identically, so it skips this write)
+    if (this.pending === null && emissions.length > 0) await this.options.store.write({ puts: [[PENDING_KEY, Buffer.from(JSON.stringify(order))]], deletes: [] })
+
+    // 3. outputs, acknowledged
+    if (emissions.length > 0) {
+      const emittedAtMs = this.options.monotonicMs()
+      const arrivals = records.map((record) => record.arrivedAtMs)
+      const firstArrival = Math.min(...arrivals)
+      await this.options.emit(emissions.map((emission) => ({ ...emission, processingMs: emittedAtMs - firstArrival })))
+    }
+
+    // 4. state + offsets + stream time, atomically; the pending record goes with them
+    const checkpoint: Checkpoint = {
+      version: 1,
+      nextOffsets: Object.fromEntries(INPUT_TOPIC_KEYS.map((key) => [key, String(nextOffsets.get(key))])) as Record<InputTopicKey, string>,
+      streamTimeMs,
+    }
+    const puts: Array<[string, Buffer]> = [[CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]]
+    for (const [playerId, state] of changed) puts.push([PLAYER_PREFIX + playerId, Buffer.from(JSON.stringify(state))])
+    await this.options.store.write({ puts, deletes: [PENDING_KEY] })
+
+    this.pending = null
+    this.streamTimeMs = streamTimeMs
+    for (const [key, offset] of nextOffsets) this.nextOffsets.set(key, offset)
+    for (const [playerId, state] of changed) {
+      this.cache.delete(playerId)
+      this.cache.set(playerId, state)
+    }
+    this.evict()
+    const doneMs = this.options.monotonicMs()
+    for (const [topic, count] of counts) this.metrics.eventsProcessed(topic, count)
+    for (const reason of deadLetters) this.metrics.deadLetter(reason)
+    for (const decision of decisions) this.metrics.decision(decision.outcome, doneMs - decision.arrivedAtMs)
+    for (const detectorId of detectorErrors) this.metrics.detectorError(detectorId)
+    for (let index = 0; index < duplicates; index += 1) this.metrics.duplicateInput()
+  }
+
+  private evict(): void {
+    // Map iteration order is insertion order, refreshed on write above: a cheap LRU.
+    let excess = this.cache.size - this.cacheSize
+    if (excess <= 0) return
+    for (const playerId of this.cache.keys()) {
+      if (excess <= 0) break
+      this.cache.delete(playerId)
+      excess -= 1
+    }
+  }
+}
+
+function parseStored<T>(bytes: Buffer, key: string, partition: number): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T
+  } catch (error) {
+    throw new RiskError('RISK_ERR_STATE_CORRUPT', `stored ${key} of partition ${partition} is not valid JSON`, { partition, key }, { cause: error })
+  }
+}
+
+/** The dead-letter record: deterministic (no wall clock), keyed by where the input was. */
+export function toDeadLetter(raw: RawRecord, reason: ErrorCode, message: string, schemaId: number | null): OutputRecord {
+  const dlqId = `${raw.topic}:${raw.partition}:${raw.offset}`
+  return {
+    topic: 'deadLetters' satisfies TopicKey,
+    key: dlqId,
+    value: {
+      dlqId,
+      sourceTopic: raw.topic,
+      sourcePartition: raw.partition,
+      sourceOffset: Number(raw.offset),
+      sourceTimestampMs: raw.timestampMs,
+      reason,
+      message,
+      schemaId,
+      key: raw.key,
+      payload: raw.value ?? Buffer.alloc(0),
+    },
+  }
+}
