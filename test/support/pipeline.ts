@@ -1,0 +1,68 @@
+/**
+ * An in-memory pipeline for unit tests: the real codec (over an in-memory registry), decoder,
+ * detectors, rule set and partition tasks, on the MemoryDriver.
+ */
+import { silentLogger } from '../../core/logger.js'
+import type { InputTopicKey } from '../../core/topics.js'
+import { DetectorRegistry } from '../../detectors/index.js'
+import { RuleSet, RuleSetHolder, type RuleSetDocument } from '../../detectors/rule-set.js'
+import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
+import { MemoryDriver, type DriverOptions } from '../../pipelines/memory-driver.js'
+import { EventProcessor } from '../../pipelines/processor.js'
+import { createMemoryStore, type StateStore } from '../../pipelines/state/store.js'
+import { AvroCodec } from '../../schemas/codec.js'
+import type { Decision, DeadLetter } from '../../schemas/generated/types.js'
+import { memoryRegistry } from './memory-registry.js'
+
+export const DEFAULT_RULE_SET_PATH = new URL('../../detectors/rule-sets/default.json', import.meta.url).pathname
+
+export interface TestPipeline {
+  readonly driver: MemoryDriver
+  readonly codec: AvroCodec
+  readonly store: StateStore & { data?: Map<string, Buffer> }
+  readonly ruleSets: RuleSetHolder
+  send(topic: InputTopicKey, value: { playerId: string; eventTimeMs: number }, options?: { key?: string | null }): void
+  sendRaw(topic: InputTopicKey, key: string | null, bytes: Buffer | null): void
+  decisions(): Promise<Decision[]>
+  deadLetters(): Promise<DeadLetter[]>
+}
+
+export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'crashOnEmit'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number } = {}): Promise<TestPipeline> {
+  const codec = new AvroCodec(memoryRegistry(), '', { maxPayloadBytes: options.maxPayloadBytes ?? 4096 })
+  await codec.registerAll()
+  const detectors = new DetectorRegistry()
+  const ruleSets = new RuleSetHolder(options.ruleSet === undefined ? RuleSet.load(DEFAULT_RULE_SET_PATH, detectors) : RuleSet.parse(options.ruleSet, detectors))
+  const store = options.store ?? createMemoryStore()
+  const driver = new MemoryDriver({
+    partitions: options.partitions ?? 2,
+    store,
+    decoder: new RegistryRecordDecoder(codec, silentLogger),
+    encoder: { encode: (topic, value) => codec.encode(topic, value) },
+    processor: new EventProcessor(detectors),
+    ruleSets,
+    fetchSize: options.fetchSize,
+    batchSize: options.batchSize,
+    crashOnEmit: options.crashOnEmit,
+  })
+  const decodeAll = async <T>(topic: 'decisions' | 'deadLetters'): Promise<T[]> => {
+    const values: T[] = []
+    for (const message of driver.output(topic)) {
+      const decoded = await codec.decode(topic, message.value)
+      if (!decoded.ok) throw new Error(decoded.message)
+      values.push(decoded.value as T)
+    }
+    return values
+  }
+  return {
+    driver, codec, store, ruleSets,
+    send(topic, value, sendOptions = {}) {
+      const key = sendOptions.key === undefined ? value.playerId : sendOptions.key
+      driver.produce(topic, key, codec.encode(topic, value), value.eventTimeMs)
+    },
+    sendRaw(topic, key, bytes) {
+      driver.produce(topic, key, bytes, 0)
+    },
+    decisions: () => decodeAll<Decision>('decisions'),
+    deadLetters: () => decodeAll<DeadLetter>('deadLetters'),
+  }
+}
