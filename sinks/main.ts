@@ -1,0 +1,49 @@
+/**
+ * The ClickHouse sink process: applies migrations, then streams the engine's outputs into
+ * ClickHouse (sinks/clickhouse-sink.ts). SIGTERM flushes what is buffered and commits.
+ */
+import { systemClock } from '../core/clock.js'
+import { loadConfig } from '../core/config.js'
+import { createKafka } from '../core/kafka.js'
+import { createLogger } from '../core/logger.js'
+import { untilAvailable } from '../pipelines/engine.js'
+import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
+import { createClickHouse } from './clickhouse/client.js'
+import { migrate } from './clickhouse/migrate.js'
+import { ClickHouseSink } from './clickhouse-sink.js'
+
+const config = loadConfig()
+const logger = createLogger('sink', config.logLevel)
+
+async function main(): Promise<void> {
+  const clickhouse = createClickHouse(config.clickhouse)
+  await untilAvailable('ClickHouse', () => migrate(clickhouse, config.clickhouse.database), logger)
+  const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
+  const sink = new ClickHouseSink({ config, kafka: createKafka(config.kafka, logger), codec, clickhouse, clock: systemClock, logger })
+  await sink.start()
+  logger.info({ clickhouse: config.clickhouse.url, database: config.clickhouse.database }, 'sink started')
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'sink stopping')
+    sink.stop().then(
+      async () => {
+        await clickhouse.close()
+        process.exit(0)
+      },
+      (error: unknown) => {
+        logger.fatal({ err: error }, 'sink did not stop cleanly; uncommitted rows are re-read on restart')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'sink failed to start')
+  process.exitCode = 1
+  setTimeout(() => process.exit(1), 100).unref()
+})

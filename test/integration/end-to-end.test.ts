@@ -1,0 +1,73 @@
+/**
+ * The first decision end to end, on the real substrate: withdrawal requests produced to the
+ * local broker through the local registry -> engine process -> risk.decisions.v1 -> ClickHouse.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sleep } from '../../core/clock.js'
+import { player, withdrawal } from '../../bench/events.js'
+import { createClickHouse, type ClickHouse } from '../../sinks/clickhouse/client.js'
+import { sql } from '../../sinks/clickhouse/sql.js'
+import type { Decision } from '../../schemas/generated/types.js'
+import { EngineProcess, TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
+
+const HOUR = 60 * 60 * 1000
+
+describe('end to end: withdrawal -> decision on Kafka -> row in ClickHouse', () => {
+  let test: Isolated
+  let engine: EngineProcess
+  let sink: EngineProcess
+  let clickhouse: ClickHouse
+
+  beforeAll(async () => {
+    test = await isolated('e2e')
+    engine = new EngineProcess(test, 'engine').start()
+    sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
+    clickhouse = createClickHouse({ ...test.config.clickhouse })
+  })
+
+  afterAll(async () => {
+    await engine.stop()
+    await sink.stop()
+    await clickhouse.close()
+  })
+
+  it('decides each withdrawal once, with its reasons, and lands the decisions in ClickHouse', async () => {
+    const messages = [
+      encoded(test, 'players', player({ playerId: 'alice', eventTimeMs: 0, jurisdiction: 'MT' })),
+      encoded(test, 'players', player({ playerId: 'bob', eventTimeMs: 0, jurisdiction: 'UK' })),
+      ...[1, 2, 3, 4].map((hour) => encoded(test, 'withdrawals', withdrawal({ playerId: 'alice', withdrawalId: `a${hour}`, eventTimeMs: hour * HOUR }))),
+      ...[1, 2, 3].map((hour) => encoded(test, 'withdrawals', withdrawal({ playerId: 'bob', withdrawalId: `b${hour}`, eventTimeMs: hour * HOUR }))),
+    ]
+    const reader = await new TopicReader<Decision>(test, 'decisions').start()
+    try {
+      await produce(test, messages)
+      await reader.waitFor((values) => values.length >= 7)
+      const outcomes = Object.fromEntries(reader.values.map((decision) => [decision.decisionId, decision.outcome]))
+      expect(outcomes).toEqual({
+        'a1:1': 'APPROVE', 'a2:1': 'APPROVE', 'a3:1': 'APPROVE', 'a4:1': 'REVIEW',
+        'b1:1': 'APPROVE', 'b2:1': 'APPROVE', 'b3:1': 'REVIEW',
+      })
+      // keyed by withdrawal id; the processing time rides in a header, not in the value
+      expect(reader.raw.map((record) => record.key).sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3'])
+      expect(reader.raw.every((record) => Number(record.headers['pitboss-processing-ms']) >= 0)).toBe(true)
+    } finally {
+      await reader.stop()
+    }
+
+    // the registry holds the subjects the engine and this test registered
+    const subjects = (await (await fetch(`${test.config.registry.url}/subjects`)).json()) as string[]
+    expect(subjects).toContain(`${test.config.kafka.topicPrefix}risk.decisions.v1-value`)
+
+    type Row = { decision_id: string; outcome: string; executions_detector: string[]; executions_status: string[] }
+    let rows: Row[] = []
+    const deadline = Date.now() + 60_000
+    while (rows.length < 7 && Date.now() < deadline) {
+      await sleep(250)
+      rows = await clickhouse.query<Row>(sql`SELECT decision_id, outcome, executions_detector, executions_status FROM decisions FINAL ORDER BY decision_id`).catch(() => [])
+    }
+    expect(rows.map((row) => [row.decision_id, row.outcome])).toEqual([
+      ['a1:1', 'APPROVE'], ['a2:1', 'APPROVE'], ['a3:1', 'APPROVE'], ['a4:1', 'REVIEW'], ['b1:1', 'APPROVE'], ['b2:1', 'APPROVE'], ['b3:1', 'REVIEW'],
+    ])
+    expect(rows[3]).toMatchObject({ executions_detector: ['withdrawal_velocity@1'], executions_status: ['hit'] })
+  })
+})
