@@ -28,6 +28,11 @@ export interface PlayerProfile {
   readonly country: string | null
   readonly dateOfBirth: string | null
   readonly selfExcludedUntilMs: number | null
+  /** Names as verified by KYC (null until known). */
+  readonly firstName: string | null
+  readonly lastName: string | null
+  readonly kycLevel: number | null
+  readonly referrerPlayerId: string | null
 }
 
 export interface DetectorContext {
@@ -50,6 +55,12 @@ export interface Observation {
 export interface StepResult<State> {
   readonly state: State
   readonly observation: Observation | null
+  /**
+   * True when the event fell behind a window that had already closed (event time before
+   * stream time minus the detector's grace). The detector decides what a late event still
+   * changes; the pipeline counts it (pitboss_late_events_total) and logs where it came from.
+   */
+  readonly late?: boolean
 }
 
 /** A JSON schema (validated with ajv when a rule set is loaded). */

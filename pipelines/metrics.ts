@@ -26,6 +26,7 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
   const detectorErrors = new Counter({ name: 'pitboss_detector_errors_total', help: 'detector steps that threw', labelNames: ['detector'], registers: [registry] })
   const duplicates = new Counter({ name: 'pitboss_duplicate_inputs_total', help: 'withdrawal requests already decided (dropped as duplicates)', registers: [registry] })
   const gaps = new Counter({ name: 'pitboss_offset_gaps_total', help: 'offset gaps found in input partitions (records removed by the broker before being read)', labelNames: ['topic'], registers: [registry] })
+  const late = new Counter({ name: 'pitboss_late_events_total', help: 'events that arrived after a detector window had closed (counted, logged and still processed)', labelNames: ['detector'], registers: [registry] })
   const lag = new Gauge({ name: 'pitboss_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers: [registry] })
   return {
     registry,
@@ -38,6 +39,7 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
     detectorError: (detectorId) => detectorErrors.inc({ detector: detectorId }),
     duplicateInput: () => duplicates.inc(),
     offsetGap: (topic) => gaps.inc({ topic }),
+    lateEvent: (detectorId) => late.inc({ detector: detectorId }),
     consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
     forgetPartition: (topic, partition) => lag.remove({ topic, partition: String(partition) }),
   }

@@ -58,6 +58,7 @@ export interface TaskMetrics {
   detectorError(detectorId: string): void
   duplicateInput(): void
   offsetGap(topic: InputTopicKey): void
+  lateEvent(detectorId: string): void
 }
 
 export const noopTaskMetrics: TaskMetrics = {
@@ -67,6 +68,7 @@ export const noopTaskMetrics: TaskMetrics = {
   detectorError: () => undefined,
   duplicateInput: () => undefined,
   offsetGap: () => undefined,
+  lateEvent: () => undefined,
 }
 
 /** An output on its way to Kafka, with processing metadata that is not part of the payload. */
@@ -344,6 +346,7 @@ export class PartitionTask {
     const deadLetters: ErrorCode[] = []
     const decisions: Array<{ outcome: string; arrivedAtMs: number }> = []
     const detectorErrors: string[] = []
+    const lateEvents: string[] = []
     let duplicates = 0
     let streamTimeMs = this.streamTimeMs
     const nextOffsets = new Map(this.nextOffsets)
@@ -389,6 +392,10 @@ export class PartitionTask {
         detectorErrors.push(failure.detectorId)
         this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), detectorId: failure.detectorId, error: failure.message }, 'detector failed')
       }
+      for (const detectorId of result.lateFor) {
+        lateEvents.push(detectorId)
+        this.options.logger.warn({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), detectorId, eventTimeMs: event.eventTimeMs, streamTimeMs: eventStreamTimeMs }, 'late event: behind a closed window')
+      }
       if (result.player !== player) changed.set(event.playerId, result.player)
       for (const output of result.outputs) {
         emissions.push({ ...output, processingMs: 0 })
@@ -432,6 +439,7 @@ export class PartitionTask {
     for (const reason of deadLetters) this.metrics.deadLetter(reason)
     for (const decision of decisions) this.metrics.decision(decision.outcome, doneMs - decision.arrivedAtMs)
     for (const detectorId of detectorErrors) this.metrics.detectorError(detectorId)
+    for (const detectorId of lateEvents) this.metrics.lateEvent(detectorId)
     for (let index = 0; index < duplicates; index += 1) this.metrics.duplicateInput()
   }
 

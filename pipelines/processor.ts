@@ -26,7 +26,10 @@ export const UNKNOWN = 'UNKNOWN'
 
 export function newPlayerState(): PlayerState {
   return {
-    profile: { jurisdiction: UNKNOWN, tier: 'NEW', kycStatus: 'NONE', registeredAtMs: null, country: null, dateOfBirth: null, selfExcludedUntilMs: null },
+    profile: {
+      jurisdiction: UNKNOWN, tier: 'NEW', kycStatus: 'NONE', registeredAtMs: null, country: null, dateOfBirth: null, selfExcludedUntilMs: null,
+      firstName: null, lastName: null, kycLevel: null, referrerPlayerId: null,
+    },
     detectors: {},
     decided: {},
   }
@@ -49,6 +52,8 @@ export interface ProcessResult {
   readonly outputs: readonly OutputRecord[]
   /** Detectors that threw on this event (recorded as ERROR executions when it was a withdrawal). */
   readonly detectorErrors: ReadonlyArray<{ detectorId: string; message: string }>
+  /** Detectors that found this event late for their window. */
+  readonly lateFor: readonly string[]
   readonly duplicate: boolean
 }
 
@@ -61,6 +66,10 @@ function applyProfile(profile: PlayerProfile, event: PlayerEvent): PlayerProfile
     country: event.country ?? profile.country,
     dateOfBirth: event.dateOfBirth ?? profile.dateOfBirth,
     selfExcludedUntilMs: event.type === 'SELF_EXCLUSION_CHANGED' ? event.selfExcludedUntilMs : profile.selfExcludedUntilMs,
+    firstName: event.firstName ?? profile.firstName,
+    lastName: event.lastName ?? profile.lastName,
+    kycLevel: event.kycLevel ?? profile.kycLevel,
+    referrerPlayerId: event.referrerPlayerId ?? profile.referrerPlayerId,
   }
 }
 
@@ -70,7 +79,7 @@ export class EventProcessor {
   process(event: InputEvent, player: PlayerState, ruleSet: RuleSet, source: SourceRef, streamTimeMs: number): ProcessResult {
     const isWithdrawalRequest = event.kind === 'withdrawal' && event.type === 'REQUESTED'
     if (isWithdrawalRequest && player.decided[event.withdrawalId] !== undefined) {
-      return { player, outputs: [], detectorErrors: [], duplicate: true }
+      return { player, outputs: [], detectorErrors: [], lateFor: [], duplicate: true }
     }
     const profile = event.kind === 'player' ? applyProfile(player.profile, event) : player.profile
     const rules = ruleSet.rulesFor(profile.jurisdiction, profile.tier)
@@ -79,6 +88,7 @@ export class EventProcessor {
     const outputs: OutputRecord[] = []
     const executions: DetectorExecution[] = []
     const detectorErrors: Array<{ detectorId: string; message: string }> = []
+    const lateFor: string[] = []
 
     for (const detector of this.registry.accepting(event.kind)) {
       const rule = rules.get(detector.id)
@@ -90,6 +100,7 @@ export class EventProcessor {
         const result = detector.step(previous, event as never, rule.params, context)
         detectorStates[detector.id] = { version: detector.version, state: result.state }
         observation = result.observation
+        if (result.late === true) lateFor.push(detector.id)
       } catch (error) {
         // The detector's state is left as it was; the decision is still made (and reviewed).
         const message = error instanceof Error ? error.message : String(error)
@@ -112,7 +123,7 @@ export class EventProcessor {
       outputs.unshift(this.decision(event as WithdrawalEvent, profile, executions, ruleSet.version, source))
       decided = { ...pruneDecided(player.decided, event.eventTimeMs), [event.withdrawalId]: event.eventTimeMs }
     }
-    return { player: { profile, detectors: detectorStates, decided }, outputs, detectorErrors, duplicate: false }
+    return { player: { profile, detectors: detectorStates, decided }, outputs, detectorErrors, lateFor, duplicate: false }
   }
 
   private alert(event: InputEvent, detector: AnyDetector, rule: ResolvedRule, observation: Observation, ruleSetVersion: string): OutputRecord {
