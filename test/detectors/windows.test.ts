@@ -7,7 +7,8 @@ describe('windows', () => {
   it('sliding windows hold (end - size, end]', () => {
     const items = [item('a', 0), item('b', 1_000), item('c', 2_000)]
     expect(slidingWindow(items, 2_000, 2_000).map((entry) => entry.eventId)).toEqual(['b', 'c'])
-    expect(slidingWindow(items, 1_999, 2_000).map((entry) => entry.eventId)).toEqual(['b'])
+    expect(slidingWindow(items, 1_999, 2_000).map((entry) => entry.eventId)).toEqual(['a', 'b'])
+    expect(slidingWindow(items, 2_000, 1_000).map((entry) => entry.eventId)).toEqual(['c'])
   })
 
   it('tumbling windows align to the epoch', () => {
@@ -16,7 +17,7 @@ describe('windows', () => {
   })
 
   it('sessions split at gaps of at least gapMs', () => {
-    expect(sessions([item('a', 0), item('b', 999), item('c', 1_999), item('d', 5_000)], 1_000).map((session) => session.map((entry) => entry.eventId))).toEqual([['a', 'b', 'c'], ['d']])
+    expect(sessions([item('a', 0), item('b', 999), item('c', 1_998), item('d', 2_998)], 1_000).map((session) => session.map((entry) => entry.eventId))).toEqual([['a', 'b', 'c'], ['d']])
   })
 
   it('late means before stream time minus grace', () => {
@@ -30,6 +31,6 @@ describe('windows', () => {
   })
 
   it('retains size + grace behind stream time', () => {
-    expect(retain([item('a', 0), item('b', 1), item('c', 5_000)], 5_000, 4_000, 999).map((entry) => entry.eventId)).toEqual(['b', 'c'])
+    expect(retain([item('a', 0), item('b', 1), item('c', 5_000)], 5_000, 4_000, 1_000).map((entry) => entry.eventId)).toEqual(['b', 'c'])
   })
 })

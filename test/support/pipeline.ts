@@ -12,7 +12,7 @@ import { EventProcessor } from '../../pipelines/processor.js'
 import { createMemoryStore, type StateStore } from '../../pipelines/state/store.js'
 import { AvroCodec } from '../../schemas/codec.js'
 import type { Decision, DeadLetter } from '../../schemas/generated/types.js'
-import { memoryRegistry } from './memory-registry.js'
+import { InMemorySchemaRegistry } from '../schemas/memory-registry.js'
 
 export const DEFAULT_RULE_SET_PATH = new URL('../../detectors/rule-sets/default.json', import.meta.url).pathname
 
@@ -28,7 +28,7 @@ export interface TestPipeline {
 }
 
 export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'crashOnEmit'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number } = {}): Promise<TestPipeline> {
-  const codec = new AvroCodec(memoryRegistry(), '', { maxPayloadBytes: options.maxPayloadBytes ?? 4096 })
+  const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: options.maxPayloadBytes ?? 4096 })
   await codec.registerAll()
   const detectors = new DetectorRegistry()
   const ruleSets = new RuleSetHolder(options.ruleSet === undefined ? RuleSet.load(DEFAULT_RULE_SET_PATH, detectors) : RuleSet.parse(options.ruleSet, detectors))

@@ -1,0 +1,49 @@
+/**
+ * Event-time extraction: the one place pitboss reads an event's time (Kafka Streams'
+ * TimestampExtractor). Windows, lateness and decisions all use the value returned here, never
+ * the wall clock and never the Kafka record timestamp.
+ *
+ * Rules, in order:
+ * - `eventTimeMs` missing, null or not an integer (a safe one)  -> RISK_ERR_EVENT_TIME_MISSING
+ * - negative (before 1970)                                      -> RISK_ERR_EVENT_TIME_NEGATIVE
+ * - more than `maxFutureSkewMs` ahead of the partition's stream time (the highest event time
+ *   seen on it so far), when the stream time is known           -> RISK_ERR_EVENT_TIME_FUTURE
+ * The future check is relative to stream time, so replaying last year's data behaves exactly as
+ * it did live. With no stream time yet (a partition's first record) any non-negative time passes.
+ *
+ * Example:
+ *   extractEventTime({ eventTimeMs: 1_000 }, { streamTimeMs: null, maxFutureSkewMs: 60_000 })
+ *     -> { ok: true, eventTimeMs: 1000 }
+ *   extractEventTime({ eventTimeMs: 100_000 }, { streamTimeMs: 1_000, maxFutureSkewMs: 60_000 })
+ *     -> { ok: false, code: 'RISK_ERR_EVENT_TIME_FUTURE', message: '...' }
+ */
+import type { ErrorCode } from '../core/errors.js'
+
+export interface EventTimeOptions {
+  /** Highest event time seen on the partition so far; null before its first record. */
+  readonly streamTimeMs: number | null
+  /** How far ahead of stream time an event may be (config.pipeline.maxFutureSkewMs). */
+  readonly maxFutureSkewMs: number
+}
+
+export type EventTimeResult =
+  | { readonly ok: true; readonly eventTimeMs: number }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string }
+
+export function extractEventTime(wire: unknown, options: EventTimeOptions): EventTimeResult {
+  const eventTimeMs = wire !== null && typeof wire === 'object' ? (wire as { eventTimeMs?: unknown }).eventTimeMs : undefined
+  if (typeof eventTimeMs !== 'number' || !Number.isSafeInteger(eventTimeMs)) {
+    return { ok: false, code: 'RISK_ERR_EVENT_TIME_MISSING', message: `eventTimeMs is ${eventTimeMs === undefined ? 'missing' : JSON.stringify(eventTimeMs) ?? String(eventTimeMs)}; it must be an integer number of epoch milliseconds` }
+  }
+  if (eventTimeMs < 0) {
+    return { ok: false, code: 'RISK_ERR_EVENT_TIME_NEGATIVE', message: `eventTimeMs ${eventTimeMs} is negative (before 1970); it must be epoch milliseconds` }
+  }
+  if (options.streamTimeMs !== null && eventTimeMs - options.streamTimeMs > options.maxFutureSkewMs) {
+    return {
+      ok: false,
+      code: 'RISK_ERR_EVENT_TIME_FUTURE',
+      message: `eventTimeMs ${eventTimeMs} is ${eventTimeMs - options.streamTimeMs} ms ahead of the partition's stream time ${options.streamTimeMs}, more than the allowed ${options.maxFutureSkewMs} ms (PITBOSS_MAX_FUTURE_SKEW_MS); check the producer's clock and units (milliseconds, not microseconds)`,
+    }
+  }
+  return { ok: true, eventTimeMs }
+}
