@@ -26,7 +26,7 @@
  */
 import type { Type } from 'avsc'
 import { RiskError, type ErrorCode } from '../core/errors.js'
-import { TOPICS, type TopicKey } from '../core/topics.js'
+import { INPUT_TOPIC_KEYS, TOPICS, type TopicKey } from '../core/topics.js'
 import { checkAvroBounds, hasRepeatedValues } from './avro-bounds.js'
 import { parseAvroSchema } from './avro-type.js'
 import { hasSchema, SCHEMA_CATALOG, SCHEMA_TOPIC_KEYS, schemaSubject, type SchemaEntry, type SchemaTopicKey } from './catalog.js'
@@ -38,6 +38,7 @@ export { createHttpRegistryClient, type HttpRegistryClientOptions, type SchemaRe
 /** Length of the Confluent wire header: magic byte + 4-byte schema id. */
 export const WIRE_HEADER_BYTES = 5
 const MAGIC_BYTE = 0
+const INPUT_TOPICS: ReadonlySet<TopicKey> = new Set(INPUT_TOPIC_KEYS)
 /** Same default as PITBOSS_MAX_PAYLOAD_BYTES (core/config.ts). */
 const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 
@@ -49,7 +50,11 @@ export type DecodeResult<T = unknown> =
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly schemaId: number | null }
 
 export interface AvroCodecOptions {
-  /** Payloads longer than this are refused with RISK_ERR_PAYLOAD_TOO_LARGE (config.pipeline.maxPayloadBytes). */
+  /**
+   * Input payloads longer than this are refused with RISK_ERR_PAYLOAD_TOO_LARGE
+   * (config.pipeline.maxPayloadBytes). Output topics are ours and exempt: a dead letter carries
+   * an oversized input whole, so it is necessarily larger than the limit.
+   */
   readonly maxPayloadBytes?: number
 }
 
@@ -220,7 +225,7 @@ export class AvroCodec {
   decodeCached<K extends TopicKey>(topic: K, bytes: Buffer | null): DecodeResult<WireValue<K>> | undefined {
     schemaEntry(topic)
     if (bytes === null || bytes.length === 0) return failure('RISK_ERR_DECODE_MAGIC_BYTE', 'the record has no value (null or empty payload)', null)
-    if (bytes.length > this.maxPayloadBytes) return failure('RISK_ERR_PAYLOAD_TOO_LARGE', `the payload is ${bytes.length} bytes, more than the maximum of ${this.maxPayloadBytes} (PITBOSS_MAX_PAYLOAD_BYTES)`, null)
+    if (INPUT_TOPICS.has(topic) && bytes.length > this.maxPayloadBytes) return failure('RISK_ERR_PAYLOAD_TOO_LARGE', `the payload is ${bytes.length} bytes, more than the maximum of ${this.maxPayloadBytes} (PITBOSS_MAX_PAYLOAD_BYTES)`, null)
     if (bytes[0] !== MAGIC_BYTE) return failure('RISK_ERR_DECODE_MAGIC_BYTE', `the payload starts with byte 0x${bytes[0]!.toString(16).padStart(2, '0')}, not the Confluent magic byte 0x00 (not Avro from a schema-registry serializer?)`, null)
     if (bytes.length < WIRE_HEADER_BYTES) return failure('RISK_ERR_DECODE_MAGIC_BYTE', `the payload is ${bytes.length} bytes, shorter than the 5-byte wire header`, null)
     const schemaId = bytes.readInt32BE(1)

@@ -13,7 +13,7 @@
  * partition it held before resumes from its own, older checkpoint and re-emits identical
  * outputs for the stretch another process already covered.
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs'
 import type { Clock } from '../../core/clock.js'
 import { sleep } from '../../core/clock.js'
 import type { PitbossConfig } from '../../core/config.js'
@@ -78,7 +78,7 @@ export class EngineRunner {
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
     })
     // One request in flight keeps each output partition in order across retries.
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
     this.admin = kafka.admin()
   }
 
@@ -111,11 +111,14 @@ export class EngineRunner {
   /** Graceful stop: finish the batch in hand (it checkpoints), commit, disconnect. */
   async stop(): Promise<void> {
     this.running = false
-    await this.consumer.disconnect()
+    // The group offsets are for lag reporting only (positions come from the checkpoints), so
+    // commit what is checkpointed now, while the group is still joined; disconnect then waits
+    // for the batch in hand, which checkpoints itself.
     for (const [partition, entry] of this.tasks) {
       await this.commit(partition, entry, true).catch((error: unknown) => this.options.logger.warn({ err: error, partition }, 'final offset commit failed (positions are in the checkpoint; only lag reporting is affected)'))
-      entry.task.close()
     }
+    await this.consumer.disconnect()
+    for (const entry of this.tasks.values()) entry.task.close()
     this.tasks.clear()
     await Promise.all([this.producer.disconnect(), this.admin.disconnect()])
   }

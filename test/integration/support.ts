@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { logLevel, type Consumer, type Producer } from 'kafkajs'
+import { Partitioners, type Consumer, type Producer } from 'kafkajs'
 import { inject } from 'vitest'
 import { sleep } from '../../core/clock.js'
 import { loadConfig, type PitbossConfig } from '../../core/config.js'
@@ -70,7 +70,7 @@ export interface Message {
 }
 
 export async function produce(test: Isolated, messages: readonly Message[]): Promise<void> {
-  const producer: Producer = createKafka(test.config.kafka, silentLogger).producer({ allowAutoTopicCreation: false })
+  const producer: Producer = createKafka(test.config.kafka, silentLogger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
   await producer.connect()
   try {
     for (let start = 0; start < messages.length; start += 500) {
