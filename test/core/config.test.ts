@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../../core/config.js'
+
+describe('config', () => {
+  it('has working defaults and is frozen all the way down', () => {
+    const config = loadConfig({})
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092'])
+    expect(Object.isFrozen(config.kafka)).toBe(true)
+    expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
+  })
+
+  it('refuses malformed values, naming the variable', () => {
+    expect(() => loadConfig({ PITBOSS_KAFKA_SESSION_TIMEOUT_MS: '10s' })).toThrow(/PITBOSS_KAFKA_SESSION_TIMEOUT_MS must be an integer/)
+    expect(() => loadConfig({ PITBOSS_KAFKA_BROKERS: 'localhost' })).toThrow(/host:port/)
+    expect(() => loadConfig({ PITBOSS_REGISTRY_URL: 'not a url' })).toThrow(/PITBOSS_REGISTRY_URL must be a URL/)
+    expect(() => loadConfig({ PITBOSS_INSTANCE_ID: '../etc' })).toThrow(/PITBOSS_INSTANCE_ID/)
+  })
+})
