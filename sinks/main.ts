@@ -6,7 +6,9 @@ import { systemClock } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
 import { createLogger } from '../core/logger.js'
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client'
 import { untilAvailable } from '../pipelines/engine.js'
+import { serveMetrics } from '../pipelines/metrics.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { createClickHouse } from './clickhouse/client.js'
 import { migrate } from './clickhouse/migrate.js'
@@ -19,9 +21,13 @@ async function main(): Promise<void> {
   const clickhouse = createClickHouse(config.clickhouse)
   await untilAvailable('ClickHouse', () => migrate(clickhouse, config.clickhouse.database), logger)
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
-  const sink = new ClickHouseSink({ config, kafka: createKafka(config.kafka, logger), codec, clickhouse, clock: systemClock, logger })
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'pitboss_process_' })
+  const inserted = new Counter({ name: 'pitboss_sink_rows_inserted_total', help: 'rows inserted into ClickHouse, by table', labelNames: ['table'], registers: [registry] })
+  const metricsServer = await serveMetrics(registry, config.metrics.host, config.metrics.port)
+  const sink = new ClickHouseSink({ config, kafka: createKafka(config.kafka, logger), codec, clickhouse, clock: systemClock, logger, onInserted: (table, rows) => inserted.inc({ table }, rows) })
   await sink.start()
-  logger.info({ clickhouse: config.clickhouse.url, database: config.clickhouse.database }, 'sink started')
+  logger.info({ clickhouse: config.clickhouse.url, database: config.clickhouse.database, metricsPort: metricsServer.port }, 'sink started')
   let stopping = false
   const shutdown = (signal: string): void => {
     if (stopping) return
@@ -30,6 +36,7 @@ async function main(): Promise<void> {
     sink.stop().then(
       async () => {
         await clickhouse.close()
+        await metricsServer.close()
         process.exit(0)
       },
       (error: unknown) => {
