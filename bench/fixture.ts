@@ -59,7 +59,7 @@ export function generateFixture(options: FixtureOptions): FixtureEvent[] {
     const endMs = startMs + options.days * DAY_MS
     let sequence = 0
     while (timeMs < endMs) {
-      timeMs += Math.floor(random() * 6 * HOUR_MS) + 60_000
+      timeMs += Math.floor(random() * 12 * HOUR_MS) + 60_000
       sequence += 1
       events.push({ topic: 'devices', value: device({ playerId, eventTimeMs: timeMs }) })
       const amountMinor = Math.round(10_00 * Math.exp(random() * 4))
@@ -68,7 +68,7 @@ export function generateFixture(options: FixtureOptions): FixtureEvent[] {
         const stakeMinor = Math.max(10, Math.round(amountMinor / 20))
         events.push({ topic: 'bets', value: bet({ playerId, eventTimeMs: timeMs + 2_000 + spin * 5_000, betId: `bet-${playerId}-${sequence}-${spin}`, stakeMinor, winMinor: random() < 0.45 ? stakeMinor * 2 : 0 }) })
       }
-      const requests = burst && random() < 0.5 ? 2 + Math.floor(random() * 4) : random() < 0.4 ? 1 : 0
+      const requests = burst && random() < 0.5 ? 2 + Math.floor(random() * 4) : random() < 0.25 ? 1 : 0
       for (let request = 0; request < requests; request += 1) {
         events.push({ topic: 'withdrawals', value: withdrawal({ playerId, eventTimeMs: timeMs + 60_000 + request * 20 * 60_000, withdrawalId: `wd-${playerId}-${sequence}-${request}`, amountMinor: Math.round(amountMinor * (0.5 + random())) }) })
       }
