@@ -92,6 +92,13 @@ export interface PartitionTaskOptions {
   readonly maxFutureSkewMs: number
   /** Player states kept in memory between batches. */
   readonly cacheSize?: number
+  /**
+   * Asks the broker for fresh high watermarks of this partition (calling setHighWatermark).
+   * Used before a record is taken past a topic that looks caught up on old information: a
+   * record produced to that topic a moment earlier may not have been fetched yet, and taking
+   * the other record first would decide without it.
+   */
+  readonly refreshHighWatermarks?: (partition: number) => Promise<void>
 }
 
 interface Checkpoint {
@@ -152,6 +159,9 @@ export class PartitionTask {
   /** Next offset expected from the fetcher per topic: after the last buffered record (independent of processing, which may be mid-batch). */
   private readonly fetchCursors = new Map<InputTopicKey, bigint>()
   private readonly highWatermarks = new Map<InputTopicKey, bigint>()
+  /** When each topic's high watermark was last learned (monotonic ms). */
+  private readonly highWatermarkSeenAtMs = new Map<InputTopicKey, number>()
+  private newestArrivalMs = Number.NEGATIVE_INFINITY
   private streamTimeMs: number | null = null
   private pending: PendingBatch | null = null
   private readonly cache = new Map<string, PlayerState>()
@@ -192,9 +202,10 @@ export class PartitionTask {
     return new Map(this.nextOffsets)
   }
 
-  setHighWatermark(topic: InputTopicKey, highWatermark: bigint): void {
+  setHighWatermark(topic: InputTopicKey, highWatermark: bigint, seenAtMs: number = this.options.monotonicMs()): void {
     const known = this.highWatermarks.get(topic)
     if (known === undefined || highWatermark > known) this.highWatermarks.set(topic, highWatermark)
+    this.highWatermarkSeenAtMs.set(topic, Math.max(seenAtMs, this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY))
   }
 
   bufferedCount(): number {
@@ -223,7 +234,8 @@ export class PartitionTask {
    * is accepted and counted.
    */
   async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false): Promise<'ok' | 'gap'> {
-    if (highWatermark !== null) this.setHighWatermark(topic, highWatermark)
+    const fetchedAtMs = this.options.monotonicMs()
+    if (highWatermark !== null) this.setHighWatermark(topic, highWatermark, fetchedAtMs)
     const queue = this.queues.get(topic) as Queue<Buffered>
     let position = this.fetchPosition(topic)
     for (const raw of records) {
@@ -235,7 +247,8 @@ export class PartitionTask {
         acceptGap = false
       }
       const decoded = await this.options.decoder.decode(raw)
-      queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: this.options.monotonicMs() })
+      queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: fetchedAtMs })
+      this.newestArrivalMs = fetchedAtMs
       position = raw.offset + 1n
       this.fetchCursors.set(topic, position)
     }
@@ -260,8 +273,16 @@ export class PartitionTask {
     return highWatermark !== undefined && this.fetchPosition(topic) >= highWatermark
   }
 
+  /** A topic that looks caught up only on what we knew before the newest record arrived. */
+  private staleIdleTopic(): boolean {
+    return INPUT_TOPIC_KEYS.some((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
+  }
+
   private async drainNow(): Promise<void> {
     while (!this.closed) {
+      if (this.pending === null && this.options.refreshHighWatermarks !== undefined && this.bufferedCount() > 0 && this.staleIdleTopic()) {
+        await this.options.refreshHighWatermarks(this.partition)
+      }
       const selected = this.pending !== null ? this.selectPending(this.pending) : this.selectMerged()
       if (selected === null || selected.length === 0) return
       await this.processBatch(selected)

@@ -172,7 +172,31 @@ export class EngineRunner {
       metrics,
       batchSize: this.options.batchSize,
       maxFutureSkewMs: config.pipeline.maxFutureSkewMs,
+      refreshHighWatermarks: () => this.refreshHighWatermarks(),
     })
+  }
+
+  private refreshing: Promise<void> | null = null
+
+  /**
+   * Fresh high watermarks of every input topic for all open tasks, one ListOffsets round for
+   * all of them; concurrent callers share the round in flight.
+   */
+  private refreshHighWatermarks(): Promise<void> {
+    if (this.refreshing !== null) return this.refreshing
+    const startedMs = this.options.clock.monotonicMs()
+    this.refreshing = (async () => {
+      try {
+        for (const [name, key] of this.topicByName) {
+          for (const { partition, high } of await this.admin.fetchTopicOffsets(name)) {
+            this.tasks.get(partition)?.task.setHighWatermark(key, BigInt(high), startedMs)
+          }
+        }
+      } finally {
+        this.refreshing = null
+      }
+    })()
+    return this.refreshing
   }
 
   private async openTask(task: PartitionTask): Promise<void> {
@@ -180,7 +204,7 @@ export class EngineRunner {
     for (const [name, key] of this.topicByName) {
       const offsets = await this.admin.fetchTopicOffsets(name)
       const high = offsets.find((entry) => entry.partition === task.partition)
-      if (high !== undefined) task.setHighWatermark(key, BigInt(high.high))
+      if (high !== undefined) task.setHighWatermark(key, BigInt(high.high), this.options.clock.monotonicMs())
       this.consumer.seek({ topic: name, partition: task.partition, offset: String(positions.get(key) ?? 0n) })
     }
     this.options.logger.info({ partition: task.partition, positions: Object.fromEntries([...positions].map(([key, offset]) => [key, String(offset)])) }, 'partition task opened')
