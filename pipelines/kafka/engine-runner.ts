@@ -54,7 +54,9 @@ interface TaskEntry {
 const COMMIT_INTERVAL_MS = 1000
 
 export class EngineRunner {
-  private readonly consumer: Consumer
+  private consumer: Consumer
+  /** Consumer restarts after errors kafkajs does not restart from, by wall-clock time (for the limit). */
+  private readonly restartsAtMs: number[] = []
   private readonly producer: Producer
   private readonly admin: Admin
   private readonly tasks = new Map<number, TaskEntry>()
@@ -67,7 +69,15 @@ export class EngineRunner {
   constructor(private readonly options: EngineRunnerOptions) {
     const { config, kafka } = options
     for (const key of INPUT_TOPIC_KEYS) this.topicByName.set(topicName(config.kafka, key), key)
-    this.consumer = kafka.consumer({
+    this.consumer = this.newConsumer()
+    // One request in flight keeps each output partition in order across retries.
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
+    this.admin = kafka.admin()
+  }
+
+  private newConsumer(): Consumer {
+    const { config, kafka } = this.options
+    return kafka.consumer({
       groupId: config.kafka.groupId,
       partitionAssigners: [coPartitionedAssigner],
       sessionTimeout: config.kafka.sessionTimeoutMs,
@@ -77,9 +87,6 @@ export class EngineRunner {
       allowAutoTopicCreation: false,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
     })
-    // One request in flight keeps each output partition in order across retries.
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
-    this.admin = kafka.admin()
   }
 
   /** Called with an error the runner cannot recover from (the process should exit non-zero and be restarted). */
@@ -88,24 +95,56 @@ export class EngineRunner {
   }
 
   async start(): Promise<void> {
+    await Promise.all([this.producer.connect(), this.admin.connect()])
+    this.running = true
+    await this.startConsumer()
+  }
+
+  private async startConsumer(): Promise<void> {
     const { config, logger } = this.options
-    await Promise.all([this.producer.connect(), this.admin.connect(), this.consumer.connect()])
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+    const consumer = this.consumer
+    await consumer.connect()
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.assign(event.payload.memberAssignment).catch((error: unknown) => this.fail(error))
     })
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
+    consumer.on(consumer.events.CRASH, (event) => {
       logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
-      if (!event.payload.restart) this.fail(event.payload.error)
+      if (!event.payload.restart) this.restartConsumer(event.payload.error).catch((error: unknown) => this.fail(error))
     })
-    await this.consumer.subscribe({ topics: [...this.topicByName.keys()], fromBeginning: true })
-    this.running = true
-    await this.consumer.run({
+    await consumer.subscribe({ topics: [...this.topicByName.keys()], fromBeginning: true })
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.min(4, INPUT_TOPIC_KEYS.length * 2),
       eachBatch: (payload) => this.onBatch(payload),
     })
     logger.info({ group: config.kafka.groupId, topics: [...this.topicByName.keys()] }, 'engine consuming')
+  }
+
+  /**
+   * kafkajs gives up on errors it classes as not retriable, some of which are transient in
+   * practice (a broker answering SyncGroup with an error during a concurrent join). Rejoin with a
+   * fresh consumer — tasks reopen from their checkpoints — up to 5 times in 5 minutes; beyond
+   * that the error is fatal and the process exits for its supervisor to restart.
+   */
+  private async restartConsumer(cause: Error): Promise<void> {
+    if (!this.running) return
+    const nowMs = this.options.clock.nowMs()
+    while (this.restartsAtMs.length > 0 && (this.restartsAtMs[0] as number) < nowMs - 5 * 60_000) this.restartsAtMs.shift()
+    if (this.restartsAtMs.length >= 5) {
+      this.fail(cause)
+      return
+    }
+    this.restartsAtMs.push(nowMs)
+    for (const entry of this.tasks.values()) entry.task.close()
+    this.tasks.clear()
+    this.paused.clear()
+    const backoffMs = 500 * this.restartsAtMs.length
+    this.options.logger.warn({ err: cause, attempt: this.restartsAtMs.length, backoffMs }, 'restarting the consumer with a fresh group membership')
+    await sleep(backoffMs)
+    if (!this.running) return
+    this.consumer = this.newConsumer()
+    await this.startConsumer()
   }
 
   /** Graceful stop: finish the batch in hand (it checkpoints), commit, disconnect. */
