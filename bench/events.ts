@@ -29,7 +29,7 @@ export function deposit(fields: Base & Partial<Deposit>): Deposit {
   const depositId = fields.depositId ?? `dep:${fields.playerId}:${fields.eventTimeMs}`
   return {
     eventId: `ev:${depositId}`, depositId, status: 'COMPLETED', amountMinor: 100_00, currency: 'EUR', method: 'CARD',
-    instrument: instrumentOf(`card:${fields.playerId}`), psp: 'psp-a', ...fields,
+    instrument: instrumentOf(`card:${fields.playerId}`), psp: 'psp-a', bonusAmountMinor: null, wageringRequirementMultiplier: null, ...fields,
   }
 }
 

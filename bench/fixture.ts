@@ -54,14 +54,15 @@ export function generateFixture(options: FixtureOptions): FixtureEvent[] {
     const playerId = `player-${String(index).padStart(5, '0')}`
     const jurisdiction = pick(JURISDICTIONS)
     let timeMs = startMs + Math.floor(random() * HOUR_MS)
-    events.push({ topic: 'players', value: player({ playerId, eventTimeMs: timeMs, jurisdiction, tier: pick(TIERS), country: jurisdiction === 'UK' ? 'GB' : jurisdiction === 'CW' ? 'CW' : 'MT' }) })
+    const country = jurisdiction === 'UK' ? 'GB' : jurisdiction === 'CW' ? 'CW' : 'MT'
+    events.push({ topic: 'players', value: player({ playerId, eventTimeMs: timeMs, jurisdiction, tier: pick(TIERS), country }) })
     const burst = random() < 0.15
     const endMs = startMs + options.days * DAY_MS
     let sequence = 0
     while (timeMs < endMs) {
       timeMs += Math.floor(random() * 12 * HOUR_MS) + 60_000
       sequence += 1
-      events.push({ topic: 'devices', value: device({ playerId, eventTimeMs: timeMs }) })
+      events.push({ topic: 'devices', value: device({ playerId, eventTimeMs: timeMs, ipCountry: country }) })
       const amountMinor = Math.round(10_00 * Math.exp(random() * 4))
       events.push({ topic: 'deposits', value: deposit({ playerId, eventTimeMs: timeMs + 1_000, depositId: `dep-${playerId}-${sequence}`, amountMinor }) })
       for (let spin = 0; spin < 3; spin += 1) {

@@ -5,8 +5,33 @@
 import { RiskError } from '../core/errors.js'
 import { detectorKey, type AnyDetector, type EventKind } from './detector.js'
 import { withdrawalVelocity } from './withdrawal-velocity.js'
+import { anonymisingNetwork } from './anonymising-network.js'
+import { chargebackCount } from './chargeback-count.js'
+import { depositCancelCycle } from './deposit-cancel-cycle.js'
+import { deviceCount } from './device-count.js'
+import { geoMismatch } from './geo-mismatch.js'
+import { impossibleTravel } from './impossible-travel.js'
+import { ipAsnJump } from './ip-asn-jump.js'
+import { newDeviceWithdrawal } from './new-device-withdrawal.js'
+import { closedLoopBreach } from './closed-loop-breach.js'
+import { depositStructuring } from './deposit-structuring.js'
+import { passThrough } from './pass-through.js'
+import { rareMethod } from './rare-method.js'
+import { unusualAmount } from './unusual-amount.js'
+import { bonusMaxBet } from './bonus-max-bet.js'
+import { bonusWageringUnmet } from './bonus-wagering-unmet.js'
+import { eddThreshold } from './edd-threshold.js'
+import { instrumentNameMismatch } from './instrument-name-mismatch.js'
+import { kycIncompleteWithdrawal } from './kyc-incomplete-withdrawal.js'
+import { longSession } from './long-session.js'
+import { lossChasing } from './loss-chasing.js'
+import { nightIntensity } from './night-intensity.js'
+import { selfExclusionBreach } from './self-exclusion-breach.js'
+import { underage } from './underage.js'
 
-export const DETECTORS: readonly AnyDetector[] = [withdrawalVelocity]
+export const DETECTORS: readonly AnyDetector[] = [withdrawalVelocity, depositStructuring, passThrough, unusualAmount, closedLoopBreach, rareMethod,
+  geoMismatch, impossibleTravel, ipAsnJump, anonymisingNetwork, newDeviceWithdrawal, deviceCount, chargebackCount, depositCancelCycle,
+  kycIncompleteWithdrawal, instrumentNameMismatch, underage, eddThreshold, bonusWageringUnmet, bonusMaxBet, lossChasing, longSession, nightIntensity, selfExclusionBreach]
 
 export class DetectorRegistry {
   private readonly byId = new Map<string, AnyDetector>()

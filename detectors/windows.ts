@@ -77,3 +77,137 @@ export function retain<T extends Timed>(items: readonly T[], streamTimeMs: numbe
   const horizonMs = streamTimeMs - sizeMs - graceMs
   return items.filter((item) => item.eventTimeMs > horizonMs)
 }
+
+/**
+ * The sliding windows of `sizeMs` that hold an event at `eventTimeMs`, one per distinct content:
+ * the window ending at the event and those ending at each later item before `eventTimeMs +
+ * sizeMs`. An in-order event has only the first; an out-of-order one (within grace) also falls
+ * into windows that already ended at later items, and a limit it pushes over there is a hit too.
+ * Items must be in event-time order.
+ *
+ * Example (size 10): items at 0, 5, 12; windowsContaining(items, 5, 10) ->
+ *   [{ endMs: 5, items: [0, 5] }, { endMs: 12, items: [5, 12] }]
+ */
+export function windowsContaining<T extends Timed>(items: readonly T[], eventTimeMs: number, sizeMs: number): Array<{ endMs: number; items: T[] }> {
+  const ends = [eventTimeMs]
+  for (const item of items) {
+    const last = ends[ends.length - 1] as number
+    if (item.eventTimeMs > last && item.eventTimeMs < eventTimeMs + sizeMs) ends.push(item.eventTimeMs)
+  }
+  return ends.map((endMs) => ({ endMs, items: slidingWindow(items, endMs, sizeMs) }))
+}
+
+/**
+ * A compact record of one key (a device fingerprint, an ASN, an IP block) seen by a player:
+ * first and last event time and the events that set them. Distinct-count detectors keep one per
+ * key instead of one per event, so a player logging in all day from one phone costs one entry.
+ */
+export interface Sighting {
+  readonly key: string
+  readonly firstSeenMs: number
+  readonly firstEventId: string
+  readonly lastSeenMs: number
+  readonly lastEventId: string
+}
+
+/**
+ * Records that `key` was seen at `eventTimeMs`: widens its first/last times (an out-of-order
+ * event can move either) or adds it. Keeps the list ordered by `lastSeenMs`, most recent last.
+ * Returns the same list when nothing changes (a sighting inside the known span), so a detector
+ * stepping on every login of a known device allocates nothing.
+ *
+ * Example: recordSighting([], 'fp-a', 1_000, 'e1') -> [{ key: 'fp-a', firstSeenMs: 1000, lastSeenMs: 1000, ... }]
+ */
+export function recordSighting(sightings: readonly Sighting[], key: string, eventTimeMs: number, eventId: string): readonly Sighting[] {
+  const index = sightings.findIndex((sighting) => sighting.key === key)
+  const existing = sightings[index]
+  if (existing !== undefined && eventTimeMs >= existing.firstSeenMs && eventTimeMs <= existing.lastSeenMs) return sightings
+  const next: Sighting = existing === undefined
+    ? { key, firstSeenMs: eventTimeMs, firstEventId: eventId, lastSeenMs: eventTimeMs, lastEventId: eventId }
+    : eventTimeMs < existing.firstSeenMs
+      ? { ...existing, firstSeenMs: eventTimeMs, firstEventId: eventId }
+      : { ...existing, lastSeenMs: eventTimeMs, lastEventId: eventId }
+  const last = sightings[sightings.length - 1]
+  // The common case: the newest sighting of all, appended (or replacing the key's entry at the end).
+  if (last === undefined || next.lastSeenMs >= last.lastSeenMs) {
+    return index === -1 ? [...sightings, next] : [...sightings.slice(0, index), ...sightings.slice(index + 1), next]
+  }
+  const rest = index === -1 ? [...sightings] : [...sightings.slice(0, index), ...sightings.slice(index + 1)]
+  let position = rest.length
+  while (position > 0 && (rest[position - 1] as Sighting).lastSeenMs > next.lastSeenMs) position -= 1
+  rest.splice(position, 0, next)
+  return rest
+}
+
+/** True when `key` is among the keys `sightedInWindow` would return, without building the list. */
+export function isSightedInWindow(sightings: readonly Sighting[], key: string, endMs: number, sizeMs: number): boolean {
+  return sightings.some((sighting) => sighting.key === key && sighting.firstSeenMs <= endMs && sighting.lastSeenMs > endMs - sizeMs)
+}
+
+/**
+ * Keys seen in the sliding window (endMs - sizeMs, endMs], judged from first and last sighting:
+ * exact when the window ends at or after the last sighting (the in-order case: evaluating the
+ * latest event or a withdrawal), and an over-count only for a key whose sightings straddle a
+ * window that ends before its last one without falling inside it.
+ */
+export function sightedInWindow(sightings: readonly Sighting[], endMs: number, sizeMs: number): Sighting[] {
+  return sightings.filter((sighting) => sighting.firstSeenMs <= endMs && sighting.lastSeenMs > endMs - sizeMs)
+}
+
+/**
+ * Ends of the sliding windows of `sizeMs` that hold `eventTimeMs` and where a distinct count can
+ * be higher than at the event itself: the event time, then each first sighting after it and
+ * before `eventTimeMs + sizeMs`, ascending. For an in-order event that is just `[eventTimeMs]`;
+ * an out-of-order one is also judged in the windows that already hold later new keys.
+ *
+ * Example (size 10): first sightings at 0, 7, 12, 30; sightingWindowEnds(s, 5, 10) -> [5, 7, 12]
+ */
+export function sightingWindowEnds(sightings: readonly Sighting[], eventTimeMs: number, sizeMs: number): number[] {
+  const later = sightings.map((sighting) => sighting.firstSeenMs).filter((timeMs) => timeMs > eventTimeMs && timeMs < eventTimeMs + sizeMs)
+  return [eventTimeMs, ...[...new Set(later)].sort((a, b) => a - b)]
+}
+
+/**
+ * Drops keys not seen within `retentionMs` of stream time, then keeps at most `maxCount`, the
+ * most recently seen. Returns the same list when nothing is dropped.
+ */
+export function retainSightings(sightings: readonly Sighting[], streamTimeMs: number, retentionMs: number, maxCount: number): readonly Sighting[] {
+  const horizonMs = streamTimeMs - retentionMs
+  // Ordered by last sighting: the first one is the oldest.
+  if (sightings.length <= maxCount && (sightings[0] === undefined || sightings[0].lastSeenMs > horizonMs)) return sightings
+  const kept = sightings.filter((sighting) => sighting.lastSeenMs > horizonMs)
+  return kept.length > maxCount ? kept.slice(kept.length - maxCount) : kept
+}
+
+/** Keeps the last `maxCount` items (event-time order: the most recent), a hard cap on state size; the same list when under it. */
+export function capLatest<T>(items: readonly T[], maxCount: number): readonly T[] {
+  return items.length > maxCount ? items.slice(items.length - maxCount) : items
+}
+
+/**
+ * A window length as an officer reads it in a detail line: whole days from two days up as `7 d`,
+ * whole hours as `24 h`, else minutes, else seconds. Example: formatDuration(86_400_000) -> '24 h'.
+ */
+export function formatDuration(durationMs: number): string {
+  if (durationMs >= 2 * 86_400_000 && durationMs % 86_400_000 === 0) return `${durationMs / 86_400_000} d`
+  if (durationMs > 0 && durationMs % 3_600_000 === 0) return `${durationMs / 3_600_000} h`
+  if (durationMs >= 60_000) return `${Math.round(durationMs / 60_000)} min`
+  return `${Math.round(durationMs / 1000)} s`
+}
+
+/**
+ * Inserts `item` in event-time order as the only item of its subject (one deposit, one
+ * withdrawal): when the list already holds an item of that subject at the same time or earlier,
+ * the list is unchanged (`inserted: false`); a later one is replaced. So a CHARGEBACK and then a
+ * REVERSED event of one deposit count once, at the first, whatever order they arrive in.
+ *
+ * Example: insertFirstOccurrence([{ id: 'd1', eventTimeMs: 5 }], { id: 'd1', eventTimeMs: 3 }, (o) => o.id === 'd1')
+ *   -> { items: [{ id: 'd1', eventTimeMs: 3 }], inserted: true }
+ */
+export function insertFirstOccurrence<T extends Timed>(items: readonly T[], item: T, isSameSubject: (other: T) => boolean): { items: T[]; inserted: boolean } {
+  if (items.some((other) => isSameSubject(other) && other.eventTimeMs <= item.eventTimeMs)) return { items: [...items], inserted: false }
+  const rest = items.filter((other) => !isSameSubject(other))
+  let index = rest.length
+  while (index > 0 && (rest[index - 1] as T).eventTimeMs > item.eventTimeMs) index -= 1
+  return { items: [...rest.slice(0, index), item, ...rest.slice(index)], inserted: true }
+}

@@ -172,6 +172,17 @@ export interface Deposit {
   readonly instrument: PaymentInstrument
   /** Payment service provider that processed the deposit, e.g. adyen, worldpay. */
   readonly psp: string
+  /**
+   * Deposit bonus granted with this deposit, in minor units of currency (same currency as
+   * amountMinor), >= 0; null when no bonus was granted. Repeated unchanged on later status changes
+   * of the deposit.
+   */
+  readonly bonusAmountMinor: number | null
+  /**
+   * Wagering requirement of the bonus as a multiple (e.g. 35 means the bonus must be wagered 35
+   * times before it can be withdrawn); null when no bonus was granted.
+   */
+  readonly wageringRequirementMultiplier: number | null
 }
 
 /**

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { insertByTime, isLate, retain, sessions, slidingWindow, tumblingWindow, tumblingWindowStart } from '../../detectors/windows.js'
+import {
+  capLatest, formatDuration, insertFirstOccurrence, recordSighting, retainSightings, sightedInWindow, sightingWindowEnds, windowsContaining,
+} from '../../detectors/windows.js'
 
 const item = (eventId: string, eventTimeMs: number) => ({ eventId, eventTimeMs })
 
@@ -32,5 +35,72 @@ describe('windows', () => {
 
   it('retains size + grace behind stream time', () => {
     expect(retain([item('a', 0), item('b', 1), item('c', 5_000)], 5_000, 4_000, 1_000).map((entry) => entry.eventId)).toEqual(['b', 'c'])
+  })
+})
+
+describe('windows holding an out-of-order event', () => {
+  const ids = (window: { endMs: number; items: Array<{ eventId: string }> }) => [window.endMs, window.items.map((entry) => entry.eventId)]
+
+  it('an in-order event has one window, ending at it', () => {
+    expect(windowsContaining([item('a', 0), item('b', 5)], 5, 10).map(ids)).toEqual([[5, ['a', 'b']]])
+  })
+
+  it('an out-of-order one also belongs to the windows ending at later items, up to (not at) its time + size', () => {
+    const items = [item('a', 0), item('b', 5), item('c', 12), item('d', 15), item('e', 30)]
+    expect(windowsContaining(items, 5, 10).map(ids)).toEqual([[5, ['a', 'b']], [12, ['b', 'c']]])
+    expect(windowsContaining(items, 6, 10).map(ids)).toEqual([[6, ['a', 'b']], [12, ['b', 'c']], [15, ['c', 'd']]])
+  })
+})
+
+describe('sightings (one entry per key)', () => {
+  it('widens first and last sighting, keeps the list ordered by last sighting', () => {
+    let sightings = recordSighting([], 'a', 10, 'e1')
+    sightings = recordSighting(sightings, 'b', 20, 'e2')
+    sightings = recordSighting(sightings, 'a', 30, 'e3')
+    sightings = recordSighting(sightings, 'a', 5, 'e0')
+    expect(sightings).toEqual([
+      { key: 'b', firstSeenMs: 20, firstEventId: 'e2', lastSeenMs: 20, lastEventId: 'e2' },
+      { key: 'a', firstSeenMs: 5, firstEventId: 'e0', lastSeenMs: 30, lastEventId: 'e3' },
+    ])
+  })
+
+  it('a key is in the window (end - size, end] when first seen by its end and last seen after its start', () => {
+    const sightings = [recordSighting([], 'a', 0, 'e')[0], recordSighting([], 'b', 10, 'e')[0], recordSighting([], 'c', 25, 'e')[0]].filter((entry) => entry !== undefined)
+    expect(sightedInWindow(sightings, 20, 10).map((entry) => entry.key)).toEqual([])
+    expect(sightedInWindow(sightings, 19, 10).map((entry) => entry.key)).toEqual(['b'])
+    expect(sightedInWindow(sightings, 10, 10).map((entry) => entry.key)).toEqual(['b'])
+    expect(sightedInWindow(sightings, 9, 10).map((entry) => entry.key)).toEqual(['a'])
+  })
+
+  it('window ends for an out-of-order sighting: its time and each later first sighting within size', () => {
+    const sightings = [0, 7, 12, 30].map((timeMs) => recordSighting([], `k${timeMs}`, timeMs, 'e')[0]).filter((entry) => entry !== undefined)
+    expect(sightingWindowEnds(sightings, 5, 10)).toEqual([5, 7, 12])
+    expect(sightingWindowEnds(sightings, 40, 10)).toEqual([40])
+  })
+
+  it('retention drops keys not seen within retentionMs, then caps to the most recently seen', () => {
+    const sightings = ['a', 'b', 'c', 'd'].reduce((list, key, index) => recordSighting(list, key, index * 10, key), [] as ReturnType<typeof recordSighting>)
+    expect(retainSightings(sightings, 30, 25, 10).map((entry) => entry.key)).toEqual(['b', 'c', 'd'])
+    expect(retainSightings(sightings, 30, 100, 2).map((entry) => entry.key)).toEqual(['c', 'd'])
+  })
+})
+
+describe('small helpers', () => {
+  it('capLatest keeps the last items', () => {
+    expect(capLatest([1, 2, 3, 4], 2)).toEqual([3, 4])
+    expect(capLatest([1, 2], 5)).toEqual([1, 2])
+  })
+
+  it('insertFirstOccurrence keeps one item per subject, the earliest', () => {
+    const first = insertFirstOccurrence([item('x', 1)], item('d1-late', 9), (other) => other.eventId.startsWith('d1'))
+    expect(first).toEqual({ items: [item('x', 1), item('d1-late', 9)], inserted: true })
+    const later = insertFirstOccurrence(first.items, item('d1-later', 12), (other) => other.eventId.startsWith('d1'))
+    expect(later).toEqual({ items: first.items, inserted: false })
+    const earlier = insertFirstOccurrence(first.items, item('d1-early', 0), (other) => other.eventId.startsWith('d1'))
+    expect(earlier).toEqual({ items: [item('d1-early', 0), item('x', 1)], inserted: true })
+  })
+
+  it('formatDuration reads as an officer would write it', () => {
+    expect([7 * 86_400_000, 86_400_000, 6 * 3_600_000, 90 * 60_000, 30_000].map(formatDuration)).toEqual(['7 d', '24 h', '6 h', '90 min', '30 s'])
   })
 })

@@ -49,14 +49,15 @@ describe('partition task: ordering across co-partitioned topics', () => {
     const outputs: string[][] = []
     for (const fetchSize of [1, 3, 100]) {
       const pipeline = await testPipeline({ fetchSize, batchSize: 4 })
-      // the player becomes UK (limit 2) at 2.5 h: only events after that see the UK limit
+      // registered in MT at 0; the player becomes UK (limit 2) at 2.5 h: only events after that see the UK limit
+      pipeline.send('players', player({ playerId: 'p1', eventTimeMs: 0, jurisdiction: 'MT' }))
       for (let index = 0; index < 4; index += 1) pipeline.send('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR }))
       pipeline.send('players', player({ playerId: 'p1', eventTimeMs: 2.5 * HOUR, type: 'PROFILE_UPDATED', jurisdiction: 'UK' }))
       for (let index = 0; index < 5; index += 1) pipeline.send('deposits', deposit({ playerId: 'p1', eventTimeMs: index * HOUR }))
       await pipeline.driver.run()
       outputs.push(byTime(await pipeline.decisions()).map((decision) => `${decision.decisionId}=${decision.outcome}/${decision.jurisdiction}`))
     }
-    expect(outputs[0]).toEqual(['w0:1=APPROVE/UNKNOWN', 'w1:1=APPROVE/UNKNOWN', 'w2:1=REVIEW/UK', 'w3:1=REVIEW/UK'])
+    expect(outputs[0]).toEqual(['w0:1=APPROVE/MT', 'w1:1=APPROVE/MT', 'w2:1=REVIEW/UK', 'w3:1=REVIEW/UK'])
     expect(outputs[1]).toEqual(outputs[0])
     expect(outputs[2]).toEqual(outputs[0])
   })

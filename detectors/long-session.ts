@@ -1,0 +1,101 @@
+/**
+ * long_session: a playing session longer than `maxSessionMs` (catalog 9, responsible
+ * gambling). A session is a run of activity — bets (placed or settled) and device events
+ * (logins, session start/end) — with no gap of `gapMs` or more (session windows, `sessions()`
+ * in windows.ts); its length is last activity minus first. One alert per session, raised by the
+ * first event that takes it over the limit (RG intervention by default).
+ *
+ * Worked example (maxSessionMs 6 h, gapMs 30 min): bets every 10 minutes from 18:00; the bet at
+ * 00:00 makes the session exactly 6 h (no hit), the one at 00:10 makes it 6 h 10 min -> hit,
+ * value 22_200_000 ms, threshold 21_600_000, evidence the first and the latest event; later bets
+ * in that session raise nothing more. A 30-minute pause ends it: the next bet starts a new one.
+ *
+ * State stays small however busy the player: an activity time is dropped when its neighbours are
+ * already less than `gapMs` apart (it cannot change where sessions split), and a session is
+ * forgotten once no event within grace can extend it (its end + gap is before stream time minus
+ * grace). A late event (beyond grace) is flagged `late`, joins the sessions it can, and raises
+ * nothing.
+ */
+import { DAY_MS, HOUR_MS, defineDetector, type Observation } from './detector.js'
+import { insertByTime, isLate, sessions, type TimedWithId } from './windows.js'
+
+export interface LongSessionParams {
+  /** Hit when a session lasts longer than this. */
+  readonly maxSessionMs: number
+  /** A pause of this long or longer ends a session. */
+  readonly gapMs: number
+  readonly graceMs: number
+  readonly maxTrackedActivity: number
+}
+
+export interface LongSessionState {
+  /** Activity times that shape the open sessions, in event-time order (thinned, see above). */
+  readonly activity: readonly TimedWithId[]
+  /** Event times of the alerts raised; a session holding one has been alerted. */
+  readonly alertedAtMs: readonly number[]
+}
+
+/** Drops items whose neighbours are already closer than `gapMs`: they split no session. */
+export function thinActivity<T extends TimedWithId>(items: readonly T[], gapMs: number): T[] {
+  const kept: T[] = []
+  items.forEach((item, index) => {
+    const previous = kept[kept.length - 1]
+    const next = items[index + 1]
+    if (previous !== undefined && next !== undefined && next.eventTimeMs - previous.eventTimeMs < gapMs) return
+    kept.push(item)
+  })
+  return kept
+}
+
+function duration(session: readonly TimedWithId[]): number {
+  return (session[session.length - 1] as TimedWithId).eventTimeMs - (session[0] as TimedWithId).eventTimeMs
+}
+
+const hoursAndMinutes = (ms: number): string => `${Math.floor(ms / HOUR_MS)} h ${Math.floor((ms % HOUR_MS) / 60_000)} min`
+
+export const longSession = defineDetector({
+  id: 'long_session',
+  version: 1,
+  description: 'a session of bets and device activity (split at gaps) longer than a limit',
+  accepts: ['bet', 'device'] as const,
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['maxSessionMs', 'gapMs', 'graceMs'],
+    properties: {
+      maxSessionMs: { type: 'integer', minimum: 1, maximum: 7 * DAY_MS },
+      gapMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+      graceMs: { type: 'integer', minimum: 0, maximum: DAY_MS },
+      maxTrackedActivity: { type: 'integer', minimum: 10, maximum: 5000, default: 500 },
+    },
+  },
+  init: (): LongSessionState => ({ activity: [], alertedAtMs: [] }),
+  step(state: LongSessionState, event, params: LongSessionParams, context) {
+    const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
+    const inserted = insertByTime(state.activity, { eventId: event.eventId, eventTimeMs: event.eventTimeMs })
+    // Sessions that no event within grace can reach any more are done with.
+    const openAfterMs = context.streamTimeMs - params.graceMs - params.gapMs
+    const open = sessions(inserted, params.gapMs).filter((session) => (session[session.length - 1] as TimedWithId).eventTimeMs > openAfterMs)
+    const current = open.find((session) => session.some((item) => item.eventId === event.eventId))
+    const activity = thinActivity(open.flat(), params.gapMs).slice(-params.maxTrackedActivity)
+    const firstKeptMs = activity[0]?.eventTimeMs ?? Number.POSITIVE_INFINITY
+    const alertedAtMs = state.alertedAtMs.filter((timeMs) => timeMs >= firstKeptMs)
+    if (late || current === undefined || duration(current) <= params.maxSessionMs) return { state: { activity, alertedAtMs }, observation: null, late }
+
+    const startMs = (current[0] as TimedWithId).eventTimeMs
+    const endMs = (current[current.length - 1] as TimedWithId).eventTimeMs
+    if (alertedAtMs.some((timeMs) => timeMs >= startMs && timeMs <= endMs)) return { state: { activity, alertedAtMs }, observation: null, late }
+    const lengthMs = duration(current)
+    const evidence = [(current[0] as TimedWithId).eventId, (current[current.length - 1] as TimedWithId).eventId, event.eventId]
+    const observation: Observation = {
+      hit: true,
+      value: lengthMs,
+      threshold: params.maxSessionMs,
+      detail: `session of ${hoursAndMinutes(lengthMs)} (pauses under ${hoursAndMinutes(params.gapMs)}), limit ${hoursAndMinutes(params.maxSessionMs)}`,
+      evidenceEventIds: [...new Set(evidence)],
+      windowStartMs: startMs,
+      windowEndMs: endMs,
+    }
+    return { state: { activity, alertedAtMs: [...alertedAtMs, event.eventTimeMs] }, observation, late }
+  },
+})
