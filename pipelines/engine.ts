@@ -44,16 +44,17 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, config.metrics.port)
   const detectors = new DetectorRegistry()
   const ruleSets = new RuleSetHolder(RuleSet.load(config.rules.ruleSetPath, detectors))
-  logger.info({ ruleSet: ruleSets.current.version, path: config.rules.ruleSetPath }, 'rule set loaded')
+  logger.info({ ruleSet: ruleSets.current.version, contentHash: ruleSets.current.contentHash, path: config.rules.ruleSetPath }, 'rule set loaded')
 
   // A new rule-set version is picked up while running; an invalid file is refused and the
   // active version keeps deciding.
   const onRuleSetChange = (): void => {
     try {
       const next = RuleSet.load(config.rules.ruleSetPath, detectors)
-      if (next.version === ruleSets.current.version) return
+      if (next.version === ruleSets.current.version && next.contentHash === ruleSets.current.contentHash) return
+      // activate() refuses changed content under a version it has held (caught below, logged).
       const previous = ruleSets.activate(next)
-      logger.info({ from: previous.version, to: next.version }, 'rule set activated')
+      logger.info({ from: previous.version, to: next.version, contentHash: next.contentHash }, 'rule set activated')
     } catch (error) {
       logger.error({ err: error, active: ruleSets.current.version }, 'new rule set refused; the active one stays')
     }

@@ -27,10 +27,11 @@ export interface TestPipeline {
   deadLetters(): Promise<DeadLetter[]>
 }
 
-export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'crashOnEmit'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number } = {}): Promise<TestPipeline> {
+/** `detectors` replaces the registered list (e.g. a test-only detector); `metrics` and `logger` let a test see what the tasks count and log. */
+export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'crashOnEmit' | 'metrics' | 'logger'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number; detectors?: DetectorRegistry } = {}): Promise<TestPipeline> {
   const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: options.maxPayloadBytes ?? 4096 })
   await codec.registerAll()
-  const detectors = new DetectorRegistry()
+  const detectors = options.detectors ?? new DetectorRegistry()
   const ruleSets = new RuleSetHolder(options.ruleSet === undefined ? RuleSet.load(DEFAULT_RULE_SET_PATH, detectors) : RuleSet.parse(options.ruleSet, detectors))
   const store = options.store ?? createMemoryStore()
   const driver = new MemoryDriver({
@@ -43,6 +44,8 @@ export async function testPipeline(options: Partial<Pick<DriverOptions, 'partiti
     fetchSize: options.fetchSize,
     batchSize: options.batchSize,
     crashOnEmit: options.crashOnEmit,
+    metrics: options.metrics,
+    logger: options.logger,
   })
   const decodeAll = async <T>(topic: 'decisions' | 'deadLetters'): Promise<T[]> => {
     const values: T[] = []
