@@ -31,6 +31,10 @@ export interface PipelineConfig {
   readonly maxFutureSkewMs: number
   /** Records buffered per partition task before its topic-partitions are paused. */
   readonly maxBufferedRecords: number
+  /** A partition task writes a RocksDB checkpoint after this many batches... */
+  readonly checkpointBatches: number
+  /** ...or after this long (the batches in between are replayable from their recorded order). */
+  readonly checkpointIntervalMs: number
 }
 
 export interface PitbossConfig {
@@ -117,6 +121,8 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       maxPayloadBytes: integer(env, 'PITBOSS_MAX_PAYLOAD_BYTES', 256 * 1024, 64), // default 256 KiB
       maxFutureSkewMs: integer(env, 'PITBOSS_MAX_FUTURE_SKEW_MS', 24 * 60 * 60 * 1000), // default 1 day
       maxBufferedRecords: integer(env, 'PITBOSS_MAX_BUFFERED_RECORDS', 20_000, 100),
+      checkpointBatches: integer(env, 'PITBOSS_CHECKPOINT_BATCHES', 20, 1), // default 20 batches of up to 500 records
+      checkpointIntervalMs: integer(env, 'PITBOSS_CHECKPOINT_INTERVAL_MS', 1000, 1), // default 1 s
     },
     rules: { ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')) },
     api: { host: text(env, 'PITBOSS_API_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_API_PORT', 8080, 0) },

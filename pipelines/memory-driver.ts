@@ -37,6 +37,7 @@ export interface DriverOptions {
   readonly logger?: Logger
   readonly metrics?: TaskMetrics
   readonly batchSize?: number
+  readonly checkpointBatches?: number
   readonly maxFutureSkewMs?: number
   /** Records handed to a task per fetch, to exercise batching and interleaving. */
   readonly fetchSize?: number
@@ -77,7 +78,7 @@ export class MemoryDriver {
     return (this.topics.get(topic) as StoredMessage[][]).flat()
   }
 
-  /** Opens tasks (first call) and processes everything produced so far. */
+  /** Opens tasks (first call), processes everything produced so far, and checkpoints (as a graceful stop would). */
   async run(): Promise<void> {
     for (let partition = 0; partition < this.options.partitions; partition += 1) {
       let task = this.tasks.get(partition)
@@ -88,6 +89,7 @@ export class MemoryDriver {
         this.tasks.set(partition, task)
       }
       await this.pump(task, partition)
+      await task.flush()
     }
   }
 
@@ -146,6 +148,9 @@ export class MemoryDriver {
       logger: options.logger ?? silentLogger,
       metrics: options.metrics,
       batchSize: options.batchSize,
+      checkpointBatches: options.checkpointBatches,
+      // Replays checkpoint by batch count only, so a run does the same writes whatever the machine.
+      checkpointIntervalMs: Number.MAX_SAFE_INTEGER,
       maxFutureSkewMs: options.maxFutureSkewMs ?? 24 * 60 * 60 * 1000,
     })
   }

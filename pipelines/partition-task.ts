@@ -9,12 +9,16 @@
  *
  * Checkpoints. Each batch of up to `batchSize` records goes through:
  *   1. process in memory (state changes are new objects; nothing shared is mutated);
- *   2. write the batch's order — (topic, offset) pairs — as the partition's pending record;
+ *   2. write the batch's order — (topic, offset) pairs — as a pending record `pending/<seq>`;
  *   3. produce every output and wait for the acks;
- *   4. one RocksDB write batch: changed player states + next offsets + stream time, pending deleted.
- * A crash between 2 and 4 leaves the pending record: the restarted task first replays exactly
- * those records in exactly that order, so it re-emits byte-identical outputs (consumers
- * de-duplicate by key and id), even for live data whose interleaving could differ on refetch.
+ * and every `checkpointBatches` batches or `checkpointIntervalMs` (and on flush):
+ *   4. one RocksDB write batch: changed player states + next offsets + stream time, the pending
+ *      records deleted.
+ * A crash before 4 leaves the pending records: the restarted task first replays exactly those
+ * records in exactly that order, batch by batch, so it re-emits byte-identical outputs
+ * (consumers de-duplicate by key and id), even for live data whose interleaving could differ on
+ * refetch. Checkpointing every few batches rather than every batch saves re-serialising each
+ * touched player's state per batch, the largest cost after the detectors themselves.
  * Kafka's committed group offsets are written after 4 for lag monitoring only; positions come
  * from the checkpoint.
  *
@@ -92,6 +96,10 @@ export interface PartitionTaskOptions {
   readonly maxFutureSkewMs: number
   /** Player states kept in memory between batches. */
   readonly cacheSize?: number
+  /** Checkpoint after this many batches (default 20)... */
+  readonly checkpointBatches?: number
+  /** ...or once this long has passed since the last checkpoint (default 1000 ms; monotonic clock). */
+  readonly checkpointIntervalMs?: number
   /**
    * Asks the broker for fresh high watermarks of this partition (calling setHighWatermark).
    * Used before a record is taken past a topic that looks caught up on old information: a
@@ -120,7 +128,8 @@ interface Buffered {
 }
 
 const CHECKPOINT_KEY = 'checkpoint'
-const PENDING_KEY = 'pending'
+const PENDING_PREFIX = 'pending/'
+const pendingKey = (sequence: number): string => `${PENDING_PREFIX}${String(sequence).padStart(10, '0')}`
 const PLAYER_PREFIX = 's/'
 
 /** A FIFO with O(1) shift. */
@@ -163,7 +172,15 @@ export class PartitionTask {
   private readonly highWatermarkSeenAtMs = new Map<InputTopicKey, number>()
   private newestArrivalMs = Number.NEGATIVE_INFINITY
   private streamTimeMs: number | null = null
-  private pending: PendingBatch | null = null
+  /** Pending batches of an earlier run, to replay first, in order. */
+  private pending: PendingBatch[] = []
+  /** Pending records written since the last checkpoint (deleted by the next one). */
+  private pendingKeys: string[] = []
+  private nextPendingSequence = 0
+  /** Player states changed since the last checkpoint. */
+  private readonly dirty = new Map<string, PlayerState>()
+  private batchesSinceCheckpoint = 0
+  private lastCheckpointMs = 0
   private readonly cache = new Map<string, PlayerState>()
   private readonly metrics: TaskMetrics
   private readonly batchSize: number
@@ -181,15 +198,25 @@ export class PartitionTask {
 
   /** Loads the checkpoint. Returns the offset each topic must be read from. */
   async open(): Promise<ReadonlyMap<InputTopicKey, bigint>> {
-    const [checkpointBytes, pendingBytes] = await this.options.store.getMany([CHECKPOINT_KEY, PENDING_KEY])
+    const [checkpointBytes] = await this.options.store.getMany([CHECKPOINT_KEY])
     const checkpoint = checkpointBytes === undefined ? null : parseStored<Checkpoint>(checkpointBytes, CHECKPOINT_KEY, this.partition)
     for (const key of INPUT_TOPIC_KEYS) {
       this.nextOffsets.set(key, BigInt(checkpoint?.nextOffsets[key] ?? '0'))
       this.fetchCursors.set(key, this.nextOffsets.get(key) as bigint)
     }
     this.streamTimeMs = checkpoint?.streamTimeMs ?? null
-    this.pending = pendingBytes === undefined ? null : parseStored<PendingBatch>(pendingBytes, PENDING_KEY, this.partition)
-    if (this.pending !== null) this.options.logger.info({ partition: this.partition, records: this.pending.order.length }, 'replaying the pending batch of a run that stopped before its checkpoint')
+    this.pending = []
+    this.pendingKeys = []
+    for await (const [key, bytes] of this.options.store.entries(PENDING_PREFIX)) {
+      this.pending.push(parseStored<PendingBatch>(bytes, key, this.partition))
+      this.pendingKeys.push(key)
+    }
+    const lastKey = this.pendingKeys[this.pendingKeys.length - 1]
+    this.nextPendingSequence = lastKey === undefined ? 0 : Number(lastKey.slice(PENDING_PREFIX.length)) + 1
+    this.lastCheckpointMs = this.options.monotonicMs()
+    if (this.pending.length > 0) {
+      this.options.logger.info({ partition: this.partition, batches: this.pending.length, records: this.pending.reduce((sum, batch) => sum + batch.order.length, 0) }, 'replaying the pending batches of a run that stopped before its checkpoint')
+    }
     return new Map(this.nextOffsets)
   }
 
@@ -262,8 +289,22 @@ export class PartitionTask {
     return next
   }
 
+  /** Writes a checkpoint now if anything changed since the last one (serialised with drain). */
+  flush(): Promise<void> {
+    const next = this.running.then(() => (this.closed ? undefined : this.checkpoint()))
+    this.running = next.catch(() => undefined)
+    return next
+  }
+
+  /** Checkpoints if the interval has passed with uncheckpointed work (for an idle partition). */
+  flushIfDue(): Promise<void> {
+    if (this.batchesSinceCheckpoint === 0 || this.options.monotonicMs() - this.lastCheckpointMs < (this.options.checkpointIntervalMs ?? 1000)) return Promise.resolve()
+    return this.flush()
+  }
+
   close(): void {
     this.closed = true
+    this.dirty.clear()
     for (const queue of this.queues.values()) queue.clear()
     this.cache.clear()
   }
@@ -280,12 +321,13 @@ export class PartitionTask {
 
   private async drainNow(): Promise<void> {
     while (!this.closed) {
-      if (this.pending === null && this.options.refreshHighWatermarks !== undefined && this.bufferedCount() > 0 && this.staleIdleTopic()) {
+      if (this.pending.length === 0 && this.options.refreshHighWatermarks !== undefined && this.bufferedCount() > 0 && this.staleIdleTopic()) {
         await this.options.refreshHighWatermarks(this.partition)
       }
-      const selected = this.pending !== null ? this.selectPending(this.pending) : this.selectMerged()
+      const replaying = this.pending[0]
+      const selected = replaying !== undefined ? this.selectPending(replaying) : this.selectMerged()
       if (selected === null || selected.length === 0) return
-      await this.processBatch(selected)
+      await this.processBatch(selected, replaying !== undefined)
     }
   }
 
@@ -347,7 +389,7 @@ export class PartitionTask {
   private async loadPlayers(records: readonly Buffered[]): Promise<void> {
     const missing = new Set<string>()
     for (const record of records) {
-      if (record.decoded.ok && !this.cache.has(record.decoded.event.playerId)) missing.add(record.decoded.event.playerId)
+      if (record.decoded.ok && !this.cache.has(record.decoded.event.playerId) && !this.dirty.has(record.decoded.event.playerId)) missing.add(record.decoded.event.playerId)
     }
     if (missing.size === 0) return
     const ids = [...missing]
@@ -358,7 +400,7 @@ export class PartitionTask {
     })
   }
 
-  private async processBatch(records: readonly Buffered[]): Promise<void> {
+  private async processBatch(records: readonly Buffered[], replaying: boolean): Promise<void> {
     const ruleSet = this.options.ruleSets.current
     await this.loadPlayers(records)
     const changed = new Map<string, PlayerState>()
@@ -372,15 +414,17 @@ export class PartitionTask {
     let streamTimeMs = this.streamTimeMs
     const nextOffsets = new Map(this.nextOffsets)
 
+    // One closure per batch, not per record (allocation on the hot path).
+    let raw: RawRecord
+    const deadLetter = (code: ErrorCode, message: string, schemaId: number | null): void => {
+      deadLetters.push(code)
+      emissions.push({ ...toDeadLetter(raw, code, message, schemaId), processingMs: 0 })
+    }
     for (const record of records) {
-      const { raw } = record
+      raw = record.raw
       nextOffsets.set(raw.topicKey, raw.offset + 1n)
       counts.set(raw.topicKey, (counts.get(raw.topicKey) ?? 0) + 1)
       const arrival = record.arrivedAtMs
-      const deadLetter = (code: ErrorCode, message: string, schemaId: number | null): void => {
-        deadLetters.push(code)
-        emissions.push({ ...toDeadLetter(raw, code, message, schemaId), processingMs: 0 })
-      }
       const decoded = record.decoded
       if (!decoded.ok) {
         deadLetter(decoded.code, decoded.message, decoded.schemaId)
@@ -397,10 +441,11 @@ export class PartitionTask {
         continue
       }
       const eventStreamTimeMs = Math.max(streamTimeMs ?? event.eventTimeMs, event.eventTimeMs)
-      const player = changed.get(event.playerId) ?? this.cache.get(event.playerId) ?? newPlayerState()
+      const ownedPlayer = changed.get(event.playerId)
+      const player = ownedPlayer ?? this.dirty.get(event.playerId) ?? this.cache.get(event.playerId) ?? newPlayerState()
       let result
       try {
-        result = this.options.processor.process(event, player, ruleSet, { topic: raw.topic, partition: raw.partition, offset: Number(raw.offset) }, eventStreamTimeMs)
+        result = this.options.processor.process(event, player, ruleSet, { topic: raw.topic, partition: raw.partition, offset: Number(raw.offset) }, eventStreamTimeMs, ownedPlayer !== undefined)
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
         this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), err: error }, 'processing an event failed; sent to the dead-letter topic')
@@ -424,37 +469,34 @@ export class PartitionTask {
       }
     }
 
-    // 2. the order, so a crash from here on replays the same batch the same way
-    const order: PendingBatch = { version: 1, order: records.map((record) => [INPUT_TOPIC_KEYS.indexOf(record.raw.topicKey), String(record.raw.offset)] as const) }
-    // (a batch with no outputs has nothing to re-emit identically, so it skips this write)
-    if (this.pending === null && emissions.length > 0) await this.options.store.write({ puts: [[PENDING_KEY, Buffer.from(JSON.stringify(order))]], deletes: [] })
+    const checkpointNow = this.batchesSinceCheckpoint + 1 >= (this.options.checkpointBatches ?? 20) || this.options.monotonicMs() - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? 1000)
+
+    // 2. the order, so a crash from here on replays the same batches the same way. A replayed
+    // batch has its record already; a batch that checkpoints at once and emits nothing needs none.
+    if (!replaying && (emissions.length > 0 || !checkpointNow)) {
+      const order: PendingBatch = { version: 1, order: records.map((record) => [INPUT_TOPIC_KEYS.indexOf(record.raw.topicKey), String(record.raw.offset)] as const) }
+      const key = pendingKey(this.nextPendingSequence)
+      await this.options.store.write({ puts: [[key, Buffer.from(JSON.stringify(order))]], deletes: [] })
+      this.nextPendingSequence += 1
+      this.pendingKeys.push(key)
+    }
 
     // 3. outputs, acknowledged
     if (emissions.length > 0) {
       const emittedAtMs = this.options.monotonicMs()
-      const arrivals = records.map((record) => record.arrivedAtMs)
-      const firstArrival = Math.min(...arrivals)
+      let firstArrival = Number.POSITIVE_INFINITY
+      for (const record of records) firstArrival = Math.min(firstArrival, record.arrivedAtMs)
       await this.options.emit(emissions.map((emission) => ({ ...emission, processingMs: emittedAtMs - firstArrival })))
     }
 
-    // 4. state + offsets + stream time, atomically; the pending record goes with them
-    const checkpoint: Checkpoint = {
-      version: 1,
-      nextOffsets: Object.fromEntries(INPUT_TOPIC_KEYS.map((key) => [key, String(nextOffsets.get(key))])) as Record<InputTopicKey, string>,
-      streamTimeMs,
-    }
-    const puts: Array<[string, Buffer]> = [[CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]]
-    for (const [playerId, state] of changed) puts.push([PLAYER_PREFIX + playerId, Buffer.from(JSON.stringify(state))])
-    await this.options.store.write({ puts, deletes: [PENDING_KEY] })
-
-    this.pending = null
     this.streamTimeMs = streamTimeMs
     for (const [key, offset] of nextOffsets) this.nextOffsets.set(key, offset)
-    for (const [playerId, state] of changed) {
-      this.cache.delete(playerId)
-      this.cache.set(playerId, state)
-    }
-    this.evict()
+    for (const [playerId, state] of changed) this.dirty.set(playerId, state)
+    if (replaying) this.pending.shift()
+    this.batchesSinceCheckpoint += 1
+
+    // 4. every few batches: state + offsets + stream time, atomically, pending records deleted
+    if (checkpointNow && this.pending.length === 0) await this.checkpoint()
     const doneMs = this.options.monotonicMs()
     for (const [topic, count] of counts) this.metrics.eventsProcessed(topic, count)
     for (const reason of deadLetters) this.metrics.deadLetter(reason)
@@ -462,6 +504,27 @@ export class PartitionTask {
     for (const detectorId of detectorErrors) this.metrics.detectorError(detectorId)
     for (const detectorId of lateEvents) this.metrics.lateEvent(detectorId)
     for (let index = 0; index < duplicates; index += 1) this.metrics.duplicateInput()
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (this.batchesSinceCheckpoint === 0 && this.pendingKeys.length === 0) return
+    const checkpoint: Checkpoint = {
+      version: 1,
+      nextOffsets: Object.fromEntries(INPUT_TOPIC_KEYS.map((key) => [key, String(this.nextOffsets.get(key))])) as Record<InputTopicKey, string>,
+      streamTimeMs: this.streamTimeMs,
+    }
+    const puts: Array<[string, Buffer]> = [[CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]]
+    for (const [playerId, state] of this.dirty) puts.push([PLAYER_PREFIX + playerId, Buffer.from(JSON.stringify(state))])
+    await this.options.store.write({ puts, deletes: this.pendingKeys })
+    for (const [playerId, state] of this.dirty) {
+      this.cache.delete(playerId)
+      this.cache.set(playerId, state)
+    }
+    this.dirty.clear()
+    this.pendingKeys = []
+    this.batchesSinceCheckpoint = 0
+    this.lastCheckpointMs = this.options.monotonicMs()
+    this.evict()
   }
 
   private evict(): void {

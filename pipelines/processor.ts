@@ -76,7 +76,12 @@ function applyProfile(profile: PlayerProfile, event: PlayerEvent): PlayerProfile
 export class EventProcessor {
   constructor(private readonly registry: DetectorRegistry) {}
 
-  process(event: InputEvent, player: PlayerState, ruleSet: RuleSet, source: SourceRef, streamTimeMs: number): ProcessResult {
+  /**
+   * `owned`: the caller made `player` earlier in the same batch and shares it with nobody, so its
+   * detector states may be updated in place instead of copied (a copy per event was a visible
+   * share of the profile). States the cache or a checkpoint holds are never passed as owned.
+   */
+  process(event: InputEvent, player: PlayerState, ruleSet: RuleSet, source: SourceRef, streamTimeMs: number, owned = false): ProcessResult {
     const isWithdrawalRequest = event.kind === 'withdrawal' && event.type === 'REQUESTED'
     if (isWithdrawalRequest && player.decided[event.withdrawalId] !== undefined) {
       return { player, outputs: [], detectorErrors: [], lateFor: [], duplicate: true }
@@ -84,7 +89,7 @@ export class EventProcessor {
     const profile = event.kind === 'player' ? applyProfile(player.profile, event) : player.profile
     const rules = ruleSet.rulesFor(profile.jurisdiction, profile.tier)
     const context: DetectorContext = { profile, streamTimeMs }
-    const detectorStates = { ...player.detectors }
+    const detectorStates = owned ? (player.detectors as Record<string, { readonly version: number; readonly state: unknown }>) : { ...player.detectors }
     const outputs: OutputRecord[] = []
     const executions: DetectorExecution[] = []
     const detectorErrors: Array<{ detectorId: string; message: string }> = []

@@ -94,9 +94,18 @@ export class EngineRunner {
     this.fatal = handler
   }
 
+  private checkpointTimer: NodeJS.Timeout | null = null
+
   async start(): Promise<void> {
     await Promise.all([this.producer.connect(), this.admin.connect()])
     this.running = true
+    // A partition that goes quiet still gets its last batches checkpointed.
+    this.checkpointTimer = setInterval(() => {
+      for (const [partition, entry] of this.tasks) {
+        entry.task.flushIfDue().catch((error: unknown) => this.options.logger.warn({ err: error, partition }, 'periodic checkpoint failed; retried on the next batch'))
+      }
+    }, this.options.config.pipeline.checkpointIntervalMs)
+    this.checkpointTimer.unref()
     await this.startConsumer()
   }
 
@@ -157,7 +166,11 @@ export class EngineRunner {
       await this.commit(partition, entry, true).catch((error: unknown) => this.options.logger.warn({ err: error, partition }, 'final offset commit failed (positions are in the checkpoint; only lag reporting is affected)'))
     }
     await this.consumer.disconnect()
-    for (const entry of this.tasks.values()) entry.task.close()
+    if (this.checkpointTimer !== null) clearInterval(this.checkpointTimer)
+    for (const entry of this.tasks.values()) {
+      await entry.task.flush()
+      entry.task.close()
+    }
     this.tasks.clear()
     await Promise.all([this.producer.disconnect(), this.admin.disconnect()])
   }
@@ -180,7 +193,8 @@ export class EngineRunner {
     }
     for (const [partition, entry] of this.tasks) {
       if (partitions.has(partition)) continue
-      // Revoked: its last batch already checkpointed; drop the buffers.
+      // Revoked: checkpoint what it processed (useful if it comes back here), drop the buffers.
+      await entry.task.flush().catch((error: unknown) => logger.warn({ err: error, partition }, 'checkpoint of a revoked partition failed; its pending batches replay if it comes back'))
       entry.task.close()
       this.tasks.delete(partition)
       for (const topic of this.topicByName.keys()) metrics.forgetPartition(topic, partition)
@@ -212,6 +226,8 @@ export class EngineRunner {
       batchSize: this.options.batchSize,
       maxFutureSkewMs: config.pipeline.maxFutureSkewMs,
       refreshHighWatermarks: () => this.refreshHighWatermarks(),
+      checkpointBatches: config.pipeline.checkpointBatches,
+      checkpointIntervalMs: config.pipeline.checkpointIntervalMs,
     })
   }
 

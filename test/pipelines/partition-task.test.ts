@@ -64,32 +64,41 @@ describe('partition task: ordering across co-partitioned topics', () => {
 })
 
 describe('partition task: crash between emitting and checkpointing', () => {
-  it('replays the pending batch in its recorded order and re-emits identical outputs; state equals a clean run', async () => {
-    const scenario = (pipeline: Awaited<ReturnType<typeof testPipeline>>): void => {
-      for (let index = 0; index < 12; index += 1) {
-        pipeline.send('withdrawals', withdrawal({ playerId: `p${index % 3}`, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR }))
-        pipeline.send('deposits', deposit({ playerId: `p${index % 3}`, eventTimeMs: (index + 1) * HOUR - 1 }))
-      }
+  const scenario = (pipeline: Awaited<ReturnType<typeof testPipeline>>): void => {
+    for (let index = 0; index < 12; index += 1) {
+      pipeline.send('withdrawals', withdrawal({ playerId: `p${index % 3}`, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR }))
+      pipeline.send('deposits', deposit({ playerId: `p${index % 3}`, eventTimeMs: (index + 1) * HOUR - 1 }))
     }
-    const cleanStore = createMemoryStore()
-    const clean = await testPipeline({ store: cleanStore, batchSize: 5, partitions: 1 })
-    scenario(clean)
-    await clean.driver.run()
+  }
+  const dump = (store: ReturnType<typeof createMemoryStore>): string[][] => [...store.data.entries()].map(([key, value]) => [key, value.toString()])
 
-    let emits = 0
-    const crashingStore = createMemoryStore()
-    const crashing = await testPipeline({ store: crashingStore, batchSize: 5, partitions: 1, crashOnEmit: () => (++emits === 2 ? 'after' : null) })
-    scenario(crashing)
-    await expect(crashing.driver.run()).rejects.toThrow(/crash after emit/)
-    expect(crashingStore.data.has('p0000/pending')).toBe(true)
-    crashing.driver.crash()
-    await crashing.driver.run()
+  // checkpoints every batch, every 3 batches, and never before the end; crashes after the 2nd
+  // and after the 4th emit (outputs out, checkpoint not written)
+  for (const checkpointBatches of [1, 3, 1000]) {
+    for (const crashAt of [2, 4]) {
+      it(`replays the pending batches in their recorded order and re-emits identical outputs (checkpoint every ${checkpointBatches}, crash at emit ${crashAt})`, async () => {
+        const cleanStore = createMemoryStore()
+        const clean = await testPipeline({ store: cleanStore, batchSize: 5, partitions: 1, checkpointBatches })
+        scenario(clean)
+        await clean.driver.run()
 
-    const cleanDecisions = (await clean.decisions()).map((decision) => JSON.stringify(decision))
-    const crashedDecisions = (await crashing.decisions()).map((decision) => JSON.stringify(decision))
-    // every decision of the clean run, each re-emission byte-identical to the first
-    expect([...new Set(crashedDecisions)]).toEqual(cleanDecisions)
-    expect(crashedDecisions.length).toBeGreaterThan(cleanDecisions.length)
-    expect([...crashingStore.data.entries()].map(([key, value]) => [key, value.toString()])).toEqual([...cleanStore.data.entries()].map(([key, value]) => [key, value.toString()]))
-  })
+        let emits = 0
+        const crashingStore = createMemoryStore()
+        const crashing = await testPipeline({ store: crashingStore, batchSize: 5, partitions: 1, checkpointBatches, crashOnEmit: () => (++emits === crashAt ? 'after' : null) })
+        scenario(crashing)
+        await expect(crashing.driver.run()).rejects.toThrow(/crash after emit/)
+        expect([...crashingStore.data.keys()].some((key) => key.startsWith('p0000/pending/'))).toBe(true)
+        crashing.driver.crash()
+        await crashing.driver.run()
+
+        const cleanDecisions = (await clean.decisions()).map((decision) => JSON.stringify(decision))
+        const crashedDecisions = (await crashing.decisions()).map((decision) => JSON.stringify(decision))
+        // every decision of the clean run, each re-emission byte-identical to the first
+        expect([...new Set(crashedDecisions)]).toEqual(cleanDecisions)
+        expect(crashedDecisions.length).toBeGreaterThan(cleanDecisions.length)
+        expect(dump(crashingStore)).toEqual(dump(cleanStore))
+        expect([...crashingStore.data.keys()].filter((key) => key.includes('/pending/'))).toEqual([])
+      })
+    }
+  }
 })
