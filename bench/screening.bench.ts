@@ -6,6 +6,8 @@
  *
  * Run: npx tsx bench/screening.bench.ts [--seed 7] [--cases 1200] [--players 20000] [--repetitions 5] [--threshold 0.84]
  */
+import path from 'node:path'
+import { loadConfig } from '../core/config.js'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { evaluate, generateEvaluationSet, seededRandom, COMMON_FAMILY_NAMES, COMMON_GIVEN_NAMES } from '../screening/evaluation.js'
@@ -14,7 +16,7 @@ import { loadOfacList } from '../screening/loaders/ofac.js'
 import { loadUnConsolidatedList } from '../screening/loaders/un.js'
 import { normaliseName } from '../screening/normalise.js'
 
-const SANCTIONS_DIRECTORY = '/work/shared/data/sanctions'
+const SANCTIONS_DIRECTORY = path.join(loadConfig().referenceDataDir, 'sanctions')
 const { values: args } = parseArgs({
   options: {
     seed: { type: 'string', default: '7' },

@@ -8,6 +8,7 @@
  * Example: `loadConfig({ PITBOSS_KAFKA_BROKERS: '127.0.0.1:9092', PITBOSS_TOPIC_PREFIX: 't1.' })`
  */
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { RiskError } from './errors.js'
 
 export interface KafkaConfig {
@@ -37,9 +38,14 @@ export interface PipelineConfig {
   readonly checkpointIntervalMs: number
 }
 
+/** The repository root (this file is core/config.ts). */
+const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
 export interface PitbossConfig {
   /** Working folder for state, local services and run files. */
   readonly homeDir: string
+  /** Public reference data (sanctions lists, regulator schemas, AMLSim graphs): `../shared/data` beside the repository. */
+  readonly referenceDataDir: string
   readonly instanceId: string
   readonly logLevel: string
   readonly kafka: KafkaConfig
@@ -97,6 +103,7 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
   if (!/^[A-Za-z0-9._-]+$/.test(instanceId)) throw new RiskError('RISK_ERR_CONFIG_INVALID', `PITBOSS_INSTANCE_ID may hold letters, digits, '.', '_' and '-', got '${instanceId}'`, { variable: 'PITBOSS_INSTANCE_ID' })
   const config: PitbossConfig = {
     homeDir,
+    referenceDataDir: path.resolve(text(env, 'PITBOSS_REFERENCE_DATA_DIR', path.join(REPOSITORY_ROOT, '..', 'shared', 'data'))),
     instanceId,
     logLevel: text(env, 'PITBOSS_LOG_LEVEL', 'info'), // pino levels: trace debug info warn error fatal silent
     kafka: {

@@ -121,7 +121,7 @@ async function rdkafkaFlags(): Promise<string[]> {
  *
  * `options.compiler` (default `cc`) exists for tests of the missing-compiler path.
  *
- * Example: `const binary = await ensureBrokerBinary('/work/main/.pitboss')`
+ * Example: `const binary = await ensureBrokerBinary('.pitboss')`
  */
 export async function ensureBrokerBinary(homeDir: string, options: { compiler?: string } = {}): Promise<string> {
   const { binary } = brokerPaths(homeDir)

@@ -12,7 +12,7 @@
  *
  * Example:
  *   const sdn = await loadOfacList({ listId: 'ofac-sdn', primaryPath: 'sdn.csv', aliasPath: 'alt.csv', addressPath: 'add.csv' })
- *   sdn.entries.length // 8976 for the 2021-07 snapshot in /work/shared/data
+ *   sdn.entries.length // 8976 for the 2021-07 snapshot in ../shared/data
  */
 import { RiskError } from '../../core/errors.js'
 import { countryCode } from '../countries.js'

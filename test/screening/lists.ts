@@ -1,9 +1,11 @@
 /** Paths of the real lists in the shared data folder, and one cached load per test file. */
+import path from 'node:path'
+import { loadConfig } from '../../core/config.js'
 import { loadOfacList } from '../../screening/loaders/ofac.js'
 import { loadUnConsolidatedList } from '../../screening/loaders/un.js'
 import type { LoadedList } from '../../screening/types.js'
 
-export const SANCTIONS_DIRECTORY = '/work/shared/data/sanctions'
+export const SANCTIONS_DIRECTORY = path.join(loadConfig().referenceDataDir, 'sanctions')
 export const FIXTURES_DIRECTORY = new URL('./fixtures/', import.meta.url).pathname
 
 export const loadSdn = (): Promise<LoadedList> => loadOfacList({

@@ -10,7 +10,7 @@ describe('OFAC legacy CSV loader on the real files', () => {
   let consolidated: LoadedList
   beforeAll(async () => { [sdn, consolidated] = await Promise.all([loadSdn(), loadConsolidated()]) })
 
-  // /work/shared/data/README.md says 8,977 entries and 11,911 aliases: it counts the final line
+  // ../shared/data/README.md says 8,977 entries and 11,911 aliases: it counts the final line
   // holding only OFAC's 0x1A end-of-file byte. The files hold 8,976 and 11,910 records
   // (`grep -c '^[0-9]' sdn.csv alt.csv`), and every entry id is distinct.
   it('reads every SDN entry and alias', () => {
