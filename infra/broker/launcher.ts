@@ -23,12 +23,13 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, openSync, promises as fs, readFileSync } from 'node:fs'
+import { closeSync, openSync, promises as fs } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sleep, systemClock } from '../../core/clock.js'
 import { RiskError } from '../../core/errors.js'
+import { isProcessAlive } from '../process.js'
 
 export interface BrokerInfo {
   /** Comma-separated bootstrap list, e.g. `127.0.0.1:40123,127.0.0.1:40125`. */
@@ -154,31 +155,6 @@ function validateTopic(topic: BrokerTopic): void {
   }
   if (!Number.isInteger(topic.partitions) || topic.partitions < 1 || topic.partitions > MAX_PARTITIONS) {
     throw new RiskError('RISK_ERR_CONFIG_INVALID', `topic ${topic.name} needs an integer partition count 1..${MAX_PARTITIONS}, got ${topic.partitions}`, { topic: topic.name })
-  }
-}
-
-/**
- * True when the process exists and has not exited. An exited broker whose parent is gone stays
- * a zombie (state Z) until init reaps it, and kill(pid, 0) still succeeds on a zombie.
- */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  const state = processState(pid)
-  return state !== 'Z' && state !== 'X'
-}
-
-/** Linux's one-letter process state from /proc (empty where /proc is not available). */
-function processState(pid: number): string {
-  try {
-    // Synchronous on purpose: /proc files are generated on demand and never block.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).charAt(0)
-  } catch {
-    return ''
   }
 }
 

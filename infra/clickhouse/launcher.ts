@@ -26,6 +26,7 @@ import { createServer } from 'node:net'
 import path from 'node:path'
 import { sleep, systemClock } from '../../core/clock.js'
 import { RiskError } from '../../core/errors.js'
+import { isProcessAlive } from '../process.js'
 
 export interface ClickHouseInfo {
   /** HTTP interface, e.g. `http://127.0.0.1:41234`. */
@@ -163,18 +164,10 @@ const USERS_XML = `<?xml version="1.0"?>
 </yandex>
 `
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** True when `pid` is a server started with this homeDir's config (guards against pid reuse). */
 async function isOurServer(pid: number, paths: Paths): Promise<boolean> {
-  if (!isAlive(pid)) return false
+  if (!isProcessAlive(pid)) return false
   try {
     const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8')
     return commandLine.split('\0').some((argument) => argument.includes(paths.config))
@@ -290,7 +283,7 @@ async function withLock<T>(paths: Paths, timeoutMs: number, work: () => Promise<
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const holder = Number((await readFile(paths.lockFile, 'utf8').catch(() => '')).trim())
       const ageMs = await stat(paths.lockFile).then((info) => systemClock.nowMs() - info.mtimeMs, () => 0)
-      if ((Number.isInteger(holder) && holder > 0 && !isAlive(holder)) || ageMs > LOCK_STALE_MS) {
+      if ((Number.isInteger(holder) && holder > 0 && !isProcessAlive(holder)) || ageMs > LOCK_STALE_MS) {
         await rm(paths.lockFile, { force: true })
         continue
       }
@@ -317,10 +310,10 @@ async function runningInfo(paths: Paths): Promise<ClickHouseInfo | null> {
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs
   while (performance.now() < deadline) {
-    if (!isAlive(pid)) return true
+    if (!isProcessAlive(pid)) return true
     await sleep(50)
   }
-  return !isAlive(pid)
+  return !isProcessAlive(pid)
 }
 
 async function terminate(pid: number): Promise<void> {

@@ -21,6 +21,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sleep } from '../../core/clock.js'
 import { RiskError } from '../../core/errors.js'
+import { isProcessAlive } from '../process.js'
 
 export interface RegistryInfo {
   readonly url: string
@@ -75,14 +76,6 @@ function readStateFile(stateFile: string): RegistryInfo | undefined {
   return undefined
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * Whether `pid` is a running registry process. A stale state file may name a pid the system has
@@ -90,7 +83,7 @@ function isAlive(pid: number): boolean {
  * signal a stranger. Zombies have an empty command line and count as gone.
  */
 function isRegistryProcess(pid: number): boolean {
-  if (!isAlive(pid)) return false
+  if (!isProcessAlive(pid)) return false
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.join('infra', 'registry', 'main.ts'))
   } catch {
@@ -158,7 +151,7 @@ async function withStartLock<T>(lockFile: string, timeoutMs: number, work: () =>
     } catch {
       continue // released meanwhile
     }
-    if (!(Number.isSafeInteger(holder) && holder > 0 && isAlive(holder))) {
+    if (!(Number.isSafeInteger(holder) && holder > 0 && isProcessAlive(holder))) {
       fs.rmSync(lockFile, { force: true }) // its starter died mid-start
       continue
     }
