@@ -28,7 +28,7 @@ export interface KafkaConfig {
 export interface PipelineConfig {
   /** Records larger than this go to the dead-letter topic. */
   readonly maxPayloadBytes: number
-  /** An event more than this far ahead of the partition's stream time is refused as far-future. */
+  /** An event more than this far ahead of its record's Kafka timestamp (when it was written) is refused as far-future. */
   readonly maxFutureSkewMs: number
   /** Records buffered per partition task before its topic-partitions are paused. */
   readonly maxBufferedRecords: number

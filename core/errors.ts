@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   RISK_ERR_PAYLOAD_TOO_LARGE: { retriable: false, summary: 'the payload exceeds the configured maximum size' },
   RISK_ERR_EVENT_TIME_MISSING: { retriable: false, summary: 'the event carries no event time' },
   RISK_ERR_EVENT_TIME_NEGATIVE: { retriable: false, summary: 'the event time is negative' },
-  RISK_ERR_EVENT_TIME_FUTURE: { retriable: false, summary: 'the event time is further ahead of stream time than the allowed skew' },
+  RISK_ERR_EVENT_TIME_FUTURE: { retriable: false, summary: 'the event time is further ahead of the record\'s Kafka timestamp than the allowed skew' },
   RISK_ERR_KEY_MISMATCH: { retriable: false, summary: 'the message key is not the playerId of the event (breaks co-partitioning)' },
   RISK_ERR_INVALID_FIELD: { retriable: false, summary: 'a field value is out of its domain (negative amount, empty id...)' },
   // processing

@@ -18,6 +18,8 @@ export class RegistryRecordDecoder implements RecordDecoder {
     private readonly codec: AvroCodec,
     private readonly logger: Logger,
     private readonly isRunning: () => boolean = () => true,
+    /** An event further ahead of its record's Kafka timestamp than this is refused (config.pipeline.maxFutureSkewMs). */
+    private readonly maxFutureSkewMs: number = 24 * 60 * 60 * 1000,
   ) {}
 
   async decode(record: RawRecord): Promise<DecodedRecord> {
@@ -36,8 +38,7 @@ export class RegistryRecordDecoder implements RecordDecoder {
   private async decodeOnce(record: RawRecord): Promise<DecodedRecord> {
     const decoded = await this.codec.decode(record.topicKey, record.value)
     if (!decoded.ok) return { ok: false, code: decoded.code, message: decoded.message, schemaId: decoded.schemaId }
-    // The future-skew rule needs the partition's stream time, which the task applies in order.
-    const time = extractEventTime(decoded.value, { streamTimeMs: null, maxFutureSkewMs: Number.MAX_SAFE_INTEGER })
+    const time = extractEventTime(decoded.value, { referenceTimeMs: record.timestampMs >= 0 ? record.timestampMs : null, maxFutureSkewMs: this.maxFutureSkewMs })
     if (!time.ok) return { ok: false, code: time.code, message: time.message, schemaId: decoded.schemaId }
     const event = toInputEvent(record.topicKey, decoded.value)
     if (!event.ok) return { ok: false, code: event.code, message: event.message, schemaId: decoded.schemaId }

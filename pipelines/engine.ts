@@ -69,7 +69,7 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
     config,
     kafka: createKafka(config.kafka, logger),
     store,
-    decoder: new RegistryRecordDecoder(codec, logger, () => running),
+    decoder: new RegistryRecordDecoder(codec, logger, () => running, config.pipeline.maxFutureSkewMs),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
     processor: new EventProcessor(detectors),
     ruleSets,

@@ -38,7 +38,6 @@ export interface DriverOptions {
   readonly metrics?: TaskMetrics
   readonly batchSize?: number
   readonly checkpointBatches?: number
-  readonly maxFutureSkewMs?: number
   /** Records handed to a task per fetch, to exercise batching and interleaving. */
   readonly fetchSize?: number
   /**
@@ -151,7 +150,6 @@ export class MemoryDriver {
       checkpointBatches: options.checkpointBatches,
       // Replays checkpoint by batch count only, so a run does the same writes whatever the machine.
       checkpointIntervalMs: Number.MAX_SAFE_INTEGER,
-      maxFutureSkewMs: options.maxFutureSkewMs ?? 24 * 60 * 60 * 1000,
     })
   }
 }

@@ -93,7 +93,6 @@ export interface PartitionTaskOptions {
   readonly logger: Logger
   readonly metrics?: TaskMetrics
   readonly batchSize?: number
-  readonly maxFutureSkewMs: number
   /** Player states kept in memory between batches. */
   readonly cacheSize?: number
   /** Checkpoint after this many batches (default 20)... */
@@ -434,10 +433,6 @@ export class PartitionTask {
       const key = raw.key === null ? null : raw.key.toString('utf8')
       if (key !== event.playerId) {
         deadLetter('RISK_ERR_KEY_MISMATCH', `message key ${JSON.stringify(key)} is not the event's playerId ${JSON.stringify(event.playerId)}`, null)
-        continue
-      }
-      if (streamTimeMs !== null && event.eventTimeMs > streamTimeMs + this.options.maxFutureSkewMs) {
-        deadLetter('RISK_ERR_EVENT_TIME_FUTURE', `event time ${event.eventTimeMs} is more than ${this.options.maxFutureSkewMs} ms ahead of stream time ${streamTimeMs}`, null)
         continue
       }
       const eventStreamTimeMs = Math.max(streamTimeMs ?? event.eventTimeMs, event.eventTimeMs)

@@ -6,23 +6,25 @@
  * Rules, in order:
  * - `eventTimeMs` missing, null or not an integer (a safe one)  -> RISK_ERR_EVENT_TIME_MISSING
  * - negative (before 1970)                                      -> RISK_ERR_EVENT_TIME_NEGATIVE
- * - more than `maxFutureSkewMs` ahead of the partition's stream time (the highest event time
- *   seen on it so far), when the stream time is known           -> RISK_ERR_EVENT_TIME_FUTURE
- * The future check is relative to stream time, so replaying last year's data behaves exactly as
- * it did live. With no stream time yet (a partition's first record) any non-negative time passes.
+ * - more than `maxFutureSkewMs` ahead of the record's Kafka timestamp (when the record was
+ *   written), when the record has one                           -> RISK_ERR_EVENT_TIME_FUTURE
+ * The future check is relative to the record's own timestamp, which is stored with it, so a
+ * replay of the same records behaves exactly as the live run did, and a player who was idle for
+ * months (stream time far behind) is not mistaken for a clock gone wrong. It catches an event
+ * that claims to happen well after it was written: a wrong clock or wrong units.
  *
  * Example:
- *   extractEventTime({ eventTimeMs: 1_000 }, { streamTimeMs: null, maxFutureSkewMs: 60_000 })
+ *   extractEventTime({ eventTimeMs: 1_000 }, { referenceTimeMs: null, maxFutureSkewMs: 60_000 })
  *     -> { ok: true, eventTimeMs: 1000 }
- *   extractEventTime({ eventTimeMs: 100_000 }, { streamTimeMs: 1_000, maxFutureSkewMs: 60_000 })
+ *   extractEventTime({ eventTimeMs: 100_000 }, { referenceTimeMs: 1_000, maxFutureSkewMs: 60_000 })
  *     -> { ok: false, code: 'RISK_ERR_EVENT_TIME_FUTURE', message: '...' }
  */
 import type { ErrorCode } from '../core/errors.js'
 
 export interface EventTimeOptions {
-  /** Highest event time seen on the partition so far; null before its first record. */
-  readonly streamTimeMs: number | null
-  /** How far ahead of stream time an event may be (config.pipeline.maxFutureSkewMs). */
+  /** The record's Kafka timestamp in epoch milliseconds; null when it has none. */
+  readonly referenceTimeMs: number | null
+  /** How far ahead of that an event may be (config.pipeline.maxFutureSkewMs). */
   readonly maxFutureSkewMs: number
 }
 
@@ -38,11 +40,11 @@ export function extractEventTime(wire: unknown, options: EventTimeOptions): Even
   if (eventTimeMs < 0) {
     return { ok: false, code: 'RISK_ERR_EVENT_TIME_NEGATIVE', message: `eventTimeMs ${eventTimeMs} is negative (before 1970); it must be epoch milliseconds` }
   }
-  if (options.streamTimeMs !== null && eventTimeMs - options.streamTimeMs > options.maxFutureSkewMs) {
+  if (options.referenceTimeMs !== null && eventTimeMs - options.referenceTimeMs > options.maxFutureSkewMs) {
     return {
       ok: false,
       code: 'RISK_ERR_EVENT_TIME_FUTURE',
-      message: `eventTimeMs ${eventTimeMs} is ${eventTimeMs - options.streamTimeMs} ms ahead of the partition's stream time ${options.streamTimeMs}, more than the allowed ${options.maxFutureSkewMs} ms (PITBOSS_MAX_FUTURE_SKEW_MS); check the producer's clock and units (milliseconds, not microseconds)`,
+      message: `eventTimeMs ${eventTimeMs} is ${eventTimeMs - options.referenceTimeMs} ms ahead of the record's Kafka timestamp ${options.referenceTimeMs}, more than the allowed ${options.maxFutureSkewMs} ms (PITBOSS_MAX_FUTURE_SKEW_MS); check the producer's clock and units (milliseconds, not microseconds)`,
     }
   }
   return { ok: true, eventTimeMs }

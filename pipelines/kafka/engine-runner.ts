@@ -224,7 +224,6 @@ export class EngineRunner {
       logger,
       metrics,
       batchSize: this.options.batchSize,
-      maxFutureSkewMs: config.pipeline.maxFutureSkewMs,
       refreshHighWatermarks: () => this.refreshHighWatermarks(),
       checkpointBatches: config.pipeline.checkpointBatches,
       checkpointIntervalMs: config.pipeline.checkpointIntervalMs,

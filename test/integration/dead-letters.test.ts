@@ -33,7 +33,8 @@ describe('dead letters', () => {
       { reason: 'RISK_ERR_DECODE_AVRO', message: { topic: 'withdrawals', key: 'p-bad', value: wd({ playerId: 'p-bad', eventTimeMs: base }).subarray(0, 12) } },
       { reason: 'RISK_ERR_KEY_MISMATCH', message: { topic: 'withdrawals', key: 'someone-else', value: wd({ playerId: 'p-bad', eventTimeMs: base }) } },
       { reason: 'RISK_ERR_EVENT_TIME_NEGATIVE', message: { topic: 'withdrawals', key: 'p-bad', value: wd({ playerId: 'p-bad', eventTimeMs: -5 }) } },
-      { reason: 'RISK_ERR_EVENT_TIME_FUTURE', message: { topic: 'withdrawals', key: 'p-bad', value: wd({ playerId: 'p-bad', eventTimeMs: base + 30 * DAY }) } },
+      // 30 days after it is written to Kafka (the record's timestamp is the producer's clock)
+      { reason: 'RISK_ERR_EVENT_TIME_FUTURE', message: { topic: 'withdrawals', key: 'p-bad', value: wd({ playerId: 'p-bad', eventTimeMs: Date.now() + 30 * DAY }) } },
       { reason: 'RISK_ERR_INVALID_FIELD', message: { topic: 'withdrawals', key: 'p-bad', value: wd({ playerId: 'p-bad', eventTimeMs: base, amountMinor: -100 }) } },
       { reason: 'RISK_ERR_PAYLOAD_TOO_LARGE', message: { topic: 'withdrawals', key: 'p-bad', value: wd({ playerId: 'p-bad', eventTimeMs: base, instrument: { token: 't', cardBin: null, walletAddress: null, holderName: 'x'.repeat(5000) } }) } },
     ]

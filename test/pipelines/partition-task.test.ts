@@ -44,6 +44,26 @@ describe('partition task: withdrawal velocity decisions', () => {
   })
 })
 
+describe('partition task: event time', () => {
+  it('takes a player idle for months (stream time far behind) without calling the next event far-future', async () => {
+    const pipeline = await testPipeline({ partitions: 1 })
+    pipeline.send('players', player({ playerId: 'p1', eventTimeMs: 0, jurisdiction: 'MT' }))
+    pipeline.send('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-later', eventTimeMs: 200 * 24 * HOUR }))
+    await pipeline.driver.run()
+    expect(await pipeline.deadLetters()).toEqual([])
+    expect((await pipeline.decisions()).map((decision) => decision.decisionId)).toEqual(['w-later:1'])
+  })
+
+  it('dead-letters an event dated well after its record was written', async () => {
+    const pipeline = await testPipeline({ partitions: 1 })
+    const event = withdrawal({ playerId: 'p1', withdrawalId: 'w-future', eventTimeMs: 3 * 24 * HOUR })
+    pipeline.driver.produce('withdrawals', 'p1', pipeline.codec.encode('withdrawals', event), 24 * HOUR) // written 2 days before its event time
+    await pipeline.driver.run()
+    expect((await pipeline.deadLetters()).map((letter) => letter.reason)).toEqual(['RISK_ERR_EVENT_TIME_FUTURE'])
+    expect(await pipeline.decisions()).toEqual([])
+  })
+})
+
 describe('partition task: ordering across co-partitioned topics', () => {
   it('merges topics by event time whatever the fetch size, so the output is the same', async () => {
     const outputs: string[][] = []

@@ -5,13 +5,13 @@ const DAY_MS = 24 * 60 * 60 * 1000
 
 describe('extractEventTime', () => {
   it.each([
-    { name: 'a plain event time', wire: { eventTimeMs: 1_715_690_412_345 }, streamTimeMs: null, expected: { ok: true, eventTimeMs: 1_715_690_412_345 } },
-    { name: 'zero (the epoch)', wire: { eventTimeMs: 0 }, streamTimeMs: null, expected: { ok: true, eventTimeMs: 0 } },
-    { name: 'any time when stream time is unknown', wire: { eventTimeMs: 9 * DAY_MS }, streamTimeMs: null, expected: { ok: true, eventTimeMs: 9 * DAY_MS } },
-    { name: 'exactly the allowed skew ahead', wire: { eventTimeMs: 1_000 + DAY_MS }, streamTimeMs: 1_000, expected: { ok: true, eventTimeMs: 1_000 + DAY_MS } },
-    { name: 'a late event (behind stream time)', wire: { eventTimeMs: 10 }, streamTimeMs: 5 * DAY_MS, expected: { ok: true, eventTimeMs: 10 } },
-  ])('accepts $name', ({ wire, streamTimeMs, expected }) => {
-    expect(extractEventTime(wire, { streamTimeMs, maxFutureSkewMs: DAY_MS })).toEqual(expected)
+    { name: 'a plain event time', wire: { eventTimeMs: 1_715_690_412_345 }, referenceTimeMs: null, expected: { ok: true, eventTimeMs: 1_715_690_412_345 } },
+    { name: 'zero (the epoch)', wire: { eventTimeMs: 0 }, referenceTimeMs: null, expected: { ok: true, eventTimeMs: 0 } },
+    { name: 'any time when record timestamp is unknown', wire: { eventTimeMs: 9 * DAY_MS }, referenceTimeMs: null, expected: { ok: true, eventTimeMs: 9 * DAY_MS } },
+    { name: 'exactly the allowed skew ahead', wire: { eventTimeMs: 1_000 + DAY_MS }, referenceTimeMs: 1_000, expected: { ok: true, eventTimeMs: 1_000 + DAY_MS } },
+    { name: 'a late event (behind record timestamp)', wire: { eventTimeMs: 10 }, referenceTimeMs: 5 * DAY_MS, expected: { ok: true, eventTimeMs: 10 } },
+  ])('accepts $name', ({ wire, referenceTimeMs, expected }) => {
+    expect(extractEventTime(wire, { referenceTimeMs, maxFutureSkewMs: DAY_MS })).toEqual(expected)
   })
 
   it.each([
@@ -26,17 +26,17 @@ describe('extractEventTime', () => {
     { name: 'one millisecond beyond the skew', wire: { eventTimeMs: 1_000 + DAY_MS + 1 }, code: 'RISK_ERR_EVENT_TIME_FUTURE' },
     { name: 'microseconds mistaken for milliseconds', wire: { eventTimeMs: 1_715_690_412_345_000 }, code: 'RISK_ERR_EVENT_TIME_FUTURE' },
   ])('refuses $name', ({ wire, code }) => {
-    const result = extractEventTime(wire, { streamTimeMs: 1_000, maxFutureSkewMs: DAY_MS })
+    const result = extractEventTime(wire, { referenceTimeMs: 1_000, maxFutureSkewMs: DAY_MS })
     expect(result).toMatchObject({ ok: false, code })
     expect(result.ok === false && result.message.length > 10).toBe(true)
   })
 
-  it('judges the future against stream time, not the wall clock', () => {
+  it('judges the future against record timestamp, not the wall clock', () => {
     // Stream time in 2001: an event of 2003 is far future there, even though it is long past now.
-    const streamTimeMs = Date.UTC(2001, 0, 1)
-    expect(extractEventTime({ eventTimeMs: Date.UTC(2003, 0, 1) }, { streamTimeMs, maxFutureSkewMs: DAY_MS })).toMatchObject({ ok: false, code: 'RISK_ERR_EVENT_TIME_FUTURE' })
-    // And an event far ahead of the wall clock is fine when stream time is there too.
+    const referenceTimeMs = Date.UTC(2001, 0, 1)
+    expect(extractEventTime({ eventTimeMs: Date.UTC(2003, 0, 1) }, { referenceTimeMs, maxFutureSkewMs: DAY_MS })).toMatchObject({ ok: false, code: 'RISK_ERR_EVENT_TIME_FUTURE' })
+    // And an event far ahead of the wall clock is fine when record timestamp is there too.
     const farStreamMs = Date.UTC(2090, 0, 1)
-    expect(extractEventTime({ eventTimeMs: farStreamMs + 1 }, { streamTimeMs: farStreamMs, maxFutureSkewMs: DAY_MS })).toEqual({ ok: true, eventTimeMs: farStreamMs + 1 })
+    expect(extractEventTime({ eventTimeMs: farStreamMs + 1 }, { referenceTimeMs: farStreamMs, maxFutureSkewMs: DAY_MS })).toEqual({ ok: true, eventTimeMs: farStreamMs + 1 })
   })
 })
