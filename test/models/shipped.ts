@@ -1,0 +1,21 @@
+/** Paths and the golden file of the shipped model, shared by the model tests. */
+import { readFileSync } from 'node:fs'
+
+export const SHIPPED_MODEL_DIRECTORY = new URL('../../models/shipped/withdrawal-burst-xgb-v1/', import.meta.url).pathname
+
+export interface GoldenRow {
+  readonly withdrawalId: string
+  readonly features: ReadonlyArray<number | null>
+  readonly probability: number
+  readonly margin: number
+  readonly saabasContributions: readonly number[]
+}
+
+export function goldenRows(): GoldenRow[] {
+  return (JSON.parse(readFileSync(`${SHIPPED_MODEL_DIRECTORY}golden.json`, 'utf8')) as { rows: GoldenRow[] }).rows
+}
+
+/** The golden rows as one batch, row after row; null (missing) becomes NaN. */
+export function goldenBatch(rows: readonly GoldenRow[]): Float32Array {
+  return Float32Array.from(rows.flatMap((row) => row.features.map((value) => (value === null ? Number.NaN : value))))
+}
