@@ -1,9 +1,12 @@
 /**
  * `npm run demo`: the local substrate, the engine, the ClickHouse sink and the API as separate
- * processes (as in production), a seeded casino fixture produced through the registry, and a
- * summary of what happened. Leaves everything running until Ctrl-C, or exits with `--once`.
+ * processes (as in production), a simulated casino day (bench/simulator: ordinary players plus
+ * planted, labelled typologies) produced through the registry, and a summary of what happened:
+ * decisions, alerts, which planted typologies were caught, and whether a broker-less replay of
+ * the recorded events gives the same decisions. Leaves everything running until Ctrl-C, or
+ * exits with `--once`.
  *
- * Options: --once, --players N (default 200), --days N (default 2), --seed N (default 7).
+ * Options: --once, --players N (default 2000), --days N (default 1), --seed N (default 7).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -14,7 +17,7 @@ import { sleep } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
 import { silentLogger } from '../core/logger.js'
-import { topicCatalog, topicName, type TopicKey } from '../core/topics.js'
+import { INPUT_PARTITIONS, topicCatalog, topicName, type TopicKey } from '../core/topics.js'
 import { BrokerControl } from '../infra/broker/launcher.js'
 import { startSubstrate, substrateEnv } from '../infra/substrate.js'
 import { createClickHouse } from '../sinks/clickhouse/client.js'
@@ -22,15 +25,21 @@ import { migrate } from '../sinks/clickhouse/migrate.js'
 import { sql } from '../sinks/clickhouse/sql.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import type { Alert, DeadLetter, Decision } from '../schemas/generated/types.js'
-import { generateFixture } from './fixture.js'
+import { replayEvents, scoreTypologies } from './replay.js'
+import { writeJsonLines } from './simulator/json-lines.js'
+import { loadSanctionedName } from './simulator/sanctions.js'
+import { simulate } from './simulator/simulate.js'
 
-const { values: args } = parseArgs({ options: { once: { type: 'boolean', default: false }, players: { type: 'string', default: '200' }, days: { type: 'string', default: '2' }, seed: { type: 'string', default: '7' } } })
+const { values: args } = parseArgs({ options: { once: { type: 'boolean', default: false }, players: { type: 'string', default: '2000' }, days: { type: 'string', default: '1' }, seed: { type: 'string', default: '7' } } })
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const say = (line: string): void => void process.stdout.write(`${line}\n`)
 const percentile = (values: readonly number[], fraction: number): number => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number)
 }
+
+/** The engine, sink and API processes, stopped on any exit of the demo (success, failure or Ctrl-C). */
+const spawned: ChildProcess[] = []
 
 async function main(): Promise<void> {
   const base = loadConfig()
@@ -62,7 +71,7 @@ async function main(): Promise<void> {
   await clickhouse.withDatabase('system').command(sql`DROP DATABASE IF EXISTS pitboss_demo`)
   await migrate(clickhouse, 'pitboss_demo')
 
-  const children: ChildProcess[] = []
+  const children = spawned
   const launch = (name: string, entry: string): void => {
     const log = fs.openSync(path.join(runDir, `${name}.log`), 'a')
     const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', log, log] })
@@ -78,10 +87,15 @@ async function main(): Promise<void> {
 
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), prefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
   await codec.registerAll()
-  const fixture = generateFixture({ seed: Number(args.seed), players: Number(args.players), days: Number(args.days) })
+  const simulation = simulate({ seed: Number(args.seed), players: Number(args.players), days: Number(args.days), sanctionedName: loadSanctionedName(config.referenceDataDir, Number(args.seed)) })
+  const fixture = simulation.events
+  const eventsFile = path.join(runDir, 'events.jsonl')
+  await writeJsonLines(eventsFile, fixture)
+  await writeJsonLines(path.join(runDir, 'labels.jsonl'), simulation.labels)
   const counts = new Map<string, number>()
   for (const event of fixture) counts.set(event.topic, (counts.get(event.topic) ?? 0) + 1)
-  const expectedDecisions = counts.get('withdrawals') ?? 0
+  // One decision per withdrawal request (a cancellation is an event, not a new withdrawal).
+  const expectedDecisions = new Set(fixture.flatMap((event) => (event.topic === 'withdrawals' && event.value.type === 'REQUESTED' ? [event.value.withdrawalId] : []))).size
 
   // Readers of the outputs, from the beginning of this run's topics.
   const kafka = createKafka(config.kafka, silentLogger)
@@ -104,7 +118,7 @@ async function main(): Promise<void> {
     },
   })
 
-  say(`producing ${fixture.length} events for ${args.players} players over ${args.days} days (seed ${args.seed}), plus 3 malformed records...`)
+  say(`producing ${fixture.length} simulated events (${args.players} ordinary players and ${simulation.labels.length} planted typology instances, ${args.days} day(s), seed ${args.seed}), plus 3 malformed records...`)
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()
   const startedMs = Date.now()
@@ -147,7 +161,7 @@ async function main(): Promise<void> {
 
   say('')
   say(`events in      ${[...counts].map(([topic, count]) => `${topic} ${count}`).join(', ')} (${fixture.length} total)`)
-  say(`decisions      ${seen.decisions.length} emitted for ${expectedDecisions} withdrawals in ${(elapsedMs / 1000).toFixed(1)} s (from first produce, including group join)`)
+  say(`decisions      ${seen.decisions.length} emitted for ${expectedDecisions} withdrawal requests in ${(elapsedMs / 1000).toFixed(1)} s (from first produce, including group join)`)
   for (const row of byOutcome) say(`  ${row.outcome.padEnd(8)} ${String(row.decisions).padStart(6)}   latency p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`)
   say(`latency        all decisions: p50 ${percentile(seen.latencyMs, 0.5).toFixed(1)} ms, p99 ${percentile(seen.latencyMs, 0.99).toFixed(1)} ms, record arrival in the engine to decision acknowledged,`)
   say('               with the whole fixture produced at once (mostly time queued behind earlier batches; not a steady-rate latency)')
@@ -156,6 +170,16 @@ async function main(): Promise<void> {
   say(`clickhouse     ${rows} decision rows in pitboss_demo.decisions at ${config.clickhouse.url}`)
   const example = seen.decisions.find((decision) => decision.outcome !== 'APPROVE')
   if (example !== undefined) say(`example        ${example.decisionId} ${example.outcome}: ${example.reasons.map((reason) => reason.detail).join('; ')} (rule set ${example.ruleSetVersion})`)
+  say('typologies     planted instances caught by their detectors (alerts naming a planted player inside its window):')
+  for (const score of scoreTypologies(seen.alerts, simulation.labels)) {
+    const detectors = score.detectors.length === 0 ? 'no detector yet' : score.detectors.join(', ')
+    say(`  ${score.typology.padEnd(20)} ${String(score.instancesCaught).padStart(2)} of ${String(score.instances).padEnd(2)} (${detectors})`)
+  }
+  // The same events through the same pipeline code without a broker: same decisions?
+  const replay = await replayEvents(fixture, { partitions: INPUT_PARTITIONS })
+  const live = new Map(seen.decisions.map((decision) => [decision.decisionId, JSON.stringify({ ...decision, source: { ...decision.source, topic: decision.source.topic.slice(prefix.length) } })]))
+  const identical = replay.decisions.filter((decision) => live.get(decision.decisionId) === JSON.stringify(decision)).length
+  say(`replay         ${identical} of ${replay.decisions.length} decisions identical to the live run's when ${path.basename(eventsFile)} is replayed without a broker (npm run replay -- --events ${eventsFile})`)
   say(`logs           ${runDir}`)
 
   const stop = async (): Promise<void> => {
@@ -177,5 +201,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exit(1)
+  for (const child of spawned) if (child.exitCode === null) child.kill('SIGTERM')
+  // Give them a moment to checkpoint; the Kafka reader would keep this process alive otherwise.
+  setTimeout(() => process.exit(1), 3000)
 })

@@ -161,7 +161,7 @@ function signalsByDetector(alerts: readonly Alert[], registry: DetectorRegistry,
   })
 }
 
-function scoreTypologies(alerts: readonly Alert[], labels: readonly TypologyLabel[]): TypologyScore[] {
+export function scoreTypologies(alerts: readonly Alert[], labels: readonly TypologyLabel[]): TypologyScore[] {
   return (Object.values(TYPOLOGIES) as Typology[]).map((typology) => {
     const detectors = TYPOLOGY_DETECTORS[typology]
     const mapped = alerts.filter((alert) => detectors.includes(alert.detectorId))
