@@ -24,6 +24,7 @@ import { createClickHouse } from '../sinks/clickhouse/client.js'
 import { migrate } from '../sinks/clickhouse/migrate.js'
 import { sql } from '../sinks/clickhouse/sql.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
+import { loadScreenFunction } from '../screening/screen-function.js'
 import type { Alert, DeadLetter, Decision } from '../schemas/generated/types.js'
 import { replayEvents, scoreTypologies } from './replay.js'
 import { writeJsonLines } from './simulator/json-lines.js'
@@ -176,7 +177,8 @@ async function main(): Promise<void> {
     say(`  ${score.typology.padEnd(20)} ${String(score.instancesCaught).padStart(2)} of ${String(score.instances).padEnd(2)} (${detectors})`)
   }
   // The same events through the same pipeline code without a broker: same decisions?
-  const replay = await replayEvents(fixture, { partitions: INPUT_PARTITIONS })
+  const screening = await loadScreenFunction(config.screening.listsDir)
+  const replay = await replayEvents(fixture, { partitions: INPUT_PARTITIONS, screen: screening?.screen ?? null })
   const live = new Map(seen.decisions.map((decision) => [decision.decisionId, JSON.stringify({ ...decision, source: { ...decision.source, topic: decision.source.topic.slice(prefix.length) } })]))
   const identical = replay.decisions.filter((decision) => live.get(decision.decisionId) === JSON.stringify(decision)).length
   say(`replay         ${identical} of ${replay.decisions.length} decisions identical to the live run's when ${path.basename(eventsFile)} is replayed without a broker (npm run replay -- --events ${eventsFile})`)

@@ -18,8 +18,10 @@
  */
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { loadConfig } from '../core/config.js'
 import { RiskError } from '../core/errors.js'
 import { silentLogger } from '../core/logger.js'
+import type { ScreenFunction } from '../detectors/detector.js'
 import { DetectorRegistry } from '../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../pipelines/decoder.js'
@@ -27,6 +29,7 @@ import { MemoryDriver } from '../pipelines/memory-driver.js'
 import { EventProcessor } from '../pipelines/processor.js'
 import { createMemoryStore } from '../pipelines/state/store.js'
 import { AvroCodec } from '../schemas/codec.js'
+import { loadScreenFunction } from '../screening/screen-function.js'
 import type { Alert, Decision, DecisionOutcome } from '../schemas/generated/types.js'
 import { memorySchemaRegistry } from './lib/replay.js'
 import { readEvents, readLabels } from './simulator/json-lines.js'
@@ -36,9 +39,9 @@ import { TYPOLOGIES, type SimulatedEvent, type Typology, type TypologyLabel } fr
 export const DEFAULT_RULE_SET_PATH = new URL('../detectors/rule-sets/default.json', import.meta.url).pathname
 
 /**
- * Which detectors can catch each planted typology today. Empty: nothing in the per-player
- * pipeline can; it needs the link graph (shared devices and cards, transfer rings, re-keyed
- * transfers for the receiving side) or sanctions screening wired into the pipeline.
+ * Which detectors can catch each planted typology today. Farms, rings and chip receivers are
+ * caught only through per-account detectors: as structures they need the link graph (shared
+ * devices and cards, transfer rings, transfers re-keyed for the receiving side).
  */
 export const TYPOLOGY_DETECTORS: Readonly<Record<Typology, readonly string[]>> = {
   [TYPOLOGIES.structuring]: ['deposit_structuring'],
@@ -51,8 +54,7 @@ export const TYPOLOGY_DETECTORS: Readonly<Record<Typology, readonly string[]>> =
   [TYPOLOGIES.chipDumping]: ['pass_through'],
   // Each sender is a pass-through; the ring as such needs the link graph.
   [TYPOLOGIES.moneyFlowRing]: ['pass_through'],
-  // Screening is not wired into the partition tasks yet.
-  [TYPOLOGIES.sanctionedName]: [],
+  [TYPOLOGIES.sanctionedName]: ['sanctions_potential_match', 'sanctions_confirmed_match'],
   [TYPOLOGIES.impossibleTravel]: ['impossible_travel'],
   [TYPOLOGIES.lossChasing]: ['loss_chasing'],
 }
@@ -99,6 +101,8 @@ export interface ReplayOptions {
   /** Events handed to the driver between two runs of it (the progress bar's step). */
   readonly chunkEvents?: number
   readonly onProgress?: (doneEvents: number, totalEvents: number) => void
+  /** Sanctions screening, as the engine has it (screening/screen-function.ts); none by default. */
+  readonly screen?: ScreenFunction | null
 }
 
 export interface ReplayResult {
@@ -116,7 +120,7 @@ export async function replayEvents(events: readonly SimulatedEvent[], options: R
     store: createMemoryStore(),
     decoder: new RegistryRecordDecoder(codec, silentLogger),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(registry),
+    processor: new EventProcessor(registry, { screen: options.screen ?? null }),
     ruleSets: new RuleSetHolder(RuleSet.load(options.ruleSetPath ?? DEFAULT_RULE_SET_PATH, registry)),
   })
   const chunkEvents = options.chunkEvents ?? 5000
@@ -216,7 +220,8 @@ async function main(): Promise<void> {
   const events = readEvents(args.events)
   const labels = args.labels === undefined ? undefined : readLabels(args.labels)
   const bar = progressBar('replaying', events.length)
-  const { report } = await replayEvents(events, { labels, ruleSetPath: args['rule-set'], partitions, onProgress: (done) => bar.update(done) })
+  const screening = await loadScreenFunction(loadConfig().screening.listsDir)
+  const { report } = await replayEvents(events, { labels, ruleSetPath: args['rule-set'], partitions, screen: screening?.screen ?? null, onProgress: (done) => bar.update(done) })
   bar.done()
   process.stdout.write(formatReport(report))
 }

@@ -54,6 +54,8 @@ export interface PitbossConfig {
   readonly state: { readonly dir: string }
   readonly pipeline: PipelineConfig
   readonly rules: { readonly ruleSetPath: string }
+  /** Folder of sanctions and PEP lists in their published layouts (screening/directory.ts); null = run without screening. */
+  readonly screening: { readonly listsDir: string | null }
   readonly api: { readonly host: string; readonly port: number }
   /** Where the engine and the sink serve Prometheus metrics (`/metrics`); port 0 picks a free one. */
   readonly metrics: { readonly host: string; readonly port: number }
@@ -93,8 +95,14 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+function screeningListsDir(env: Env, referenceDataDir: string): string | null {
+  const value = text(env, 'PITBOSS_SCREENING_LISTS_DIR', path.join(referenceDataDir, 'sanctions'))
+  return value === 'off' ? null : path.resolve(value)
+}
+
 export function loadConfig(env: Env = process.env): PitbossConfig {
   const homeDir = path.resolve(text(env, 'PITBOSS_HOME', '.pitboss'))
+  const referenceDataDir = path.resolve(text(env, 'PITBOSS_REFERENCE_DATA_DIR', path.join(REPOSITORY_ROOT, '..', 'shared', 'data')))
   const brokers = text(env, 'PITBOSS_KAFKA_BROKERS', '127.0.0.1:9092').split(',').map((broker) => broker.trim()).filter(Boolean)
   for (const broker of brokers) {
     if (!/^[^:\s]+:\d+$/.test(broker)) throw new RiskError('RISK_ERR_CONFIG_INVALID', `PITBOSS_KAFKA_BROKERS entries must be host:port, got '${broker}'`, { variable: 'PITBOSS_KAFKA_BROKERS' })
@@ -103,7 +111,7 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
   if (!/^[A-Za-z0-9._-]+$/.test(instanceId)) throw new RiskError('RISK_ERR_CONFIG_INVALID', `PITBOSS_INSTANCE_ID may hold letters, digits, '.', '_' and '-', got '${instanceId}'`, { variable: 'PITBOSS_INSTANCE_ID' })
   const config: PitbossConfig = {
     homeDir,
-    referenceDataDir: path.resolve(text(env, 'PITBOSS_REFERENCE_DATA_DIR', path.join(REPOSITORY_ROOT, '..', 'shared', 'data'))),
+    referenceDataDir,
     instanceId,
     logLevel: text(env, 'PITBOSS_LOG_LEVEL', 'info'), // pino levels: trace debug info warn error fatal silent
     kafka: {
@@ -132,6 +140,7 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       checkpointIntervalMs: integer(env, 'PITBOSS_CHECKPOINT_INTERVAL_MS', 1000, 1), // default 1 s
     },
     rules: { ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')) },
+    screening: { listsDir: screeningListsDir(env, referenceDataDir) }, // default: the public lists in the reference data; 'off' disables
     api: { host: text(env, 'PITBOSS_API_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_API_PORT', 8080, 0) },
     metrics: { host: text(env, 'PITBOSS_METRICS_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_METRICS_PORT', 9464, 0) }, // default 9464, Prometheus exporters' customary port
   }

@@ -35,10 +35,29 @@ export interface PlayerProfile {
   readonly referrerPlayerId: string | null
 }
 
+/**
+ * Name screening against the loaded sanctions and PEP lists (screening/), as detectors see it:
+ * a pure lookup in an in-memory index, null when the engine runs without lists.
+ */
+export type ScreenFunction = (query: { readonly fullName: string; readonly dateOfBirth: string | null; readonly country: string | null }) => ScreenedName
+export interface ScreenedName {
+  /** Best score of any list entry, 0..1. */
+  readonly score: number
+  readonly best: {
+    readonly listId: string
+    readonly listVersion: string
+    readonly entryId: string
+    readonly matchedName: string
+    readonly dateOfBirth: 'exact' | 'year' | 'contradicts' | 'unknown'
+  } | null
+}
+
 export interface DetectorContext {
   readonly profile: PlayerProfile
   /** Highest event time seen on this partition so far (including this event). */
   readonly streamTimeMs: number
+  /** Sanctions and PEP screening; null when the engine runs without lists. */
+  readonly screen: ScreenFunction | null
 }
 
 export interface Observation {

@@ -26,12 +26,14 @@ import { kycIncompleteWithdrawal } from './kyc-incomplete-withdrawal.js'
 import { longSession } from './long-session.js'
 import { lossChasing } from './loss-chasing.js'
 import { nightIntensity } from './night-intensity.js'
+import { sanctionsConfirmedMatch, sanctionsPotentialMatch } from './sanctions-match.js'
 import { selfExclusionBreach } from './self-exclusion-breach.js'
 import { underage } from './underage.js'
 
 export const DETECTORS: readonly AnyDetector[] = [withdrawalVelocity, depositStructuring, passThrough, unusualAmount, closedLoopBreach, rareMethod,
   geoMismatch, impossibleTravel, ipAsnJump, anonymisingNetwork, newDeviceWithdrawal, deviceCount, chargebackCount, depositCancelCycle,
-  kycIncompleteWithdrawal, instrumentNameMismatch, underage, eddThreshold, bonusWageringUnmet, bonusMaxBet, lossChasing, longSession, nightIntensity, selfExclusionBreach]
+  kycIncompleteWithdrawal, instrumentNameMismatch, underage, eddThreshold, bonusWageringUnmet, bonusMaxBet, lossChasing, longSession, nightIntensity, selfExclusionBreach,
+  sanctionsPotentialMatch, sanctionsConfirmedMatch]
 
 export class DetectorRegistry {
   private readonly byId = new Map<string, AnyDetector>()

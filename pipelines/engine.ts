@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.js'
 import { DetectorRegistry } from '../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
+import { loadScreenFunction } from '../screening/screen-function.js'
 import { RegistryRecordDecoder } from './decoder.js'
 import { EngineRunner } from './kafka/engine-runner.js'
 import { createEngineMetrics, serveMetrics } from './metrics.js'
@@ -61,6 +62,12 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   }
   fs.watchFile(config.rules.ruleSetPath, { interval: 1000 }, onRuleSetChange)
 
+  // Sanctions and PEP lists, screened by the sanctions_* detectors. A configured folder that
+  // holds no list stops the start: an engine must not believe it screens when it does not.
+  const screening = await loadScreenFunction(config.screening.listsDir)
+  if (screening === null) logger.warn('screening is off (PITBOSS_SCREENING_LISTS_DIR=off): the sanctions detectors record nothing')
+  else logger.info({ lists: screening.screener.listVersions, entries: screening.screener.entryCount, names: screening.screener.nameCount }, 'sanctions lists loaded')
+
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
   await untilAvailable('schema registry', () => codec.registerAll(), logger)
   const store = await openRocksStore(config.state.dir)
@@ -71,7 +78,7 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
     store,
     decoder: new RegistryRecordDecoder(codec, logger, () => running, config.pipeline.maxFutureSkewMs),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(detectors),
+    processor: new EventProcessor(detectors, { screen: screening?.screen ?? null }),
     ruleSets,
     metrics,
     clock,

@@ -5,7 +5,7 @@
  * lets a restart re-emit exactly what a crashed run may already have sent.
  */
 import type { TopicKey } from '../core/topics.js'
-import { detectorKey, type AnyDetector, type DetectorContext, type Observation, type PlayerProfile } from '../detectors/detector.js'
+import { detectorKey, type AnyDetector, type DetectorContext, type Observation, type PlayerProfile, type ScreenFunction } from '../detectors/detector.js'
 import type { DetectorRegistry } from '../detectors/index.js'
 import type { ResolvedRule, RuleSet } from '../detectors/rule-set.js'
 import type { InputEvent, PlayerEvent, WithdrawalEvent } from '../schemas/domain.js'
@@ -73,8 +73,17 @@ function applyProfile(profile: PlayerProfile, event: PlayerEvent): PlayerProfile
   }
 }
 
+export interface ProcessorOptions {
+  /** Sanctions and PEP screening for the detectors that use it; absent = no lists loaded. */
+  readonly screen?: ScreenFunction | null
+}
+
 export class EventProcessor {
-  constructor(private readonly registry: DetectorRegistry) {}
+  private readonly screen: ScreenFunction | null
+
+  constructor(private readonly registry: DetectorRegistry, options: ProcessorOptions = {}) {
+    this.screen = options.screen ?? null
+  }
 
   /**
    * `owned`: the caller made `player` earlier in the same batch and shares it with nobody, so its
@@ -88,7 +97,7 @@ export class EventProcessor {
     }
     const profile = event.kind === 'player' ? applyProfile(player.profile, event) : player.profile
     const rules = ruleSet.rulesFor(profile.jurisdiction, profile.tier)
-    const context: DetectorContext = { profile, streamTimeMs }
+    const context: DetectorContext = { profile, streamTimeMs, screen: this.screen }
     const detectorStates = owned ? (player.detectors as Record<string, { readonly version: number; readonly state: unknown }>) : { ...player.detectors }
     const outputs: OutputRecord[] = []
     const executions: DetectorExecution[] = []

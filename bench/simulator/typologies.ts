@@ -173,7 +173,7 @@ export function plantMoneyFlowRing(world: World, random: SeededRandom, startMs: 
 
 /** A player registering under a name on a sanctions list, then playing as anyone would. */
 export function plantSanctionedName(world: World, random: SeededRandom, startMs: number, name: SanctionedName): void {
-  const persona = world.newPersona(random, { tier: 'NEW', firstName: name.firstName, lastName: name.lastName })
+  const persona = world.newPersona(random, { tier: 'NEW', firstName: name.firstName, lastName: name.lastName, ...(name.dateOfBirth ? { dateOfBirth: name.dateOfBirth } : {}) })
   let timeMs = world.register(persona, startMs)
   const session = world.login(persona, timeMs + MINUTE_MS)
   timeMs = world.deposit(persona, session.timeMs, 200_00).timeMs
@@ -215,8 +215,8 @@ export function plantLossChasing(world: World, random: SeededRandom, startMs: nu
   world.label(TYPOLOGIES.lossChasing, [persona.playerId], startMs, doneMs)
 }
 
-/** A real name from a sanctions list, as `firstName` / `lastName` (see sanctions.ts). */
-export interface SanctionedName { readonly firstName: string; readonly lastName: string }
+/** A real name from a sanctions list, as `firstName` / `lastName`, with the list's date of birth when it gives an exact one (see sanctions.ts). */
+export interface SanctionedName { readonly firstName: string; readonly lastName: string; readonly dateOfBirth?: string | null }
 
 type Plant = (world: World, random: SeededRandom, startMs: number) => void
 /** Every typology but the sanctioned name (which needs a name from the reference data). */

@@ -114,6 +114,8 @@ export interface PersonaOverrides {
   readonly country?: string
   readonly firstName?: string
   readonly lastName?: string
+  /** YYYY-MM-DD; the random one is still drawn, so other personas do not change. */
+  readonly dateOfBirth?: string
   readonly method?: PaymentMethod
 }
 
@@ -175,7 +177,7 @@ export class World {
       currency: jurisdiction === 'UK' ? 'GBP' : 'EUR',
       utcOffsetMinutes: UTC_OFFSET_MINUTES[country] ?? 0,
       firstName, lastName,
-      dateOfBirth: `${birthYear}-${String(random.integer(1, 12)).padStart(2, '0')}-${String(random.integer(1, 28)).padStart(2, '0')}`,
+      dateOfBirth: ((generated: string) => overrides.dateOfBirth ?? generated)(`${birthYear}-${String(random.integer(1, 12)).padStart(2, '0')}-${String(random.integer(1, 28)).padStart(2, '0')}`),
       devices: [],
       instrument: { method: 'CARD', instrument: { token: '', cardBin: null, walletAddress: null, holderName: null }, psp: 'psp-a' },
       favouriteGames: random.pick<ReadonlyArray<readonly [GameType, number]>>([

@@ -1,3 +1,4 @@
+import { loadScreenFunction } from '../../screening/screen-function.js'
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -19,14 +20,15 @@ describe('replay of a simulated day', () => {
   it('catches every planted typology a current detector covers, and none of the ones it cannot', async () => {
     const sanctionedName = loadSanctionedName(loadConfig().referenceDataDir, 7)
     const { events, labels } = simulate({ seed: 7, players: 200, days: 1, sanctionedName })
-    const { report, decisions } = await replayEvents(events, { labels, partitions: 4 })
+    const screening = await loadScreenFunction(loadConfig().screening.listsDir)
+    const { report, decisions } = await replayEvents(events, { labels, partitions: 4, screen: screening?.screen ?? null })
     expect(report.deadLetters).toBe(0)
     expect(decisions.length).toBe(events.filter((event) => event.topic === 'withdrawals' && event.value.type === 'REQUESTED').length)
     const scores = new Map(report.byTypology?.map((score) => [score.typology, score]))
     for (const typology of Object.values(TYPOLOGIES)) {
       const score = scores.get(typology)
       expect(score?.instances, typology).toBeGreaterThan(0)
-      // Covered today: at least one instance caught. Not covered (sanctioned name: screening not wired): none.
+      // Covered today: at least one instance caught; a typology no detector covers: none.
       if (TYPOLOGY_DETECTORS[typology].length > 0) expect(score?.instancesCaught, typology).toBeGreaterThan(0)
       else expect(score?.instancesCaught, typology).toBe(0)
     }

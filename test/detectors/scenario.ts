@@ -18,7 +18,7 @@
  */
 import fs from 'node:fs'
 import * as events from '../../bench/events.js'
-import type { AnyDetector, Observation, PlayerProfile } from '../../detectors/detector.js'
+import type { AnyDetector, Observation, PlayerProfile, ScreenFunction } from '../../detectors/detector.js'
 import { DETECTORS, DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, type RuleSetDocument } from '../../detectors/rule-set.js'
 import { toInputEvent } from '../../schemas/adapters.js'
@@ -97,6 +97,8 @@ export interface ScenarioOptions {
   readonly streamTimeMs?: number
   /** State to start from instead of `detector.init()`. */
   readonly state?: unknown
+  /** Name screening the detectors see (none by default). */
+  readonly screen?: ScreenFunction | null
 }
 
 /**
@@ -107,7 +109,7 @@ export interface ScenarioOptions {
 export function runScenario(detector: AnyDetector, params: unknown, scenario: readonly InputEvent[], options: ScenarioOptions = {}): ScenarioStep[] {
   let state: unknown = options.state ?? detector.init()
   let streamTimeMs = options.streamTimeMs ?? Number.NEGATIVE_INFINITY
-  const context = { profile: options.profile ?? profile() }
+  const context = { profile: options.profile ?? profile(), screen: options.screen ?? null }
   return scenario.map((event) => {
     streamTimeMs = Math.max(streamTimeMs, event.eventTimeMs)
     if (!(detector.accepts as readonly string[]).includes(event.kind)) return { event, observation: null, late: false, streamTimeMs, state }

@@ -4,6 +4,7 @@
  */
 import { silentLogger } from '../../core/logger.js'
 import type { InputTopicKey } from '../../core/topics.js'
+import type { ScreenFunction } from '../../detectors/detector.js'
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder, type RuleSetDocument } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
@@ -28,7 +29,7 @@ export interface TestPipeline {
 }
 
 /** `detectors` replaces the registered list (e.g. a test-only detector); `metrics` and `logger` let a test see what the tasks count and log. */
-export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'checkpointBatches' | 'crashOnEmit' | 'metrics' | 'logger'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number; detectors?: DetectorRegistry } = {}): Promise<TestPipeline> {
+export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'checkpointBatches' | 'crashOnEmit' | 'metrics' | 'logger'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number; detectors?: DetectorRegistry; screen?: ScreenFunction | null } = {}): Promise<TestPipeline> {
   const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: options.maxPayloadBytes ?? 4096 })
   await codec.registerAll()
   const detectors = options.detectors ?? new DetectorRegistry()
@@ -39,7 +40,7 @@ export async function testPipeline(options: Partial<Pick<DriverOptions, 'partiti
     store,
     decoder: new RegistryRecordDecoder(codec, silentLogger),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(detectors),
+    processor: new EventProcessor(detectors, { screen: options.screen ?? null }),
     ruleSets,
     fetchSize: options.fetchSize,
     batchSize: options.batchSize,
