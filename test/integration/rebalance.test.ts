@@ -8,6 +8,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generateFixture } from '../../bench/fixture.js'
+import { loadConfig } from '../../core/config.js'
+import { loadScreenFunction } from '../../screening/screen-function.js'
 import type { Decision } from '../../schemas/generated/types.js'
 import { testPipeline } from '../support/pipeline.js'
 import { EngineProcess, TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
@@ -19,7 +21,9 @@ const withoutPrefix = (decision: Decision, prefix: string): string =>
 
 describe('rebalance', () => {
   it('splits partitions between two engines and survives losing one', async () => {
-    const reference = await testPipeline({ partitions: 8 })
+    // the reference screens names against the same lists as the engines
+    const screening = await loadScreenFunction(loadConfig().screening.listsDir)
+    const reference = await testPipeline({ partitions: 8, screen: screening?.screen ?? null })
     for (const event of fixture) reference.send(event.topic, event.value)
     await reference.driver.run()
     const expected = new Map((await reference.decisions()).map((decision) => [decision.decisionId, withoutPrefix(decision, '')]))
