@@ -8,8 +8,8 @@ import type { TopicKey } from '../core/topics.js'
 import { detectorKey, type AnyDetector, type DetectorContext, type Observation, type PlayerProfile, type ScreenFunction } from '../detectors/detector.js'
 import type { DetectorRegistry } from '../detectors/index.js'
 import type { ResolvedRule, RuleSet } from '../detectors/rule-set.js'
-import type { InputEvent, PlayerEvent, WithdrawalEvent } from '../schemas/domain.js'
-import { decide, type DetectorExecution } from './decide.js'
+import { commandIdempotencyKey, type InputEvent, type PlayerEvent, type WithdrawalEvent } from '../schemas/domain.js'
+import { decide, type DetectorExecution, type Outcome } from './decide.js'
 
 export interface PlayerState {
   readonly profile: PlayerProfile
@@ -134,7 +134,8 @@ export class EventProcessor {
 
     let decided = player.decided
     if (isWithdrawalRequest) {
-      outputs.unshift(this.decision(event as WithdrawalEvent, profile, executions, ruleSet.version, source))
+      const decision = this.decision(event as WithdrawalEvent, profile, executions, ruleSet.version, source)
+      outputs.unshift(decision, this.command(event as WithdrawalEvent, decision))
       decided = { ...pruneDecided(player.decided, event.eventTimeMs), [event.withdrawalId]: event.eventTimeMs }
     }
     return { player: { profile, detectors: detectorStates, decided }, outputs, detectorErrors, lateFor, duplicate: false }
@@ -159,6 +160,32 @@ export class EventProcessor {
         evidenceEventIds: [...observation.evidenceEventIds],
         ruleSetVersion,
       },
+    }
+  }
+
+  /**
+   * What the decision asks the payout and ledger services to do, with an idempotency key
+   * `wd:{withdrawalId}:{operation}:{attempt}` they de-duplicate on (a replay re-sends the same
+   * key). APPROVE pays (attempt 1), REVIEW holds the amount while an officer looks, DECLINE
+   * releases the amount the operator reserved when the withdrawal was requested.
+   */
+  private command(event: WithdrawalEvent, decision: OutputRecord): OutputRecord {
+    const decisionId = String(decision.value.decisionId)
+    const outcome = decision.value.outcome as Outcome
+    if (outcome === 'APPROVE') {
+      const idempotencyKey = commandIdempotencyKey(event.withdrawalId, 'PAY', 1)
+      return {
+        topic: 'payoutCommands',
+        key: event.withdrawalId,
+        value: { commandId: idempotencyKey, idempotencyKey, withdrawalId: event.withdrawalId, playerId: event.playerId, operation: 'PAY', attempt: 1, amountMinor: event.amountMinor, currency: event.currency, method: event.method, instrumentToken: event.instrument.token, decisionId },
+      }
+    }
+    const operation = outcome === 'REVIEW' ? 'HOLD' : 'RELEASE'
+    const idempotencyKey = commandIdempotencyKey(event.withdrawalId, operation, 1)
+    return {
+      topic: 'ledgerCommands',
+      key: event.withdrawalId,
+      value: { commandId: idempotencyKey, idempotencyKey, withdrawalId: event.withdrawalId, playerId: event.playerId, operation, amountMinor: event.amountMinor, currency: event.currency, decisionId },
     }
   }
 

@@ -44,6 +44,30 @@ describe('partition task: withdrawal velocity decisions', () => {
   })
 })
 
+describe('partition task: payout and ledger commands', () => {
+  it('pays an approval, holds a review and releases a decline, each with its idempotency key', async () => {
+    const pipeline = await testPipeline({ partitions: 1 })
+    pipeline.send('players', player({ playerId: 'p1', eventTimeMs: 0, jurisdiction: 'MT' }))
+    pipeline.send('players', player({ playerId: 'p2', eventTimeMs: 0, jurisdiction: 'MT', selfExcludedUntilMs: 10 * HOUR, type: 'SELF_EXCLUSION_CHANGED' }))
+    for (let index = 0; index < 4; index += 1) pipeline.send('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR, amountMinor: 40_00 }))
+    pipeline.send('withdrawals', withdrawal({ playerId: 'p2', withdrawalId: 'w-excluded', eventTimeMs: HOUR, amountMinor: 25_00 }))
+    await pipeline.driver.run()
+    const outcomes = Object.fromEntries((await pipeline.decisions()).map((decision) => [decision.withdrawalId, decision.outcome]))
+    expect(outcomes).toEqual({ w0: 'APPROVE', w1: 'APPROVE', w2: 'APPROVE', w3: 'REVIEW', 'w-excluded': 'DECLINE' })
+    const decode = async (topic: 'payoutCommands' | 'ledgerCommands') => Promise.all(pipeline.driver.output(topic).map(async (message) => {
+      const decoded = await pipeline.codec.decode(topic, message.value)
+      if (!decoded.ok) throw new Error(decoded.message)
+      return decoded.value as { idempotencyKey: string; operation: string; amountMinor: number; decisionId: string }
+    }))
+    expect((await decode('payoutCommands')).map((command) => [command.idempotencyKey, command.operation, command.amountMinor]).sort()).toEqual([
+      ['wd:w0:PAY:1', 'PAY', 40_00], ['wd:w1:PAY:1', 'PAY', 40_00], ['wd:w2:PAY:1', 'PAY', 40_00],
+    ])
+    expect((await decode('ledgerCommands')).map((command) => [command.idempotencyKey, command.operation, command.decisionId]).sort()).toEqual([
+      ['wd:w-excluded:RELEASE:1', 'RELEASE', 'w-excluded:1'], ['wd:w3:HOLD:1', 'HOLD', 'w3:1'],
+    ])
+  })
+})
+
 describe('partition task: event time', () => {
   it('takes a player idle for months (stream time far behind) without calling the next event far-future', async () => {
     const pipeline = await testPipeline({ partitions: 1 })
