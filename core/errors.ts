@@ -32,6 +32,15 @@ export const ERROR_CODES = {
   RISK_ERR_DETECTOR_FAILED: { retriable: false, summary: 'a detector threw; recorded as status error in the decision' },
   RISK_ERR_PROCESSING_FAILED: { retriable: false, summary: 'processing one event threw unexpectedly; the event goes to the dead-letter topic and the pipeline goes on' },
   RISK_ERR_STATE_CORRUPT: { retriable: false, summary: 'a stored state record could not be read back' },
+  RISK_ERR_MODEL_MISMATCH: { retriable: false, summary: 'a model does not match the engine\'s feature contract, its manifest or its checksum; it is not activated' },
+  RISK_ERR_WITHDRAWAL_TRANSITION: { retriable: false, summary: 'a withdrawal lifecycle event is not allowed from the withdrawal\'s current state' },
+  // cases and the API
+  RISK_ERR_CASE_NOT_FOUND: { retriable: false, summary: 'no case, alert or incident has the given id' },
+  RISK_ERR_CASE_CONFLICT: { retriable: false, summary: 'the case changed since it was read (another officer acted first)' },
+  RISK_ERR_CASE_TRANSITION: { retriable: false, summary: 'the case action is not allowed in the case\'s current state' },
+  RISK_ERR_REQUEST_INVALID: { retriable: false, summary: 'an API request failed validation' },
+  RISK_ERR_UNAUTHENTICATED: { retriable: false, summary: 'the API request carries no valid credentials' },
+  RISK_ERR_FORBIDDEN: { retriable: false, summary: 'the caller\'s role may not do this' },
   // infrastructure: retried with backoff
   RISK_ERR_REGISTRY_UNAVAILABLE: { retriable: true, summary: 'the schema registry did not answer' },
   RISK_ERR_REGISTRY_REJECTED: { retriable: false, summary: 'the schema registry refused a schema (incompatible or invalid)' },
