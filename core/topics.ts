@@ -32,6 +32,8 @@ export const TOPICS = {
   bets: { name: 'casino.bets.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'bets placed and settled' },
   withdrawals: { name: 'casino.withdrawals.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'withdrawal requests and cancellations' },
   transfers: { name: 'casino.transfers.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId (sender)', description: 'player-to-player transfers, tips, chip transfers' },
+  reviews: { name: 'risk.reviews.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'AML officers\' verdicts on withdrawals held for review (written by the case service)' },
+  payouts: { name: 'payout.events.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'what the payout service did with a payout command: dispatched, settled, failed, retry on another rail' },
   decisions: { name: 'risk.decisions.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'compact', keyedBy: 'withdrawalId', description: 'one decision per withdrawal and revision' },
   alerts: { name: 'risk.alerts.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'detector hits that become cases' },
   payoutCommands: { name: 'payout.commands.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'delete', keyedBy: 'withdrawalId', description: 'payout commands with idempotency keys' },
@@ -39,6 +41,8 @@ export const TOPICS = {
   deadLetters: { name: 'risk.dlq.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'source topic/partition/offset', description: 'input that could not be processed, with the reason and the original bytes' },
   links: { name: 'risk.links.v1', partitions: INPUT_PARTITIONS, role: 'internal', cleanupPolicy: 'delete', keyedBy: 'identifier', description: 'identifiers re-keyed for the graph worker' },
   clusters: { name: 'risk.clusters.v1', partitions: INPUT_PARTITIONS, role: 'internal', cleanupPolicy: 'compact', keyedBy: 'playerId', description: 'per-player cluster summaries (table)' },
+  withdrawalEvents: { name: 'risk.withdrawal-events.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'delete', keyedBy: 'withdrawalId', description: 'the withdrawal state machine\'s event log: every transition with its cause' },
+  caseEvents: { name: 'risk.case-events.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'caseId', description: 'every change to a case (opened, alert joined, claimed, commented, escalated, closed), hash-chained' },
   labels: { name: 'risk.labels.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'caseId', description: 'case outcomes as training labels' },
 } as const satisfies Record<string, TopicSpec>
 

@@ -87,6 +87,10 @@ create_topic casino.bets.v1 8 cleanup.policy=delete retention.ms=-1 retention.by
 create_topic casino.withdrawals.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
 # transfers (input, keyed by playerId (sender)): player-to-player transfers, tips, chip transfers
 create_topic casino.transfers.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
+# reviews (input, keyed by playerId): AML officers' verdicts on withdrawals held for review (written by the case service)
+create_topic risk.reviews.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
+# payouts (input, keyed by playerId): what the payout service did with a payout command: dispatched, settled, failed, retry on another rail
+create_topic payout.events.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
 # decisions (output, keyed by withdrawalId): one decision per withdrawal and revision
 create_topic risk.decisions.v1 8 cleanup.policy=compact
 # alerts (output, keyed by playerId): detector hits that become cases
@@ -101,6 +105,10 @@ create_topic risk.dlq.v1 4 cleanup.policy=delete retention.ms=2592000000
 create_topic risk.links.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
 # clusters (internal, keyed by playerId): per-player cluster summaries (table)
 create_topic risk.clusters.v1 8 cleanup.policy=compact
+# withdrawalEvents (output, keyed by withdrawalId): the withdrawal state machine's event log: every transition with its cause
+create_topic risk.withdrawal-events.v1 8 cleanup.policy=delete retention.ms=604800000
+# caseEvents (output, keyed by caseId): every change to a case (opened, alert joined, claimed, commented, escalated, closed), hash-chained
+create_topic risk.case-events.v1 4 cleanup.policy=delete retention.ms=604800000
 # labels (output, keyed by caseId): case outcomes as training labels
 create_topic risk.labels.v1 4 cleanup.policy=delete retention.ms=604800000
 
@@ -112,6 +120,8 @@ check_topic casino.deposits.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic casino.bets.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic casino.withdrawals.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic casino.transfers.v1 8 cleanup.policy=delete retention.ms=-1
+check_topic risk.reviews.v1 8 cleanup.policy=delete retention.ms=-1
+check_topic payout.events.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic risk.decisions.v1 8 cleanup.policy=compact
 check_topic risk.alerts.v1 8
 check_topic payout.commands.v1 8
@@ -119,8 +129,10 @@ check_topic ledger.commands.v1 8
 check_topic risk.dlq.v1 4
 check_topic risk.links.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic risk.clusters.v1 8 cleanup.policy=compact
+check_topic risk.withdrawal-events.v1 8
+check_topic risk.case-events.v1 4
 check_topic risk.labels.v1 4
-topic_count=14
+topic_count=18
 
 if [ "$failures" -gt 0 ]; then
   echo "topic-init: $failures problem(s) with existing topics; the engine must not start on them" >&2
