@@ -49,7 +49,7 @@ export interface FeatureContribution {
 
 const numbers = (model: OnnxModel, attributes: Record<string, unknown>, name: string): readonly number[] => {
   const value = attributes[name]
-  if (!Array.isArray(value)) throw new RiskError('RISK_ERR_CONFIG_INVALID', `the tree ensemble has no ${name} attribute; explanations need it (re-export with models/training/train.py)`, { model: model.metadata['pitboss.model_id'] ?? null })
+  if (!Array.isArray(value)) throw new RiskError('RISK_ERR_MODEL_MISMATCH', `the tree ensemble has no ${name} attribute; explanations need it (re-export with models/training/train.py)`, { model: model.metadata['pitboss.model_id'] ?? null })
   return value as number[]
 }
 
@@ -63,10 +63,10 @@ export class TreeExplainer {
   /** Reads the single TreeEnsembleRegressor of `model`. Refuses models without covers or with another shape. */
   static fromOnnx(model: OnnxModel, featureNames: readonly string[]): TreeExplainer {
     const node = model.nodes.find((candidate) => candidate.opType === 'TreeEnsembleRegressor')
-    if (node === undefined) throw new RiskError('RISK_ERR_CONFIG_INVALID', 'the model holds no TreeEnsembleRegressor node; only that form is explained', {})
+    if (node === undefined) throw new RiskError('RISK_ERR_MODEL_MISMATCH', 'the model holds no TreeEnsembleRegressor node; only that form is explained', {})
     const attributes = node.attributes as Record<string, unknown>
     if (attributes.aggregate_function !== undefined && attributes.aggregate_function !== 'SUM') {
-      throw new RiskError('RISK_ERR_CONFIG_INVALID', `the tree ensemble aggregates with ${String(attributes.aggregate_function)}; only SUM is explained`, {})
+      throw new RiskError('RISK_ERR_MODEL_MISMATCH', `the tree ensemble aggregates with ${String(attributes.aggregate_function)}; only SUM is explained`, {})
     }
     const treeIds = numbers(model, attributes, 'nodes_treeids')
     const nodeIds = numbers(model, attributes, 'nodes_nodeids')
@@ -106,7 +106,7 @@ export class TreeExplainer {
       for (const [nodeId, position] of nodes) {
         const index = local.get(nodeId) as number
         const isLeaf = modes[position] === 'LEAF'
-        if (!isLeaf && modes[position] !== 'BRANCH_LT') throw new RiskError('RISK_ERR_CONFIG_INVALID', `tree ${treeId} uses split mode ${String(modes[position])}; only BRANCH_LT (xgboost) is explained`, {})
+        if (!isLeaf && modes[position] !== 'BRANCH_LT') throw new RiskError('RISK_ERR_MODEL_MISMATCH', `tree ${treeId} uses split mode ${String(modes[position])}; only BRANCH_LT (xgboost) is explained`, {})
         tree.featureIds[index] = isLeaf ? -1 : (featureIds[position] as number)
         tree.thresholds[index] = values[position] as number
         tree.trueChild[index] = isLeaf ? -1 : (local.get(trueIds[position] as number) as number)
@@ -130,7 +130,7 @@ export class TreeExplainer {
       trees.push(tree)
     }
     const featureCount = Math.max(-1, ...featureIds) + 1
-    if (featureCount > featureNames.length) throw new RiskError('RISK_ERR_CONFIG_INVALID', `the trees split on feature ${featureCount - 1} but the contract has ${featureNames.length} features`, {})
+    if (featureCount > featureNames.length) throw new RiskError('RISK_ERR_MODEL_MISMATCH', `the trees split on feature ${featureCount - 1} but the contract has ${featureNames.length} features`, {})
     return new TreeExplainer(trees, baseValue, featureNames)
   }
 

@@ -123,8 +123,8 @@ function prefixPacked(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Decodes a serialized ModelProto. Throws RISK_ERR_CONFIG_INVALID (the model file is part of
- * the deployment's configuration) when the bytes are not an ONNX model.
+ * Decodes a serialized ModelProto. Throws RISK_ERR_MODEL_MISMATCH (a model that cannot be read is refused like
+ * one that does not match its manifest) when the bytes are not an ONNX model.
  */
 export function readOnnxModel(bytes: Uint8Array, source = 'model'): OnnxModel {
   try {
@@ -160,6 +160,6 @@ export function readOnnxModel(bytes: Uint8Array, source = 'model'): OnnxModel {
     return { inputs, outputs, metadata, nodes }
   } catch (error) {
     if (error instanceof RiskError) throw error
-    throw new RiskError('RISK_ERR_CONFIG_INVALID', `${source} is not a readable ONNX model (${error instanceof Error ? error.message : String(error)}); re-export it with models/training/train.py`, { source }, { cause: error })
+    throw new RiskError('RISK_ERR_MODEL_MISMATCH', `${source} is not a readable ONNX model (${error instanceof Error ? error.message : String(error)}); re-export it with models/training/train.py`, { source }, { cause: error })
   }
 }

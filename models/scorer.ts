@@ -13,7 +13,7 @@
  * Any mismatch is a RiskError and nothing is swapped: the running champion keeps deciding.
  *
  * No I/O to Kafka or ClickHouse here: the pipeline wires scores to decisions and shadow scores to
- * their sink; model changes are recorded in the registry's audit list for the API/CLI to persist.
+ * their sink. Which models run, and every change to that, is `ModelService` (models/service.ts).
  *
  * Example:
  *   const registry = new ModelRegistry(systemClock)
@@ -54,8 +54,7 @@ export interface BatchScores {
 }
 
 const refuse = (message: string, context: Record<string, string | number | null>): RiskError =>
-  // RISK_ERR_CONFIG_INVALID is the closest existing code; RISK_ERR_MODEL_MISMATCH is proposed (see models/README.md).
-  new RiskError('RISK_ERR_CONFIG_INVALID', message, context)
+  new RiskError('RISK_ERR_MODEL_MISMATCH', message, context)
 
 /** Reads and checks a manifest's shape and its contract against the engine's feature contract. */
 export function readManifest(directory: string): ModelManifest {
@@ -64,7 +63,7 @@ export function readManifest(directory: string): ModelManifest {
   try {
     manifest = JSON.parse(readFileSync(file, 'utf8')) as ModelManifest
   } catch (error) {
-    throw new RiskError('RISK_ERR_CONFIG_INVALID', `cannot read model manifest ${file}: ${error instanceof Error ? error.message : String(error)}`, { file }, { cause: error })
+    throw new RiskError('RISK_ERR_MODEL_MISMATCH', `cannot read model manifest ${file}: ${error instanceof Error ? error.message : String(error)}`, { file }, { cause: error })
   }
   const context = { file, modelId: typeof manifest.modelId === 'string' ? manifest.modelId : null }
   for (const field of ['modelId', 'modelVersion', 'file', 'sha256'] as const) {
@@ -102,7 +101,7 @@ export class OnnxScorer {
   get key(): string { return `${this.manifest.modelId}@${this.manifest.modelVersion}` }
   get cutoffProbability(): number { return this.manifest.calibration.cutoffProbability }
 
-  /** Loads and checks a model folder (see the file comment); throws RISK_ERR_CONFIG_INVALID on any mismatch. */
+  /** Loads and checks a model folder (see the file comment); throws RISK_ERR_MODEL_MISMATCH on any mismatch. */
   static async load(directory: string, options: ScorerOptions = {}): Promise<OnnxScorer> {
     const manifest = readManifest(directory)
     const context = { directory, modelId: manifest.modelId }
@@ -167,7 +166,9 @@ export interface ModelAuditEntry {
 }
 
 /**
- * Champion and shadow. Changes are synchronous swaps of references, so a batch scored while a
+ * Champion and shadow, in memory only: the predecessor of `ModelService` (models/service.ts),
+ * which persists and audits changes and shares them between processes; use that one.
+ * Changes are synchronous swaps of references, so a batch scored while a
  * change happens uses one consistent pair: `score` reads both before awaiting anything.
  * Load (and check) a model with `OnnxScorer.load` first: a model that fails its checks never
  * reaches the registry, and the champion is untouched.
@@ -202,7 +203,7 @@ export class ModelRegistry {
   /** Brings back the champion before the last `activate`; refused when there is none. */
   rollback(actor: string): void {
     const previous = this.previousChampions.pop()
-    if (previous === undefined) throw new RiskError('RISK_ERR_CONFIG_INVALID', 'there is no previous champion to roll back to', { champion: this.championScorer?.key ?? null })
+    if (previous === undefined) throw new RiskError('RISK_ERR_REQUEST_INVALID', 'there is no previous champion to roll back to', { champion: this.championScorer?.key ?? null })
     const replaced = this.championScorer
     this.championScorer = previous
     this.record('rollback', actor, replaced)

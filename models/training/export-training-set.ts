@@ -75,7 +75,7 @@ export function buildTrainingSet(events: readonly FixtureEvent[], ruleSet: RuleS
     const event = converted.event as InputEvent
     streamTimeMs = Math.max(streamTimeMs, event.eventTimeMs)
     const before = players.get(event.playerId) ?? newPlayerState()
-    if (event.kind === 'withdrawal' && event.type === 'REQUESTED' && before.decided[event.withdrawalId] === undefined) {
+    if (event.kind === 'withdrawal' && event.type === 'REQUESTED' && before.withdrawals[event.withdrawalId] === undefined) {
       rows.push({
         withdrawalId: event.withdrawalId, playerId: event.playerId, eventTimeMs: event.eventTimeMs,
         label: labels.get(event.withdrawalId) ?? 0, features: extractFeatures(before, event as WithdrawalEvent),

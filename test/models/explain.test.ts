@@ -43,6 +43,6 @@ describe('TreeExplainer (Saabas path attribution from the ONNX attributes)', () 
   })
 
   it('refuses a model without a tree ensemble', () => {
-    expect(() => TreeExplainer.fromOnnx({ ...model, nodes: model.nodes.filter((node) => node.opType !== 'TreeEnsembleRegressor') }, FEATURE_NAMES)).toThrow(/RISK_ERR_CONFIG_INVALID/)
+    expect(() => TreeExplainer.fromOnnx({ ...model, nodes: model.nodes.filter((node) => node.opType !== 'TreeEnsembleRegressor') }, FEATURE_NAMES)).toThrow(/RISK_ERR_MODEL_MISMATCH/)
   })
 })

@@ -37,7 +37,7 @@ async function refusal(directory: string): Promise<string> {
   try {
     await OnnxScorer.load(directory)
   } catch (error) {
-    expect(isRiskError(error, 'RISK_ERR_CONFIG_INVALID')).toBe(true)
+    expect(isRiskError(error, 'RISK_ERR_MODEL_MISMATCH')).toBe(true)
     return (error as Error).message
   }
   throw new Error('the model was accepted')
@@ -93,7 +93,7 @@ describe('ModelRegistry', () => {
     const registry = new ModelRegistry(new ManualClock(1_000))
     registry.activate(scorer, 'alice')
     const bad = editedCopy('bad-for-registry', (manifest) => { manifest.featureContract.features.reverse() })
-    await expect(OnnxScorer.load(bad).then((loaded) => registry.activate(loaded, 'mallory'))).rejects.toThrow(/RISK_ERR_CONFIG_INVALID/)
+    await expect(OnnxScorer.load(bad).then((loaded) => registry.activate(loaded, 'mallory'))).rejects.toThrow(/RISK_ERR_MODEL_MISMATCH/)
     expect(registry.champion).toBe(scorer)
     const rows = goldenRows().slice(0, 3)
     const scores = await registry.score(goldenBatch(rows), rows.length)
