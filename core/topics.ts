@@ -48,8 +48,16 @@ export const TOPICS = {
 
 export type TopicKey = keyof typeof TOPICS
 
-/** Input topics in their tie-break order: at equal event time a player change sorts before a deposit, a deposit before a withdrawal. */
-export const INPUT_TOPIC_KEYS = ['players', 'devices', 'deposits', 'transfers', 'bets', 'withdrawals'] as const satisfies readonly TopicKey[]
+/** The operator's feeds: what a casino produces (the simulator writes exactly these). */
+export const CASINO_TOPIC_KEYS = ['players', 'devices', 'deposits', 'transfers', 'bets', 'withdrawals'] as const satisfies readonly TopicKey[]
+export type CasinoTopicKey = (typeof CASINO_TOPIC_KEYS)[number]
+
+/**
+ * Every topic a partition task reads, in tie-break order: at equal event time a player change
+ * sorts before a deposit, a deposit before a withdrawal, a withdrawal before a review of it.
+ * New inputs are appended: a pending-batch record names topics by their index in this list.
+ */
+export const INPUT_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'reviews', 'payouts'] as const satisfies readonly TopicKey[]
 export type InputTopicKey = (typeof INPUT_TOPIC_KEYS)[number]
 
 export function topicName(kafka: { readonly topicPrefix: string }, key: TopicKey): string {

@@ -55,6 +55,68 @@ export interface DetectorRule {
 export interface RuleSetOverride {
   readonly match: { readonly jurisdiction?: string; readonly tier?: string }
   readonly detectors: Readonly<Record<string, Partial<DetectorRule>>>
+  readonly decision?: DecisionPolicyChange
+}
+
+/**
+ * How decide() (pipelines/decide.ts) weighs signals for one jurisdiction and tier.
+ * - `hardStops`: detectors whose hit decides at once by its rule's action (no model, no weighing).
+ * - soft signals are combined as a noisy-OR, `1 - Π(1 - term)`, of one term per soft hit
+ *   (`severityWeights[severity]`), the model (`modelWeight × min(1, score / cutoff)`, so a score at
+ *   the model's calibrated cut-off weighs exactly `modelWeight`) and the cluster
+ *   (`clusterWeight × cluster risk`); the composite is compared with `reviewAt` and `declineAt`.
+ * - `coolingOff`: an approval of at least `minAmountMinor` is paid no earlier than `holdMs` after
+ *   the request (the payout command's notBeforeMs).
+ */
+export interface DecisionPolicy {
+  readonly hardStops: readonly string[]
+  readonly severityWeights: Readonly<Record<Severity, number>>
+  readonly modelWeight: number
+  readonly clusterWeight: number
+  readonly reviewAt: number
+  readonly declineAt: number
+  readonly coolingOff: { readonly minAmountMinor: number; readonly holdMs: number }
+}
+
+export type DecisionPolicyChange = Partial<Omit<DecisionPolicy, 'severityWeights' | 'coolingOff'>> & {
+  readonly severityWeights?: Partial<Record<Severity, number>>
+  readonly coolingOff?: Partial<DecisionPolicy['coolingOff']>
+}
+
+/** The policy of a rule set that has no `decision` section. */
+export const DEFAULT_DECISION_POLICY: DecisionPolicy = Object.freeze({
+  hardStops: Object.freeze(['sanctions_confirmed_match', 'self_exclusion_breach', 'kyc_incomplete_withdrawal', 'underage']),
+  severityWeights: Object.freeze({ low: 0.1, medium: 0.25, high: 0.45, critical: 0.7 }),
+  modelWeight: 0.5,
+  clusterWeight: 0.4,
+  reviewAt: 0.5,
+  declineAt: 0.9,
+  coolingOff: Object.freeze({ minAmountMinor: 1_000_000, holdMs: 24 * 60 * 60 * 1000 }),
+})
+
+const unit = { type: 'number', minimum: 0, maximum: 1 } as const
+const decisionPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    hardStops: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    severityWeights: { type: 'object', additionalProperties: false, properties: { low: unit, medium: unit, high: unit, critical: unit } },
+    modelWeight: unit,
+    clusterWeight: unit,
+    reviewAt: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    declineAt: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    coolingOff: { type: 'object', additionalProperties: false, properties: { minAmountMinor: { type: 'integer', minimum: 0 }, holdMs: { type: 'integer', minimum: 0 } } },
+  },
+} as const
+
+function applyPolicyChange(policy: DecisionPolicy, change: DecisionPolicyChange | undefined): DecisionPolicy {
+  if (change === undefined) return policy
+  return {
+    ...policy,
+    ...change,
+    severityWeights: { ...policy.severityWeights, ...(change.severityWeights ?? {}) },
+    coolingOff: { ...policy.coolingOff, ...(change.coolingOff ?? {}) },
+  }
 }
 
 export interface RuleSetDocument {
@@ -70,6 +132,8 @@ export interface RuleSetDocument {
   readonly contentHash?: string
   readonly detectors: Readonly<Record<string, DetectorRule>>
   readonly overrides?: readonly RuleSetOverride[]
+  /** How signals combine into an outcome; absent = DEFAULT_DECISION_POLICY. */
+  readonly decision?: DecisionPolicyChange
 }
 
 const ruleFields = {
@@ -92,6 +156,7 @@ const documentSchema = {
     createdAtMs: { type: 'integer', minimum: 0 },
     previousVersion: { type: 'string', minLength: 1, maxLength: 64, pattern: VERSION_PATTERN },
     contentHash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+    decision: decisionPolicySchema,
     detectors: {
       type: 'object',
       additionalProperties: { type: 'object', additionalProperties: false, required: ['enabled', 'severity', 'action', 'params'], properties: ruleFields },
@@ -111,6 +176,7 @@ const documentSchema = {
             properties: { jurisdiction: { type: 'string', pattern: '^[A-Z][A-Z0-9_]{0,31}$' }, tier: { enum: TIERS } },
           },
           detectors: { type: 'object', additionalProperties: { type: 'object', additionalProperties: false, properties: ruleFields } },
+          decision: decisionPolicySchema,
         },
       },
     },
@@ -128,6 +194,8 @@ type Rules = ReadonlyMap<string, ResolvedRule>
 interface JurisdictionRow {
   readonly byTier: ReadonlyMap<string, Rules>
   readonly otherTier: Rules
+  readonly policyByTier: ReadonlyMap<string, DecisionPolicy>
+  readonly otherTierPolicy: DecisionPolicy
 }
 
 /** JSON with object keys sorted at every level (arrays keep their order: override order matters). */
@@ -142,13 +210,14 @@ function canonicalJson(value: unknown): string {
 
 /**
  * The hash that identifies a rule set's content: sha256 over the canonical JSON (keys sorted) of
- * `detectors` and `overrides` (absent = []). Version, description and audit fields are not
+ * `detectors`, `overrides` (absent = []) and `decision` (when present). Version, description and audit fields are not
  * content: fixing a typo in the description needs no new version, changing a threshold does.
  *
  * Example: ruleSetContentHash(JSON.parse(fs.readFileSync('rules.json', 'utf8'))) -> 'sha256:9f2c…'
  */
-export function ruleSetContentHash(document: Pick<RuleSetDocument, 'detectors' | 'overrides'>): string {
-  const content = canonicalJson({ detectors: document.detectors, overrides: document.overrides ?? [] })
+export function ruleSetContentHash(document: Pick<RuleSetDocument, 'detectors' | 'overrides' | 'decision'>): string {
+  // `decision` joins the hash only when present, so documents written before it keep their hash.
+  const content = canonicalJson({ detectors: document.detectors, overrides: document.overrides ?? [], decision: document.decision })
   return `sha256:${createHash('sha256').update(content).digest('hex')}`
 }
 
@@ -253,11 +322,29 @@ export class RuleSet {
       return rules
     }
 
+    const resolvePolicy = (jurisdiction: string | null, tier: string | null): DecisionPolicy => {
+      // The default hard stops apply to the detectors a registry has; ones a rule set names must exist.
+      const defaults = { ...DEFAULT_DECISION_POLICY, hardStops: DEFAULT_DECISION_POLICY.hardStops.filter((detectorId) => registry.get(detectorId) !== undefined) }
+      let policy = applyPolicyChange(defaults, document.decision)
+      for (const { override } of ranked) {
+        const { match } = override
+        if ((match.jurisdiction === undefined || match.jurisdiction === jurisdiction) && (match.tier === undefined || match.tier === tier)) policy = applyPolicyChange(policy, override.decision)
+      }
+      const where = `jurisdiction ${jurisdiction ?? '(any other)'}, tier ${tier ?? '(any other)'}`
+      if (policy.reviewAt > policy.declineAt) throw new RiskError('RISK_ERR_RULE_SET_INVALID', `${source}: decision policy for ${where}: reviewAt ${policy.reviewAt} is above declineAt ${policy.declineAt}`, { source })
+      for (const detectorId of policy.hardStops) {
+        if (registry.get(detectorId) === undefined) throw new RiskError('RISK_ERR_DETECTOR_UNKNOWN', `${source}: decision policy for ${where} names hard stop '${detectorId}', which is not a registered detector`, { source, detectorId })
+      }
+      return deepFreeze(structuredClone(policy))
+    }
+
     const jurisdictions = [...new Set(overrides.flatMap((override) => (override.match.jurisdiction === undefined ? [] : [override.match.jurisdiction])))]
     const tiers = [...new Set(overrides.flatMap((override) => (override.match.tier === undefined ? [] : [override.match.tier])))]
     const row = (jurisdiction: string | null): JurisdictionRow => ({
       byTier: new Map(tiers.map((tier) => [tier, resolve(jurisdiction, tier)])),
       otherTier: resolve(jurisdiction, null),
+      policyByTier: new Map(tiers.map((tier) => [tier, resolvePolicy(jurisdiction, tier)])),
+      otherTierPolicy: resolvePolicy(jurisdiction, null),
     })
     return new RuleSet(document, contentHash, new Map(jurisdictions.map((jurisdiction) => [jurisdiction, row(jurisdiction)])), row(null))
   }
@@ -280,6 +367,12 @@ export class RuleSet {
   rulesFor(jurisdiction: string, tier: string, _source?: string): ReadonlyMap<string, ResolvedRule> {
     const row = this.rows.get(jurisdiction) ?? this.otherRow
     return row.byTier.get(tier) ?? row.otherTier
+  }
+
+  /** The decision policy in force for a player of this jurisdiction and tier (resolved at parse, like the rules). */
+  policyFor(jurisdiction: string, tier: string): DecisionPolicy {
+    const row = this.rows.get(jurisdiction) ?? this.otherRow
+    return row.policyByTier.get(tier) ?? row.otherTierPolicy
   }
 }
 

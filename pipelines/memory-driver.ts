@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../core/logger.js'
 import { INPUT_TOPIC_KEYS, TOPICS, type InputTopicKey, type TopicKey } from '../core/topics.js'
 import type { RuleSetHolder } from '../detectors/rule-set.js'
 import type { OutputEncoder } from './kafka/engine-runner.js'
-import { PartitionTask, type Emission, type RawRecord, type RecordDecoder, type TaskMetrics } from './partition-task.js'
+import { PartitionTask, type Emission, type PartitionTaskOptions, type RawRecord, type RecordDecoder, type TaskMetrics } from './partition-task.js'
 import type { EventProcessor } from './processor.js'
 import type { StateStore } from './state/store.js'
 
@@ -45,6 +45,8 @@ export interface DriverOptions {
    * stores them and then throws (the outputs went out but the checkpoint never happened).
    */
   readonly crashOnEmit?: (outputs: readonly Emission[]) => 'before' | 'after' | null
+  /** The model service, for a processor built with `scoring: true`. */
+  readonly scorer?: PartitionTaskOptions['scorer']
 }
 
 const partitioner = Partitioners.DefaultPartitioner()
@@ -133,6 +135,7 @@ export class MemoryDriver {
       store: options.store.partition(partition),
       decoder: options.decoder,
       processor: options.processor,
+      scorer: options.scorer ?? null,
       ruleSets: options.ruleSets,
       emit: async (outputs) => {
         const crash = options.crashOnEmit?.(outputs) ?? null

@@ -31,7 +31,7 @@ import { INPUT_TOPIC_KEYS, type InputTopicKey, type TopicKey } from '../core/top
 import type { RuleSetHolder } from '../detectors/rule-set.js'
 import type { InputEvent } from '../schemas/domain.js'
 import type { PartitionStore } from './state/store.js'
-import { newPlayerState, type EventProcessor, type OutputRecord, type PlayerState } from './processor.js'
+import { newPlayerState, type EventProcessor, type OutputRecord, type PlayerState, type ProcessResult, type ScoredWithdrawal } from './processor.js'
 
 export interface RawRecord {
   readonly topicKey: InputTopicKey
@@ -63,6 +63,8 @@ export interface TaskMetrics {
   duplicateInput(): void
   offsetGap(topic: InputTopicKey): void
   lateEvent(detectorId: string): void
+  /** Milliseconds one withdrawal waited for the model service. */
+  modelInference?(elapsedMs: number): void
 }
 
 export const noopTaskMetrics: TaskMetrics = {
@@ -106,6 +108,11 @@ export interface PartitionTaskOptions {
    * the other record first would decide without it.
    */
   readonly refreshHighWatermarks?: (partition: number) => Promise<void>
+  /**
+   * The model service, when the processor was built with `scoring: true`: a withdrawal request
+   * waiting for its score is scored here, in event order, before the next record is stepped.
+   */
+  readonly scorer?: { scoreOne(features: Float32Array): Promise<ScoredWithdrawal> } | null
 }
 
 interface Checkpoint {
@@ -399,6 +406,22 @@ export class PartitionTask {
     })
   }
 
+  /** Scores one withdrawal; a failing model yields a decision without it (sent to REVIEW by decide()). */
+  private async score(features: Float32Array, raw: RawRecord): Promise<ScoredWithdrawal> {
+    const scorer = this.options.scorer
+    if (scorer === undefined || scorer === null) return { champion: null, shadows: [], error: 'the engine scores withdrawals but has no model service' }
+    const startedMs = this.options.monotonicMs()
+    try {
+      return await scorer.scoreOne(features)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), err: error }, 'model scoring failed; deciding without the model')
+      return { champion: null, shadows: [], error: `model scoring failed: ${message}` }
+    } finally {
+      this.metrics.modelInference?.(this.options.monotonicMs() - startedMs)
+    }
+  }
+
   private async processBatch(records: readonly Buffered[], replaying: boolean): Promise<void> {
     const ruleSet = this.options.ruleSets.current
     await this.loadPlayers(records)
@@ -438,9 +461,10 @@ export class PartitionTask {
       const eventStreamTimeMs = Math.max(streamTimeMs ?? event.eventTimeMs, event.eventTimeMs)
       const ownedPlayer = changed.get(event.playerId)
       const player = ownedPlayer ?? this.dirty.get(event.playerId) ?? this.cache.get(event.playerId) ?? newPlayerState()
-      let result
+      let result: ProcessResult
       try {
         result = this.options.processor.process(event, player, ruleSet, { topic: raw.topic, partition: raw.partition, offset: Number(raw.offset) }, eventStreamTimeMs, ownedPlayer !== undefined)
+        if (result.awaitingScore !== null) result = result.awaitingScore.complete(await this.score(result.awaitingScore.features, raw))
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
         this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), err: error }, 'processing an event failed; sent to the dead-letter topic')
@@ -448,6 +472,7 @@ export class PartitionTask {
         continue
       }
       streamTimeMs = eventStreamTimeMs
+      if (result.rejected !== null) deadLetter(result.rejected.code, result.rejected.message, null)
       if (result.duplicate) duplicates += 1
       for (const failure of result.detectorErrors) {
         detectorErrors.push(failure.detectorId)

@@ -12,6 +12,8 @@
  * - currency matches ^[A-Z]{3}$ (ISO 4217 alphabetic code).
  * - country and ipCountry, when present, match ^[A-Z]{2}$; dateOfBirth is a real YYYY-MM-DD date.
  * - a transfer's toPlayerId differs from its playerId.
+ * - a review verdict or payout event type is a known symbol (UNKNOWN never moves a withdrawal);
+ *   a payout attempt is >= 1; a retry names its rail.
  * Event time is not checked here: event-time.ts is the one place that reads it.
  *
  * Output adapters: none. Decisions, alerts, commands and dead letters are built directly as the
@@ -92,6 +94,17 @@ const optionalDate = (path: string): Check => (record) => {
 const notSelf: Check = (record) =>
   record.toPlayerId !== record.playerId ? null : { field: 'toPlayerId', message: `toPlayerId: ${show(record.toPlayerId)} is the sender itself (playerId); a transfer goes to another player` }
 
+const knownSymbol = (path: string): Check => (record) =>
+  field(record, path) !== 'UNKNOWN' ? null : { field: path, message: `${path}: UNKNOWN (a symbol this reader does not know) cannot move a withdrawal; upgrade the reader or fix the producer` }
+
+const positiveCount = (path: string): Check => (record) => {
+  const value = field(record, path)
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? null : { field: path, message: `${path}: ${show(value)} must be an integer >= 1` }
+}
+
+const railForRetry: Check = (record) =>
+  record.type !== 'RETRY_REQUESTED' || (typeof record.rail === 'string' && record.rail.trim() !== '') ? null : { field: 'rail', message: `rail: ${show(record.rail)} must name the rail to retry on for RETRY_REQUESTED` }
+
 const COMMON: readonly Check[] = [id('eventId'), id('playerId')]
 
 const CHECKS: { readonly [K in InputTopicKey]: readonly Check[] } = {
@@ -101,6 +114,8 @@ const CHECKS: { readonly [K in InputTopicKey]: readonly Check[] } = {
   bets: [...COMMON, id('betId'), id('gameId'), optionalId('tableId'), optionalId('roundId'), amount('stakeMinor'), amount('winMinor'), currency('currency'), optionalId('sessionId')],
   withdrawals: [...COMMON, id('withdrawalId'), amount('amountMinor'), currency('currency'), id('instrument.token'), optionalId('instrument.cardBin'), optionalId('instrument.walletAddress')],
   transfers: [...COMMON, id('transferId'), id('toPlayerId'), notSelf, amount('amountMinor'), currency('currency'), optionalId('tableId')],
+  reviews: [...COMMON, id('withdrawalId'), knownSymbol('verdict'), id('reviewerId'), optionalId('caseId'), id('reasonCode')],
+  payouts: [...COMMON, id('withdrawalId'), knownSymbol('type'), positiveCount('attempt'), optionalId('rail'), optionalId('pspReference'), railForRetry],
 }
 
 /**

@@ -6,8 +6,8 @@
  * Subjects follow Confluent's TopicNameStrategy: `${topicName}-value`, where the topic name
  * carries the deployment prefix (core/topics.ts).
  *
- * `links`, `clusters` and `labels` have no schema yet: they are internal or not produced yet,
- * and get one (and an entry here) when their owners define their records.
+ * `links` and `clusters` are the graph worker's internal topics (pipelines/graph-worker.ts);
+ * `caseEvents` and `labels` are written by the case service (cases/, docs/cases.md).
  *
  * Example:
  *   SCHEMA_CATALOG.deposits.fullName          // 'io.pitboss.casino.Deposit'
@@ -21,10 +21,13 @@ import type { Type } from 'avsc'
 import { TOPICS, type TopicKey } from '../core/topics.js'
 import { parseAvroSchema } from './avro-type.js'
 
-/** Topics with an Avro schema: all six inputs and the five outputs pitboss writes. */
+/** Topics with an Avro schema: every topic of the catalog (core/topics.ts). */
 export const SCHEMA_TOPIC_KEYS = [
   'players', 'devices', 'deposits', 'transfers', 'bets', 'withdrawals',
-  'decisions', 'alerts', 'payoutCommands', 'ledgerCommands', 'deadLetters',
+  'reviews', 'payouts',
+  'decisions', 'alerts', 'payoutCommands', 'ledgerCommands', 'deadLetters', 'withdrawalEvents',
+  'links', 'clusters',
+  'caseEvents', 'labels',
 ] as const satisfies readonly TopicKey[]
 
 export type SchemaTopicKey = (typeof SCHEMA_TOPIC_KEYS)[number]

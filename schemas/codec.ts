@@ -80,7 +80,7 @@ function failure(code: ErrorCode, message: string, schemaId: number | null): Dec
 
 function schemaEntry(topic: TopicKey): SchemaEntry {
   if (!hasSchema(topic)) {
-    throw new RiskError('RISK_ERR_CONFIG_INVALID', `topic '${topic}' (${TOPICS[topic].name}) has no Avro schema yet; see schemas/catalog.ts`, { topic })
+    throw new RiskError('RISK_ERR_CONFIG_INVALID', `topic '${String(topic)}' (${TOPICS[topic as TopicKey].name}) has no Avro schema yet; see schemas/catalog.ts`, { topic: String(topic) })
   }
   return SCHEMA_CATALOG[topic]
 }

@@ -21,13 +21,14 @@
  *   }
  */
 import type { InputTopicKey } from '../core/topics.js'
-import type { Bet, Deposit, DeviceActivity, PlayerChange, Transfer, TransferKind, Withdrawal } from './generated/types.js'
+import type { Bet, Deposit, DeviceActivity, PayoutEvent as PayoutEventWire, PlayerChange, ReviewVerdict, Transfer, TransferKind, Withdrawal } from './generated/types.js'
 
 export type {
   Alert, AlertSeverity, Bet, BetType, DeadLetter, Decision, DecisionOutcome, DecisionReason, DecisionSource, Deposit, DepositStatus,
   DetectorExecution, DeviceActivity, DeviceActivityType, ExecutionStatus, FeatureContribution, GameType, KycStatus, LedgerCommand,
   LedgerOperation, ModelScore, PaymentInstrument, PaymentMethod, PayoutCommand, PayoutOperation, PlayerChange, PlayerChangeType,
-  PlayerTier, TopicWireTypes, Transfer, TransferKind, Withdrawal, WithdrawalType,
+  PlayerTier, TopicWireTypes, Transfer, TransferKind, Withdrawal, WithdrawalType, ReviewVerdict, ReviewOutcome, PayoutEventType,
+  WithdrawalTransition, ShadowScore, ReviewRef,
 } from './generated/types.js'
 
 /** A registration, profile, KYC or self-exclusion change (casino.players.v1). */
@@ -49,7 +50,12 @@ export interface TransferEvent extends Omit<Transfer, 'kind'> {
   readonly transferKind: TransferKind
 }
 
-export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent
+/** An AML officer's verdict on a withdrawal held for review (risk.reviews.v1, written by the case service). */
+export interface ReviewEvent extends ReviewVerdict { readonly kind: 'review' }
+/** What the payout service did with a payout (payout.events.v1). */
+export interface PayoutEvent extends PayoutEventWire { readonly kind: 'payout' }
+
+export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent | ReviewEvent | PayoutEvent
 export type InputEventKind = InputEvent['kind']
 
 /** The event each input topic yields. */
@@ -60,6 +66,8 @@ export interface InputEventByTopic {
   readonly bets: BetEvent
   readonly withdrawals: WithdrawalEvent
   readonly transfers: TransferEvent
+  readonly reviews: ReviewEvent
+  readonly payouts: PayoutEvent
 }
 
 export const INPUT_EVENT_KIND_BY_TOPIC = {
@@ -69,6 +77,8 @@ export const INPUT_EVENT_KIND_BY_TOPIC = {
   bets: 'bet',
   withdrawals: 'withdrawal',
   transfers: 'transfer',
+  reviews: 'review',
+  payouts: 'payout',
 } as const satisfies { readonly [K in InputTopicKey]: InputEventByTopic[K]['kind'] }
 
 /**

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs'
 import { RiskError } from '../../core/errors.js'
-import { INPUT_TOPIC_KEYS } from '../../core/topics.js'
+import { CASINO_TOPIC_KEYS } from '../../core/topics.js'
 import type { SimulatedEvent, TypologyLabel } from './world.js'
 
 /** JSON.stringify with Buffers as hex (JSON.stringify would otherwise write `{ type: 'Buffer', data: [...] }`). */
@@ -50,8 +50,8 @@ function readLines(filePath: string): Array<{ lineNumber: number; value: unknown
 export function readEvents(filePath: string): SimulatedEvent[] {
   return readLines(filePath).map(({ lineNumber, value }) => {
     const row = value as { topic?: unknown; value?: { playerId?: unknown; eventTimeMs?: unknown } }
-    if (typeof row.topic !== 'string' || !(INPUT_TOPIC_KEYS as readonly string[]).includes(row.topic) || typeof row.value?.playerId !== 'string' || typeof row.value.eventTimeMs !== 'number') {
-      throw new RiskError('RISK_ERR_INVALID_FIELD', `${filePath}:${lineNumber} is not an input event ({ topic: one of ${INPUT_TOPIC_KEYS.join(', ')}, value: { playerId, eventTimeMs, ... } })`, { path: filePath, line: lineNumber })
+    if (typeof row.topic !== 'string' || !(CASINO_TOPIC_KEYS as readonly string[]).includes(row.topic) || typeof row.value?.playerId !== 'string' || typeof row.value.eventTimeMs !== 'number') {
+      throw new RiskError('RISK_ERR_INVALID_FIELD', `${filePath}:${lineNumber} is not an input event ({ topic: one of ${CASINO_TOPIC_KEYS.join(', ')}, value: { playerId, eventTimeMs, ... } })`, { path: filePath, line: lineNumber })
     }
     return row as SimulatedEvent
   })

@@ -363,6 +363,94 @@ export interface Withdrawal {
 export type WithdrawalType = 'REQUESTED' | 'CANCELLED' | 'UNKNOWN'
 
 /**
+ * An AML officer's verdict on a withdrawal pitboss held for review; the engine answers it with the
+ * withdrawal's next decision revision and the payout or ledger command it implies. Topic
+ * risk.reviews.v1, keyed by playerId (co-partitioned with the casino topics), written by the case
+ * service.
+ * Avro record io.pitboss.risk.ReviewVerdict.
+ */
+export interface ReviewVerdict {
+  /**
+   * Unique id of this verdict, assigned by the case service (e.g. case id, withdrawal id and action
+   * sequence); a repeated eventId is ignored.
+   */
+  readonly eventId: string
+  /** The player whose withdrawal was reviewed; also the Kafka message key. */
+  readonly playerId: string
+  /**
+   * When the officer gave the verdict (epoch milliseconds); the event time of the decision revision
+   * it produces.
+   */
+  readonly eventTimeMs: number
+  /** The withdrawal the verdict is about; it must be awaiting review. */
+  readonly withdrawalId: string
+  /**
+   * APPROVE pays the withdrawal, DECLINE refuses it. UNKNOWN (a symbol this reader does not know)
+   * is refused and dead-lettered, never read as an approval.
+   */
+  readonly verdict: ReviewOutcome
+  /** The officer who gave the verdict (the subject of their API token). */
+  readonly reviewerId: string
+  /** The case the review was made in; null when reviewed outside a case. */
+  readonly caseId: string | null
+  /**
+   * Internal reason for the verdict (e.g. DOCUMENTS_VERIFIED, SOURCE_OF_FUNDS_UNEXPLAINED); never
+   * shown to the player.
+   */
+  readonly reasonCode: string
+  /** The officer's free-text note; null when none. */
+  readonly note: string | null
+}
+
+/**
+ * What the officer decided.
+ * Avro enum io.pitboss.risk.ReviewOutcome.
+ */
+export type ReviewOutcome = 'APPROVE' | 'DECLINE' | 'UNKNOWN'
+
+/**
+ * What the payout service did with a payout command: dispatched it to a rail, saw it settle or
+ * fail, or asks to retry a failed payout on another rail. Topic payout.events.v1, keyed by playerId
+ * (co-partitioned with the casino topics); it moves the withdrawal's state machine.
+ * Avro record io.pitboss.payout.PayoutEvent.
+ */
+export interface PayoutEvent {
+  /** Unique id of this event, assigned by the payout service; a repeated eventId is ignored. */
+  readonly eventId: string
+  /** The player being paid; also the Kafka message key. */
+  readonly playerId: string
+  /** When it happened at the payout service (epoch milliseconds). */
+  readonly eventTimeMs: number
+  /** The withdrawal paid out. */
+  readonly withdrawalId: string
+  /**
+   * DISPATCHED: sent to the rail; SETTLED: the money arrived; FAILED: the rail refused or returned
+   * it; RETRY_REQUESTED: pay a failed withdrawal again on another rail. UNKNOWN is dead-lettered.
+   */
+  readonly type: PayoutEventType
+  /**
+   * The payout attempt this event is about (1 for the first PAY command; a retry is the next
+   * attempt).
+   */
+  readonly attempt: number
+  /**
+   * The rail used or asked for (e.g. SEPA_INSTANT, CARD_OCT, USDT_TRC20); required for
+   * RETRY_REQUESTED, otherwise informative.
+   */
+  readonly rail: string | null
+  /** The payment service provider's reference; null when none yet. */
+  readonly pspReference: string | null
+  /** Why a payout FAILED, as the rail said it; null for other types. */
+  readonly failureReason: string | null
+}
+
+/**
+ * Step of a payout.
+ * Avro enum io.pitboss.payout.PayoutEventType.
+ */
+export type PayoutEventType = 'DISPATCHED' | 'SETTLED' | 'FAILED' | 'RETRY_REQUESTED' | 'UNKNOWN'
+
+/**
  * pitboss's answer to one withdrawal request, with everything that produced it. Topic
  * risk.decisions.v1 (compacted), keyed by withdrawalId. The same input always yields the same
  * decision with the same decisionId, so consumers de-duplicate by decisionId.
@@ -416,6 +504,21 @@ export interface Decision {
   readonly executions: readonly DetectorExecution[]
   /** The model's score; null when no model was scored (none deployed, or a hard rule decided first). */
   readonly model: ModelScore | null
+  /** Shadow models that scored this withdrawal beside the champion; empty when none is deployed. */
+  readonly shadows: readonly ShadowScore[]
+  /**
+   * The soft signals combined (rule hits by severity, model score over its cut-off, cluster risk)
+   * into one number in [0, 1], compared with the review and decline thresholds of the player's
+   * jurisdiction and tier; null for revisions made by a reviewer.
+   */
+  readonly compositeScore: number | null
+  /**
+   * The hard failure that decided without weighing soft signals (e.g. SANCTIONS_CONFIRMED,
+   * SELF_EXCLUDED, KYC_NOT_VERIFIED_FIRST_WITHDRAWAL); null when none.
+   */
+  readonly hardStop: string | null
+  /** The review that produced this revision; null for the engine's own first decision. */
+  readonly review: ReviewRef | null
   /**
    * The player's cluster in the link graph at decision time; null when the player is linked to
    * nobody.
@@ -491,6 +594,11 @@ export interface ModelScore {
   readonly score: number
   /** Top feature contributions, largest magnitude first. */
   readonly contributions: readonly FeatureContribution[]
+  /**
+   * The model's calibrated cut-off (from its manifest) the score was compared with; null in records
+   * written before v2.
+   */
+  readonly cutoff: number | null
 }
 
 /**
@@ -502,6 +610,38 @@ export interface FeatureContribution {
   readonly feature: string
   /** Signed contribution to the score (positive raises risk). */
   readonly contribution: number
+}
+
+/**
+ * A shadow model's score of the same withdrawal: recorded for comparison, never used to decide.
+ * Avro record io.pitboss.risk.ShadowScore.
+ */
+export interface ShadowScore {
+  /** Id of the shadow model. */
+  readonly modelId: string
+  /** Version of the shadow model. */
+  readonly modelVersion: string
+  /** Score in [0, 1]; higher is riskier. */
+  readonly score: number
+  /** The shadow model's own calibrated cut-off. */
+  readonly cutoff: number
+  /** Top feature contributions, largest magnitude first. */
+  readonly contributions: readonly FeatureContribution[]
+}
+
+/**
+ * The officer's verdict a revision after the first was made from.
+ * Avro record io.pitboss.risk.ReviewRef.
+ */
+export interface ReviewRef {
+  /** The officer who decided. */
+  readonly reviewerId: string
+  /** The case the review was made in, if any. */
+  readonly caseId: string | null
+  /** The officer's internal reason code. */
+  readonly reasonCode: string
+  /** eventId of the verdict on risk.reviews.v1. */
+  readonly eventId: string
 }
 
 /**
@@ -596,6 +736,13 @@ export interface PayoutCommand {
   readonly instrumentToken: string
   /** The decision that approved this payout. */
   readonly decisionId: string
+  /** Cooling-off hold: pay no earlier than this time (epoch milliseconds); null to pay at once. */
+  readonly notBeforeMs: number | null
+  /**
+   * The rail to pay on when a retry asked for one (e.g. SEPA_INSTANT); null to use the payout
+   * service's choice.
+   */
+  readonly rail: string | null
 }
 
 /**
@@ -671,6 +818,332 @@ export interface DeadLetter {
   readonly payload: Buffer
 }
 
+/**
+ * One step of a withdrawal's state machine (PENDING, RISK_SCORING, APPROVED, AWAITING_REVIEW,
+ * DECLINED, DISPATCHED, SETTLED, FAILED, CANCELLED) with what caused it. The sequence of these
+ * records is the withdrawal's history: pitboss keeps an event log, not a status column. Topic
+ * risk.withdrawal-events.v1, keyed by withdrawalId.
+ * Avro record io.pitboss.risk.WithdrawalTransition.
+ */
+export interface WithdrawalTransition {
+  /** Stable id: withdrawalId, ':', sequence (e.g. wd-881:3); a replay re-emits the same id. */
+  readonly transitionId: string
+  /** The withdrawal; also the Kafka message key. */
+  readonly withdrawalId: string
+  /** The player who asked for the withdrawal. */
+  readonly playerId: string
+  /** 1 for the first transition of this withdrawal, +1 for each next one. */
+  readonly sequence: number
+  /** State before the transition; NONE for the first. */
+  readonly fromState: string
+  /** State after the transition. */
+  readonly toState: string
+  /**
+   * What moved it: WITHDRAWAL_REQUESTED, DECISION, REVIEW, PAYOUT_DISPATCHED, PAYOUT_SETTLED,
+   * PAYOUT_FAILED, PAYOUT_RETRY, WITHDRAWAL_CANCELLED.
+   */
+  readonly causeType: string
+  /** Id of the cause: the input event's eventId, or the decisionId for a decision. */
+  readonly causeId: string
+  /** Event time of the cause (epoch milliseconds); never the wall clock, so replays are identical. */
+  readonly eventTimeMs: number
+  /** The payout attempt the withdrawal is on after the transition (0 before the first approval). */
+  readonly attempt: number
+  /** Short explanation (decision outcome, rail, failure reason); null when there is nothing to add. */
+  readonly detail: string | null
+}
+
+/**
+ * One piece of link-graph input, re-keyed by the engine from an input event for the graph worker
+ * (graph/links.ts linksFor). Topic risk.links.v1, keyed by '<identifierType>:<identifier>' for
+ * LINK, the transferId for TRANSFER, 'round:<tableId>:<roundId>' for BET and 'player:<playerId>'
+ * for FLAGS and ERASE. Fields a kind does not use are null.
+ * Avro record io.pitboss.graph.LinkRecord.
+ */
+export interface LinkRecord {
+  /**
+   * Stable id: the source event's eventId, ':', the record's position among the records made from
+   * it (e.g. dv-17:1); a replay writes the same id.
+   */
+  readonly linkId: string
+  /**
+   * LINK: player uses an identifier; TRANSFER: money between two players; BET: a settled bet at a
+   * table round; FLAGS: risk flags of the player; ERASE: the player is erased. UNKNOWN (a kind a
+   * newer writer adds) is sent to the dead-letter topic.
+   */
+  readonly kind: LinkKind
+  /** The player the record is about; for TRANSFER the sender. */
+  readonly playerId: string
+  /** Event time of the source event (epoch milliseconds); the graph's expiry clock. */
+  readonly eventTimeMs: number
+  /** eventId of the input event the record was made from, for tracing. */
+  readonly sourceEventId: string
+  /**
+   * LINK only: the identifier's family. REFERRER means the identifier is the referring player's id.
+   * UNKNOWN (a family a newer writer adds) is sent to the dead-letter topic.
+   */
+  readonly identifierType: LinkIdentifierType | null
+  /**
+   * LINK only: the identifier as hashed or tokenised upstream (device fingerprint, card token,
+   * wallet address, IP block such as 203.0.113.0/24, e-mail or phone hash, referrer player id).
+   */
+  readonly identifier: string | null
+  /** TRANSFER only: the operator's transfer id; a replayed transfer is ignored by it. */
+  readonly transferId: string | null
+  /** TRANSFER only: the receiving player. */
+  readonly toPlayerId: string | null
+  /** TRANSFER: the amount sent; BET: the stake. Minor units of currency, >= 0; null for other kinds. */
+  readonly amountMinor: number | null
+  /**
+   * BET only: the player's net result in minor units of currency (win minus stake, negative when
+   * lost).
+   */
+  readonly resultMinor: number | null
+  /** ISO 4217 currency code of amountMinor and resultMinor; null for kinds without money. */
+  readonly currency: string | null
+  /** BET only: the operator's bet id; a replayed bet is ignored by it. */
+  readonly betId: string | null
+  /** BET only: the live or poker table. */
+  readonly tableId: string | null
+  /** BET only: the round at that table. */
+  readonly roundId: string | null
+  /**
+   * BET only: the position bet on, lower case (player, banker, red...); null when the bet has none
+   * (it then counts for chip flow, never as an opposing bet).
+   */
+  readonly side: string | null
+  /** FLAGS only: flagged by an officer or a rule; null leaves the flag as it was. */
+  readonly flagged: boolean | null
+  /** FLAGS only: matched a sanctions or PEP list; null leaves the flag as it was. */
+  readonly sanctioned: boolean | null
+  /** FLAGS only: had a deposit charged back; null leaves the flag as it was. */
+  readonly chargedBack: boolean | null
+  /** FLAGS only: received a deposit bonus; null leaves the flag as it was. */
+  readonly bonusClaimed: boolean | null
+}
+
+/**
+ * What the record asks the graph to do.
+ * Avro enum io.pitboss.graph.LinkKind.
+ */
+export type LinkKind = 'LINK' | 'TRANSFER' | 'BET' | 'FLAGS' | 'ERASE' | 'UNKNOWN'
+
+/**
+ * Family of identifier that links accounts.
+ * Avro enum io.pitboss.graph.LinkIdentifierType.
+ */
+export type LinkIdentifierType = 'DEVICE' | 'CARD' | 'WALLET' | 'IP_BLOCK' | 'EMAIL' | 'PHONE' | 'REFERRER' | 'UNKNOWN'
+
+/**
+ * A player's cluster of linked accounts as the graph worker last computed it. Topic
+ * risk.clusters.v1, compacted, keyed by playerId with the input topics' partition count, so the
+ * engine reads it as a co-partitioned input merged by event time. An erased player gets a record
+ * with erased true (not a null value), so it still reads as an event.
+ * Avro record io.pitboss.graph.PlayerCluster.
+ */
+export interface PlayerCluster {
+  /**
+   * Stable id: clusterId, ':', playerId, ':', sequence (e.g. cmp:p1:p3:42; 'erased' stands for the
+   * cluster of an erased player); a replay after a crash writes the same id and content.
+   */
+  readonly eventId: string
+  /** The player; also the Kafka message key. */
+  readonly playerId: string
+  /**
+   * The graph's stream time (highest link event time it had seen) when this was computed (epoch
+   * milliseconds).
+   */
+  readonly eventTimeMs: number
+  /**
+   * Number of the graph worker's recompute that produced the record; increases by one per
+   * recompute.
+   */
+  readonly sequence: number
+  /**
+   * True when the player was erased from the graph: the cluster fields are then empty and the
+   * player has no cluster any more.
+   */
+  readonly erased: boolean
+  /**
+   * Connected component of the player: 'cmp:' and the smallest player id in it; stable while it
+   * neither merges nor splits. Null when erased.
+   */
+  readonly clusterId: string | null
+  /** Players in the component (1 for a player linked to nobody; 0 when erased). */
+  readonly size: number
+  /**
+   * Louvain community inside the component ('com:' and its smallest player id); null when not
+   * computed yet or erased.
+   */
+  readonly communityId: string | null
+  /** Players in that community; 0 when there is none. */
+  readonly communitySize: number
+  /**
+   * At most 20 identifiers the player shares, the most shared first (ties by type and identifier);
+   * sharedIdentifierCount says how many there are.
+   */
+  readonly sharedIdentifiers: readonly ClusterSharedIdentifier[]
+  /** How many identifiers the player shares in all (sharedIdentifiers may hold fewer). */
+  readonly sharedIdentifierCount: number
+  /**
+   * 0..1: personalized PageRank from flagged, sanctioned and charged-back players at the last
+   * recompute.
+   */
+  readonly risk: number
+  /** Typologies of the cluster alerts naming this player, sorted; empty when none. */
+  readonly typologies: readonly ClusterTypology[]
+  /**
+   * True when the component changed after its last recompute, so community, risk and typologies lag
+   * behind clusterId and size.
+   */
+  readonly stale: boolean
+  /**
+   * Stream time of the last recompute that covered this player's component (epoch milliseconds);
+   * null when none has yet.
+   */
+  readonly computedAtMs: number | null
+}
+
+/**
+ * An identifier the player shares with other players.
+ * Avro record io.pitboss.graph.ClusterSharedIdentifier.
+ */
+export interface ClusterSharedIdentifier {
+  /** The identifier's family; UNKNOWN for a family a newer writer adds. */
+  readonly identifierType: ClusterIdentifierType
+  /** The identifier (hashed or tokenised upstream). */
+  readonly identifier: string
+  /** Players linked to it, this one included. */
+  readonly playerCount: number
+}
+
+/**
+ * Family of a shared identifier.
+ * Avro enum io.pitboss.graph.ClusterIdentifierType.
+ */
+export type ClusterIdentifierType = 'DEVICE' | 'CARD' | 'WALLET' | 'IP_BLOCK' | 'EMAIL' | 'PHONE' | 'REFERRER' | 'UNKNOWN'
+
+/**
+ * A link-graph typology (graph/types.ts TYPOLOGIES, upper case).
+ * Avro enum io.pitboss.graph.ClusterTypology.
+ */
+export type ClusterTypology = 'MULTI_ACCOUNT_FARM' | 'REFERRAL_RING' | 'BONUS_ABUSE_FARM' | 'TABLE_COLLUSION_OPPOSING_BETS' | 'TABLE_COLLUSION_CHIP_FLOW' | 'FAN_IN' | 'FAN_OUT' | 'CYCLE' | 'SCATTER_GATHER' | 'UNKNOWN'
+
+/**
+ * One change to an AML case, as written to the case service's hash-chained audit log. Topic
+ * risk.case-events.v1, keyed by caseId. Delivered at least once: consumers de-duplicate by eventId.
+ * Avro record io.pitboss.risk.CaseEvent.
+ */
+export interface CaseEvent {
+  /**
+   * Stable id: caseId, ':', sequence (e.g. CASE-00000042:1077); a re-published event carries the
+   * same id.
+   */
+  readonly eventId: string
+  /** Position of the event in the case store's audit log, from 1, without gaps across all cases. */
+  readonly sequence: number
+  /** The case that changed; also the Kafka message key. */
+  readonly caseId: string
+  /** Version of the case after this change (1 when opened); officers act with the version they read. */
+  readonly caseVersion: number
+  /**
+   * Kind of change; the type-specific fields are in details. A type unknown to an older reader
+   * reads as UNKNOWN.
+   */
+  readonly type: CaseEventType
+  /** Status of the case after this change. */
+  readonly status: CaseStatus
+  /**
+   * What the case is about: player (one player's alerts) or cluster (the alerts of a cluster of
+   * linked accounts).
+   */
+  readonly subjectKind: string
+  /** The playerId or clusterId the case is about. */
+  readonly subjectId: string
+  /** Who made the change: an officer's id, or 'case-service' for alerts joining by themselves. */
+  readonly actorId: string
+  /** The actor's role, e.g. aml_officer, compliance_officer, or system. */
+  readonly actorRole: string
+  /**
+   * When it happened (epoch milliseconds): the alert's event time for alerts, the case service's
+   * clock for officer actions.
+   */
+  readonly occurredAtMs: number
+  /**
+   * The type-specific fields as a JSON object with sorted keys (alertId, incidentId, text,
+   * evidence, itemId, resolution...), see docs/cases.md.
+   */
+  readonly details: string
+  /** Hex SHA-256 of the previous event of the audit log (64 zeros for the first event). */
+  readonly previousHash: string
+  /**
+   * Hex SHA-256 of previousHash, a newline, and the canonical JSON of this event without its hash;
+   * recomputing it detects tampering.
+   */
+  readonly hash: string
+}
+
+/**
+ * What happened to the case.
+ * Avro enum io.pitboss.risk.CaseEventType.
+ */
+export type CaseEventType = 'CASE_OPENED' | 'INCIDENT_OPENED' | 'ALERT_ADDED' | 'PRIORITY_RAISED' | 'CLAIMED' | 'UNCLAIMED' | 'ASSIGNED' | 'COMMENTED' | 'EVIDENCE_ADDED' | 'CHECKLIST_TICKED' | 'ESCALATED' | 'CLOSED' | 'UNKNOWN'
+
+/**
+ * Lifecycle state of a case.
+ * Avro enum io.pitboss.risk.CaseStatus.
+ */
+export type CaseStatus = 'OPEN' | 'IN_REVIEW' | 'ESCALATED' | 'CLOSED'
+
+/**
+ * A training label from a closed case: whether one typology really happened for one player. Topic
+ * risk.labels.v1, keyed by caseId. Delivered at least once: consumers de-duplicate by labelId.
+ * Avro record io.pitboss.risk.CaseLabel.
+ */
+export interface CaseLabel {
+  /** Stable id: caseId, ':', playerId, ':', typology; closing a case writes each id once. */
+  readonly labelId: string
+  /** The closed case; also the Kafka message key. */
+  readonly caseId: string
+  /** The player the label is about. */
+  readonly playerId: string
+  /** The typology: the detectorId of the alerts, e.g. deposit_structuring. */
+  readonly typology: string
+  /** TRUE_POSITIVE when the case closed as STR_FILED or RESTRICTED, FALSE_POSITIVE when DISMISSED. */
+  readonly outcome: LabelOutcome
+  /** The case's resolution. */
+  readonly resolution: CaseResolution
+  /** The alerts of this player and typology in the case, in the order they arrived. */
+  readonly alertIds: readonly string[]
+  /** The incidents (de-duplicated alert groups) they belong to. */
+  readonly incidentIds: readonly string[]
+  /**
+   * Decisions known to the case (given with the alerts or attached as evidence),
+   * withdrawalId:revision; empty when none is known.
+   */
+  readonly decisionIds: readonly string[]
+  /** Event time of the earliest of those alerts (epoch milliseconds). */
+  readonly firstAlertTimeMs: number
+  /** Event time of the latest of those alerts (epoch milliseconds). */
+  readonly lastAlertTimeMs: number
+  /** When the case was closed (the case service's clock, epoch milliseconds). */
+  readonly closedAtMs: number
+  /** The officer who closed the case. */
+  readonly closedBy: string
+}
+
+/**
+ * Whether the alerts were right.
+ * Avro enum io.pitboss.risk.LabelOutcome.
+ */
+export type LabelOutcome = 'TRUE_POSITIVE' | 'FALSE_POSITIVE' | 'UNKNOWN'
+
+/**
+ * How a case was closed.
+ * Avro enum io.pitboss.risk.CaseResolution.
+ */
+export type CaseResolution = 'DISMISSED' | 'RESTRICTED' | 'STR_FILED' | 'UNKNOWN'
+
 /** The wire value of each topic that has a schema (schemas/catalog.ts). */
 export interface TopicWireTypes {
   readonly players: PlayerChange
@@ -679,9 +1152,16 @@ export interface TopicWireTypes {
   readonly transfers: Transfer
   readonly bets: Bet
   readonly withdrawals: Withdrawal
+  readonly reviews: ReviewVerdict
+  readonly payouts: PayoutEvent
   readonly decisions: Decision
   readonly alerts: Alert
   readonly payoutCommands: PayoutCommand
   readonly ledgerCommands: LedgerCommand
   readonly deadLetters: DeadLetter
+  readonly withdrawalEvents: WithdrawalTransition
+  readonly links: LinkRecord
+  readonly clusters: PlayerCluster
+  readonly caseEvents: CaseEvent
+  readonly labels: CaseLabel
 }

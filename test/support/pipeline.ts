@@ -3,12 +3,13 @@
  * detectors, rule set and partition tasks, on the MemoryDriver.
  */
 import { silentLogger } from '../../core/logger.js'
-import type { InputTopicKey } from '../../core/topics.js'
+import type { InputTopicKey, TopicKey } from '../../core/topics.js'
 import type { ScreenFunction } from '../../detectors/detector.js'
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder, type RuleSetDocument } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
 import { MemoryDriver, type DriverOptions } from '../../pipelines/memory-driver.js'
+import type { PartitionTaskOptions } from '../../pipelines/partition-task.js'
 import { EventProcessor } from '../../pipelines/processor.js'
 import { createMemoryStore, type StateStore } from '../../pipelines/state/store.js'
 import { AvroCodec } from '../../schemas/codec.js'
@@ -26,10 +27,12 @@ export interface TestPipeline {
   sendRaw(topic: InputTopicKey, key: string | null, bytes: Buffer | null): void
   decisions(): Promise<Decision[]>
   deadLetters(): Promise<DeadLetter[]>
+  /** Every output of a topic, decoded, in emission order. */
+  outputs<T>(topic: TopicKey): Promise<T[]>
 }
 
 /** `detectors` replaces the registered list (e.g. a test-only detector); `metrics` and `logger` let a test see what the tasks count and log. */
-export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'checkpointBatches' | 'crashOnEmit' | 'metrics' | 'logger'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number; detectors?: DetectorRegistry; screen?: ScreenFunction | null } = {}): Promise<TestPipeline> {
+export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'checkpointBatches' | 'crashOnEmit' | 'metrics' | 'logger'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number; detectors?: DetectorRegistry; screen?: ScreenFunction | null; scorer?: PartitionTaskOptions['scorer'] } = {}): Promise<TestPipeline> {
   const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: options.maxPayloadBytes ?? 4096 })
   await codec.registerAll()
   const detectors = options.detectors ?? new DetectorRegistry()
@@ -40,7 +43,8 @@ export async function testPipeline(options: Partial<Pick<DriverOptions, 'partiti
     store,
     decoder: new RegistryRecordDecoder(codec, silentLogger),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(detectors, { screen: options.screen ?? null }),
+    processor: new EventProcessor(detectors, { screen: options.screen ?? null, scoring: options.scorer !== undefined && options.scorer !== null }),
+    scorer: options.scorer ?? null,
     ruleSets,
     fetchSize: options.fetchSize,
     batchSize: options.batchSize,
@@ -49,7 +53,7 @@ export async function testPipeline(options: Partial<Pick<DriverOptions, 'partiti
     metrics: options.metrics,
     logger: options.logger,
   })
-  const decodeAll = async <T>(topic: 'decisions' | 'deadLetters'): Promise<T[]> => {
+  const decodeAll = async <T>(topic: TopicKey): Promise<T[]> => {
     const values: T[] = []
     for (const message of driver.output(topic)) {
       const decoded = await codec.decode(topic, message.value)
@@ -69,5 +73,6 @@ export async function testPipeline(options: Partial<Pick<DriverOptions, 'partiti
     },
     decisions: () => decodeAll<Decision>('decisions'),
     deadLetters: () => decodeAll<DeadLetter>('deadLetters'),
+    outputs: <T>(topic: TopicKey) => decodeAll<T>(topic),
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig, type PitbossConfig } from '../../../core/config.js'
-import { INPUT_TOPIC_KEYS, topicCatalog, topicName } from '../../../core/topics.js'
+import { CASINO_TOPIC_KEYS, topicCatalog, topicName } from '../../../core/topics.js'
 import { startBroker, stopBroker, type BrokerInfo } from '../../../infra/broker/launcher.js'
 import { startRegistry, stopRegistry } from '../../../infra/registry/launcher.js'
 import { produceToBroker } from '../../../bench/simulator/broker-output.js'
@@ -40,7 +40,7 @@ describe('produceToBroker', () => {
     const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin()
     await admin.connect()
     try {
-      for (const key of INPUT_TOPIC_KEYS) {
+      for (const key of CASINO_TOPIC_KEYS) {
         const offsets = await admin.fetchTopicOffsets(topicName(config.kafka, key))
         const onBroker = offsets.reduce((sum, partition) => sum + Number(partition.high), 0)
         expect(onBroker, key).toBe(events.filter((event) => event.topic === key).length)

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../core/config.js'
-import { INPUT_TOPIC_KEYS } from '../../../core/topics.js'
+import { CASINO_TOPIC_KEYS } from '../../../core/topics.js'
 import { writeJsonLines } from '../../../bench/simulator/json-lines.js'
 import { loadSanctionedName } from '../../../bench/simulator/sanctions.js'
 import { simulate } from '../../../bench/simulator/simulate.js'
@@ -44,7 +44,7 @@ describe('simulate', () => {
     const { events } = simulate({ seed: 3, players: 300, days: 2, sanctionedName })
     for (let index = 1; index < events.length; index += 1) expect((events[index] as typeof events[0]).value.eventTimeMs).toBeGreaterThanOrEqual((events[index - 1] as typeof events[0]).value.eventTimeMs)
     expect(new Set(events.map((event) => event.value.eventId)).size).toBe(events.length)
-    expect(new Set(events.map((event) => event.topic))).toEqual(new Set(INPUT_TOPIC_KEYS))
+    expect(new Set(events.map((event) => event.topic))).toEqual(new Set(CASINO_TOPIC_KEYS))
   })
 
   it('puts the sanctioned name on a registering player', () => {
