@@ -1,29 +1,89 @@
 /**
  * The HTTP API, built apart from the process that listens (api/main.ts) so tests drive it with
- * `app.inject()`. This first cut serves health and metrics; officers', data scientists' and
- * regulators' routes, with OAuth2 roles, arrive with the operator-surface issue.
+ * `app.inject()`.
  *
- * Errors are coded: `{ error: { code, message } }` with `PITBOSS_API_*` codes.
+ * The foundation every route stands on (issue 8):
+ * - access.ts: OAuth2 bearer JWTs (jwt.ts), rate limits (rate-limit.ts) and the roles each
+ *   route declares in `config.roles`; a route without them fails to register (route-config.ts);
+ * - JSON-schema validation of params, query and body (fastify's ajv), failures answered
+ *   400 RISK_ERR_REQUEST_INVALID naming the field;
+ * - `GET /openapi.json` generated from the registered routes (openapi.ts);
+ * - the hash-chained audit log (audit.ts), written for routes declaring `config.audit`.
+ *
+ * Errors are coded: `{ error: { code, message } }` (http-errors.ts).
+ *
+ * Example:
+ *   const app = buildApp({ metrics: new Registry(), version: '0.1.0', checks: {},
+ *     auth: { issuer: 'pitboss-dev', audience: 'pitboss-api', hs256Secret: secret }, audit: await openAuditLog({ path }) })
+ *   app.get('/cases/:id', { config: { roles: ['aml_officer'], audit: { action: 'case.read', entity: 'case' } }, schema }, handler)
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { Counter, Histogram, type Registry } from 'prom-client'
+import { systemClock, type Clock } from '../core/clock.js'
+import { ERROR_CODES, isRiskError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import { installAccessControl } from './access.js'
+import { installAuditHook, type AuditLog } from './audit.js'
+import { errorBody, replyWithError, statusForErrorCode } from './http-errors.js'
+import { createTokenVerifier, type TokenVerificationOptions } from './jwt.js'
+import { buildOpenApiDocument } from './openapi.js'
+import { DEFAULT_RATE_LIMITS, type RateLimitOptions } from './rate-limit.js'
+import { installRouteRegistry, registeredRoutes } from './route-config.js'
+import { registerAuditStatusRoute } from './routes/audit-status.js'
+import { registerMeRoute } from './routes/me.js'
+
+export { API_ERROR_CODES } from './http-errors.js'
 
 export interface ApiDependencies {
   readonly metrics: Registry
   /** Readiness of what the API depends on; each returns true when reachable. */
   readonly checks: Readonly<Record<string, () => Promise<boolean>>>
   readonly version: string
+  /** Token verification; absent = no token is accepted and every protected route answers 401. */
+  readonly auth?: TokenVerificationOptions
+  /** Default DEFAULT_RATE_LIMITS. */
+  readonly rateLimits?: RateLimitOptions
+  /** Where routes declaring `config.audit` record; absent = such routes fail to register. */
+  readonly audit?: AuditLog
+  readonly clock?: Clock
+  /** Server faults (5xx) are logged here with their cause; absent = not logged. */
+  readonly logger?: Logger
 }
 
-export const API_ERROR_CODES = {
-  PITBOSS_API_NOT_FOUND: 404,
-  PITBOSS_API_INTERNAL: 500,
-} as const
+/** `body.amountMinor`, `querystring.limit`, `params.id` from an ajv error. */
+function describeValidationError(error: FastifyError): { field: string; message: string } {
+  const first = error.validation?.[0]
+  const context = error.validationContext ?? 'request'
+  if (first === undefined) return { field: context, message: error.message }
+  const params = first.params as { missingProperty?: string; additionalProperty?: string }
+  const pointer = [...first.instancePath.split('/').slice(1), params.missingProperty ?? params.additionalProperty].filter((part): part is string => part !== undefined && part !== '')
+  const field = [context, ...pointer.map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))].join('.')
+  if (first.keyword === 'required') return { field, message: `${field} is required` }
+  if (first.keyword === 'additionalProperties') return { field, message: `${field} is not a known field` }
+  return { field, message: `${field} ${first.message ?? 'is invalid'}` }
+}
 
 export function buildApp(dependencies: ApiDependencies): FastifyInstance {
-  const app = Fastify({ logger: false })
+  const clock = dependencies.clock ?? systemClock
+  const app = Fastify({
+    logger: false,
+    // Unknown fields are refused (naming them) rather than silently dropped: a typo in an
+    // officer's action must not vanish. Coercion stays for params and query strings.
+    ajv: { customOptions: { removeAdditional: false } },
+    // A malformed URL (bad percent-encoding) is the caller's mistake, answered like any other.
+    frameworkErrors: (error, _request, reply) => { replyWithError(reply, 400, 'RISK_ERR_REQUEST_INVALID', error.message) },
+  })
   const responses = new Counter({ name: 'pitboss_api_responses_total', help: 'API responses by route and status', labelNames: ['route', 'status'], registers: [dependencies.metrics] })
   const duration = new Histogram({ name: 'pitboss_api_response_seconds', help: 'API response time by route', labelNames: ['route'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [dependencies.metrics] })
+
+  // Before any route: the registry checks each route's declaration as it is added.
+  installRouteRegistry(app, { auditEnabled: dependencies.audit !== undefined })
+  installAccessControl(app, {
+    verifier: dependencies.auth === undefined ? null : createTokenVerifier(dependencies.auth, clock),
+    rateLimits: dependencies.rateLimits ?? DEFAULT_RATE_LIMITS,
+    clock,
+  })
+  if (dependencies.audit !== undefined) installAuditHook(app, dependencies.audit)
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
@@ -31,10 +91,23 @@ export function buildApp(dependencies: ApiDependencies): FastifyInstance {
     duration.observe({ route }, reply.elapsedTime / 1000)
   })
 
-  app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ error: { code: 'PITBOSS_API_NOT_FOUND', message: `no route ${request.method} ${request.url}` } }))
-  app.setErrorHandler(async (error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
-    return reply.code(status).send({ error: { code: status === 500 ? 'PITBOSS_API_INTERNAL' : error.code ?? 'PITBOSS_API_BAD_REQUEST', message: status === 500 ? 'internal error' : error.message } })
+  app.setNotFoundHandler(async (request, reply) => replyWithError(reply, 404, 'PITBOSS_API_NOT_FOUND', `no route ${request.method} ${request.url}`))
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error.validation !== undefined) {
+      const { field, message } = describeValidationError(error)
+      return replyWithError(reply, 400, 'RISK_ERR_REQUEST_INVALID', message, field)
+    }
+    if (isRiskError(error)) {
+      const status = statusForErrorCode(error.code)
+      if (status < 500) return replyWithError(reply, status, error.code, error.message.replace(`${error.code}: `, ''))
+      dependencies.logger?.error({ err: error, route: request.routeOptions.url, requestId: request.id }, 'api request failed')
+      // The code helps the caller decide to retry; the internal message (hosts, paths) stays in the log.
+      return reply.code(status).send(errorBody(error.code, ERROR_CODES[error.code].summary))
+    }
+    // fastify's own 4xx (malformed JSON, unsupported media type, body too large) are bad input too.
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return replyWithError(reply, error.statusCode, 'RISK_ERR_REQUEST_INVALID', error.message)
+    dependencies.logger?.error({ err: error, route: request.routeOptions.url, requestId: request.id }, 'api request failed')
+    return replyWithError(reply, 500, 'PITBOSS_API_INTERNAL', 'internal error')
   })
 
   app.get('/health', async () => ({ status: 'ok', version: dependencies.version }))
@@ -44,5 +117,11 @@ export function buildApp(dependencies: ApiDependencies): FastifyInstance {
     return reply.code(ready ? 200 : 503).send({ ready, checks: results })
   })
   app.get('/metrics', async (_request, reply) => reply.type(dependencies.metrics.contentType).send(await dependencies.metrics.metrics()))
+  let openApiDocument: Record<string, unknown> | null = null
+  // Built on first request: by then every route, including those added after buildApp, is registered.
+  app.get('/openapi.json', async () => (openApiDocument ??= buildOpenApiDocument(registeredRoutes(app), { title: 'pitboss API', version: dependencies.version })))
+
+  registerMeRoute(app)
+  if (dependencies.audit !== undefined) registerAuditStatusRoute(app, dependencies.audit)
   return app
 }

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   RISK_ERR_REQUEST_INVALID: { retriable: false, summary: 'an API request failed validation' },
   RISK_ERR_UNAUTHENTICATED: { retriable: false, summary: 'the API request carries no valid credentials' },
   RISK_ERR_FORBIDDEN: { retriable: false, summary: 'the caller\'s role may not do this' },
+  RISK_ERR_RATE_LIMITED: { retriable: false, summary: 'too many API requests from this caller; wait for Retry-After' },
+  RISK_ERR_AUDIT_WRITE: { retriable: false, summary: 'an audit entry could not be written; the action is refused' },
   // infrastructure: retried with backoff
   RISK_ERR_REGISTRY_UNAVAILABLE: { retriable: true, summary: 'the schema registry did not answer' },
   RISK_ERR_REGISTRY_REJECTED: { retriable: false, summary: 'the schema registry refused a schema (incompatible or invalid)' },
