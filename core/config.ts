@@ -56,7 +56,33 @@ export interface PitbossConfig {
   readonly rules: { readonly ruleSetPath: string }
   /** Folder of sanctions and PEP lists in their published layouts (screening/directory.ts); null = run without screening. */
   readonly screening: { readonly listsDir: string | null }
-  readonly api: { readonly host: string; readonly port: number }
+  readonly api: {
+    readonly host: string
+    readonly port: number
+    /** OAuth2 bearer JWT verification (api/jwt.ts); with neither a secret nor a keys file every protected route answers 401. */
+    readonly jwt: { readonly hs256Secret: string | null; readonly publicKeysFile: string | null; readonly issuer: string; readonly audience: string; readonly clockSkewMs: number }
+    readonly rateLimits: { readonly subject: { readonly burst: number; readonly refillPerSecond: number }; readonly ip: { readonly burst: number; readonly refillPerSecond: number } }
+    /** The hash-chained audit log of the API (api/audit.ts). */
+    readonly auditFile: string
+  }
+  /**
+   * Models: folders of ONNX models with manifests, the deployment file naming the champion and
+   * shadows (changed by the API or `models/cli.ts`, re-read by the engine every reloadIntervalMs),
+   * and the champion to start with when no deployment file exists. `enabled` false (PITBOSS_MODELS=off)
+   * decides without a model.
+   */
+  readonly models: { readonly enabled: boolean; readonly dir: string; readonly deploymentFile: string; readonly defaultChampion: string | null; readonly reloadIntervalMs: number }
+  /** The link graph: whether the engine re-keys identifiers into risk.links.v1, and the graph worker's own settings. */
+  readonly graph: {
+    readonly links: boolean
+    readonly groupId: string
+    readonly stateDir: string
+    readonly recomputeIntervalMs: number
+    readonly recomputeRecords: number
+    readonly metricsPort: number
+  }
+  /** The case service's RocksDB folder (one process owns it). */
+  readonly cases: { readonly dir: string }
   /** Where the engine and the sink serve Prometheus metrics (`/metrics`); port 0 picks a free one. */
   readonly metrics: { readonly host: string; readonly port: number }
 }
@@ -87,6 +113,23 @@ function url(env: Env, name: string, fallback: string): string {
   return value.replace(/\/+$/, '')
 }
 
+function optionalText(env: Env, name: string): string | null {
+  const value = env[name]
+  return value === undefined || value === '' ? null : value
+}
+
+function optionalPath(env: Env, name: string): string | null {
+  const value = optionalText(env, name)
+  return value === null ? null : path.resolve(value)
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name, fallback ? 'on' : 'off').toLowerCase()
+  if (value === 'on' || value === 'true' || value === '1') return true
+  if (value === 'off' || value === 'false' || value === '0') return false
+  throw new RiskError('RISK_ERR_CONFIG_INVALID', `${name} must be on or off, got '${value}'`, { variable: name })
+}
+
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value)
@@ -98,6 +141,12 @@ function deepFreeze<T>(value: T): T {
 function screeningListsDir(env: Env, referenceDataDir: string): string | null {
   const value = text(env, 'PITBOSS_SCREENING_LISTS_DIR', path.join(referenceDataDir, 'sanctions'))
   return value === 'off' ? null : path.resolve(value)
+}
+
+/** The model folder to start with when no deployment file exists; 'none' starts without a champion. */
+function defaultChampion(env: Env): string | null {
+  const value = text(env, 'PITBOSS_MODELS_DEFAULT_CHAMPION', 'withdrawal-burst-xgb-v1')
+  return value === 'none' ? null : value
 }
 
 export function loadConfig(env: Env = process.env): PitbossConfig {
@@ -141,8 +190,39 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
     },
     rules: { ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')) },
     screening: { listsDir: screeningListsDir(env, referenceDataDir) }, // default: the public lists in the reference data; 'off' disables
-    api: { host: text(env, 'PITBOSS_API_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_API_PORT', 8080, 0) },
+    api: {
+      host: text(env, 'PITBOSS_API_HOST', '127.0.0.1'),
+      port: integer(env, 'PITBOSS_API_PORT', 8080, 0),
+      jwt: {
+        hs256Secret: optionalText(env, 'PITBOSS_API_JWT_HS256_SECRET'),
+        publicKeysFile: optionalPath(env, 'PITBOSS_API_JWT_PUBLIC_KEYS_FILE'),
+        issuer: text(env, 'PITBOSS_API_JWT_ISSUER', 'pitboss-dev'),
+        audience: text(env, 'PITBOSS_API_JWT_AUDIENCE', 'pitboss-api'),
+        clockSkewMs: integer(env, 'PITBOSS_API_JWT_CLOCK_SKEW_MS', 30_000),
+      },
+      rateLimits: {
+        subject: { burst: integer(env, 'PITBOSS_API_RATE_LIMIT_SUBJECT_BURST', 120, 1), refillPerSecond: integer(env, 'PITBOSS_API_RATE_LIMIT_SUBJECT_PER_SECOND', 20, 1) },
+        ip: { burst: integer(env, 'PITBOSS_API_RATE_LIMIT_IP_BURST', 60, 1), refillPerSecond: integer(env, 'PITBOSS_API_RATE_LIMIT_IP_PER_SECOND', 10, 1) },
+      },
+      auditFile: path.resolve(text(env, 'PITBOSS_API_AUDIT_FILE', path.join(homeDir, 'audit', 'api-audit.jsonl'))),
+    },
     metrics: { host: text(env, 'PITBOSS_METRICS_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_METRICS_PORT', 9464, 0) }, // default 9464, Prometheus exporters' customary port
+    models: {
+      enabled: onOff(env, 'PITBOSS_MODELS', true),
+      dir: path.resolve(text(env, 'PITBOSS_MODELS_DIR', path.join(REPOSITORY_ROOT, 'models', 'shipped'))),
+      deploymentFile: path.resolve(text(env, 'PITBOSS_MODELS_DEPLOYMENT_FILE', path.join(homeDir, 'models', 'deployment.json'))),
+      defaultChampion: defaultChampion(env),
+      reloadIntervalMs: integer(env, 'PITBOSS_MODELS_RELOAD_INTERVAL_MS', 2000, 100),
+    },
+    graph: {
+      links: onOff(env, 'PITBOSS_GRAPH_LINKS', true),
+      groupId: text(env, 'PITBOSS_GRAPH_GROUP_ID', `${text(env, 'PITBOSS_KAFKA_GROUP_ID', 'pitboss-engine')}-graph`),
+      stateDir: path.resolve(text(env, 'PITBOSS_GRAPH_STATE_DIR', path.join(homeDir, 'state', `${instanceId}-graph`))),
+      recomputeIntervalMs: integer(env, 'PITBOSS_GRAPH_RECOMPUTE_INTERVAL_MS', 2000, 10),
+      recomputeRecords: integer(env, 'PITBOSS_GRAPH_RECOMPUTE_RECORDS', 20_000, 1),
+      metricsPort: integer(env, 'PITBOSS_GRAPH_METRICS_PORT', 9465, 0),
+    },
+    cases: { dir: path.resolve(text(env, 'PITBOSS_CASES_DIR', path.join(homeDir, 'cases'))) },
   }
   return deepFreeze(config)
 }

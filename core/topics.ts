@@ -55,9 +55,11 @@ export type CasinoTopicKey = (typeof CASINO_TOPIC_KEYS)[number]
 /**
  * Every topic a partition task reads, in tie-break order: at equal event time a player change
  * sorts before a deposit, a deposit before a withdrawal, a withdrawal before a review of it.
+ * `clusters` (the graph worker's compacted per-player table) is read as a stream of updates to
+ * the player's cluster, merged by event time like the rest, so replays see the same table.
  * New inputs are appended: a pending-batch record names topics by their index in this list.
  */
-export const INPUT_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'reviews', 'payouts'] as const satisfies readonly TopicKey[]
+export const INPUT_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'reviews', 'payouts', 'clusters'] as const satisfies readonly TopicKey[]
 export type InputTopicKey = (typeof INPUT_TOPIC_KEYS)[number]
 
 export function topicName(kafka: { readonly topicPrefix: string }, key: TopicKey): string {

@@ -9,6 +9,7 @@ import type { TopicKey } from '../core/topics.js'
 import { detectorKey, type AnyDetector, type DetectorContext, type Observation, type PlayerProfile, type ScreenFunction } from '../detectors/detector.js'
 import type { DetectorRegistry } from '../detectors/index.js'
 import type { DecisionPolicy, ResolvedRule, RuleSet } from '../detectors/rule-set.js'
+import { linkKeyOf, linksFor } from '../graph/links.js'
 import { extractFeatures } from '../models/features.js'
 import { commandIdempotencyKey, decisionIdOf, type InputEvent, type PayoutEvent, type PlayerEvent, type ReviewEvent, type WithdrawalEvent } from '../schemas/domain.js'
 import { decide, hardStopHits, PLAYER_REASON_CODES, type ClusterSignal, type DetectorExecution, type ModelSignal, type Outcome, type Reason, type Verdict } from './decide.js'
@@ -111,6 +112,8 @@ export interface ProcessorOptions {
    * `awaitingScore` (ONNX Runtime scores asynchronously; this step stays synchronous).
    */
   readonly scoring?: boolean
+  /** True to re-key identifiers and transfers into `risk.links.v1` for the graph worker (graph/links.ts). */
+  readonly links?: boolean
 }
 
 /** A withdrawal request's detector pass, before the model's score joins it. */
@@ -125,10 +128,12 @@ interface PendingDecision {
 export class EventProcessor {
   private readonly screen: ScreenFunction | null
   private readonly scoring: boolean
+  private readonly links: boolean
 
   constructor(private readonly registry: DetectorRegistry, options: ProcessorOptions = {}) {
     this.screen = options.screen ?? null
     this.scoring = options.scoring ?? false
+    this.links = options.links ?? false
   }
 
   /**
@@ -184,6 +189,9 @@ export class EventProcessor {
       if (observation.hit) outputs.push(this.alert(event, detector, rule, observation, ruleSet.version))
     }
 
+    if (this.links) {
+      for (const link of linksFor(event)) outputs.push({ topic: 'links', key: linkKeyOf(link), value: link as unknown as Record<string, unknown> })
+    }
     const base: PlayerState = { profile, detectors: detectorStates, withdrawals, cluster: player.cluster ?? null }
     const done = (next: PlayerState, rejected: ProcessResult['rejected'] = null, duplicate = false): ProcessResult =>
       ({ player: next, outputs, detectorErrors, lateFor, duplicate, rejected, awaitingScore: null })
@@ -207,6 +215,10 @@ export class EventProcessor {
       const record = moved.record
       outputs.push(ledgerCommand(record, event.playerId, 'RELEASE', Math.max(1, record.attempt), `${record.withdrawalId}:cancel`))
       return done(moved.player)
+    }
+    if (event.kind === 'cluster') {
+      const cluster: ClusterSignal | null = event.erased || event.clusterId === null ? null : { clusterId: event.clusterId, size: event.size, risk: event.risk, typologies: [...event.typologies] }
+      return done({ ...base, cluster })
     }
     if (event.kind === 'review') return this.review(event, base, ruleSet, source, outputs, done)
     if (event.kind === 'payout') return this.payout(event, base, outputs, done)

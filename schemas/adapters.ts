@@ -115,6 +115,7 @@ const CHECKS: { readonly [K in InputTopicKey]: readonly Check[] } = {
   withdrawals: [...COMMON, id('withdrawalId'), amount('amountMinor'), currency('currency'), id('instrument.token'), optionalId('instrument.cardBin'), optionalId('instrument.walletAddress')],
   transfers: [...COMMON, id('transferId'), id('toPlayerId'), notSelf, amount('amountMinor'), currency('currency'), optionalId('tableId')],
   reviews: [...COMMON, id('withdrawalId'), knownSymbol('verdict'), id('reviewerId'), optionalId('caseId'), id('reasonCode')],
+  clusters: [...COMMON, optionalId('clusterId'), optionalId('communityId')],
   payouts: [...COMMON, id('withdrawalId'), knownSymbol('type'), positiveCount('attempt'), optionalId('rail'), optionalId('pspReference'), railForRetry],
 }
 

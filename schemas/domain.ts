@@ -21,7 +21,7 @@
  *   }
  */
 import type { InputTopicKey } from '../core/topics.js'
-import type { Bet, Deposit, DeviceActivity, PayoutEvent as PayoutEventWire, PlayerChange, ReviewVerdict, Transfer, TransferKind, Withdrawal } from './generated/types.js'
+import type { Bet, Deposit, DeviceActivity, PayoutEvent as PayoutEventWire, PlayerChange, PlayerCluster, ReviewVerdict, Transfer, TransferKind, Withdrawal } from './generated/types.js'
 
 export type {
   Alert, AlertSeverity, Bet, BetType, DeadLetter, Decision, DecisionOutcome, DecisionReason, DecisionSource, Deposit, DepositStatus,
@@ -55,7 +55,10 @@ export interface ReviewEvent extends ReviewVerdict { readonly kind: 'review' }
 /** What the payout service did with a payout (payout.events.v1). */
 export interface PayoutEvent extends PayoutEventWire { readonly kind: 'payout' }
 
-export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent | ReviewEvent | PayoutEvent
+/** The player's cluster in the link graph, as the graph worker last computed it (risk.clusters.v1). */
+export interface ClusterEvent extends PlayerCluster { readonly kind: 'cluster' }
+
+export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent | ReviewEvent | PayoutEvent | ClusterEvent
 export type InputEventKind = InputEvent['kind']
 
 /** The event each input topic yields. */
@@ -68,6 +71,7 @@ export interface InputEventByTopic {
   readonly transfers: TransferEvent
   readonly reviews: ReviewEvent
   readonly payouts: PayoutEvent
+  readonly clusters: ClusterEvent
 }
 
 export const INPUT_EVENT_KIND_BY_TOPIC = {
@@ -79,6 +83,7 @@ export const INPUT_EVENT_KIND_BY_TOPIC = {
   transfers: 'transfer',
   reviews: 'review',
   payouts: 'payout',
+  clusters: 'cluster',
 } as const satisfies { readonly [K in InputTopicKey]: InputEventByTopic[K]['kind'] }
 
 /**
