@@ -1,6 +1,7 @@
 /**
- * The ClickHouse sink process: applies migrations, then streams the engine's outputs into
- * ClickHouse (sinks/clickhouse-sink.ts). SIGTERM flushes what is buffered and commits.
+ * The ClickHouse sink process: applies migrations, then streams the casino input topics and the
+ * engine's outputs into ClickHouse (sinks/clickhouse-sink.ts, routes in sinks/routes.ts, tables
+ * in docs/clickhouse.md). SIGTERM flushes what is buffered and commits.
  */
 import { systemClock } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
@@ -24,8 +25,9 @@ async function main(): Promise<void> {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'pitboss_process_' })
   const inserted = new Counter({ name: 'pitboss_sink_rows_inserted_total', help: 'rows inserted into ClickHouse, by table', labelNames: ['table'], registers: [registry] })
+  const skipped = new Counter({ name: 'pitboss_sink_records_skipped_total', help: 'records the sink could not decode and skipped, by topic and reason code', labelNames: ['topic', 'reason'], registers: [registry] })
   const metricsServer = await serveMetrics(registry, config.metrics.host, config.metrics.port)
-  const sink = new ClickHouseSink({ config, kafka: createKafka(config.kafka, logger), codec, clickhouse, clock: systemClock, logger, onInserted: (table, rows) => inserted.inc({ table }, rows) })
+  const sink = new ClickHouseSink({ config, kafka: createKafka(config.kafka, logger), codec, clickhouse, clock: systemClock, logger, onInserted: (table, rows) => inserted.inc({ table }, rows), onSkipped: (topic, reason) => skipped.inc({ topic, reason }) })
   await sink.start()
   logger.info({ clickhouse: config.clickhouse.url, database: config.clickhouse.database, metricsPort: metricsServer.port }, 'sink started')
   let stopping = false

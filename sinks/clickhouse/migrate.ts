@@ -22,7 +22,7 @@
  *
  * Example:
  *   const clickhouse = createClickHouse(config.clickhouse)
- *   const { applied } = await migrate(clickhouse, config.clickhouse.database)  // ['001_decisions'] the first time, [] after
+ *   const { applied } = await migrate(clickhouse, config.clickhouse.database)  // ['001_decisions', '002_events_and_outputs'] the first time, [] after
  */
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'

@@ -4,15 +4,18 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../../core/clock.js'
 import { isRiskError } from '../../../core/errors.js'
-import { DEFAULT_MIGRATIONS_DIR, migrate, splitStatements } from '../../../sinks/clickhouse/migrate.js'
+import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrate, splitStatements } from '../../../sinks/clickhouse/migrate.js'
 import { formatDateTime, sql } from '../../../sinks/clickhouse/sql.js'
 import { useLocalClickHouse } from './local-server.js'
 
 const server = useLocalClickHouse()
 let scratchDir = ''
+/** The shipped migrations' names, in order (001_decisions, 002_events_and_outputs, ...). */
+let shipped: string[] = []
 
 beforeAll(async () => {
   scratchDir = await mkdtemp(path.join(os.tmpdir(), 'pitboss-migrations-'))
+  shipped = (await loadMigrations()).map((migration) => migration.name)
 })
 afterAll(async () => {
   if (scratchDir !== '') await rm(scratchDir, { recursive: true, force: true })
@@ -100,11 +103,12 @@ describe('migrate', () => {
   it('creates the database and tables, records the migration, and is a no-op the second time', async () => {
     const clickhouse = server.connect('migrate_twice')
     const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0))
-    expect(await migrate(clickhouse, 'migrate_twice', { clock })).toEqual({ applied: ['001_decisions'], alreadyApplied: [] })
-    expect(await migrate(clickhouse, 'migrate_twice', { clock })).toEqual({ applied: [], alreadyApplied: ['001_decisions'] })
+    expect(shipped.slice(0, 2)).toEqual(['001_decisions', '002_events_and_outputs'])
+    expect(await migrate(clickhouse, 'migrate_twice', { clock })).toEqual({ applied: shipped, alreadyApplied: [] })
+    expect(await migrate(clickhouse, 'migrate_twice', { clock })).toEqual({ applied: [], alreadyApplied: shipped })
 
-    const recorded = await clickhouse.query<{ version: number; name: string; checksum: string; applied_at: string }>(sql`SELECT * FROM schema_migrations`)
-    expect(recorded).toHaveLength(1)
+    const recorded = await clickhouse.query<{ version: number; name: string; checksum: string; applied_at: string }>(sql`SELECT * FROM schema_migrations ORDER BY version`)
+    expect(recorded).toHaveLength(shipped.length)
     expect(recorded[0]).toMatchObject({ version: 1, name: '001_decisions', applied_at: '2024-06-01 12:00:00' })
     expect(recorded[0]?.checksum).toMatch(/^[0-9a-f]{64}$/)
 
@@ -114,7 +118,7 @@ describe('migrate', () => {
     expect(columns.map((column) => column.name)).toEqual(Object.keys(decisionRow()))
     expect(columns.find((column) => column.name === 'executions_value')?.type).toBe('Array(Float64)')
     const tables = await clickhouse.query<{ name: string; engine: string }>(sql`SELECT name, engine FROM system.tables WHERE database = ${'migrate_twice'} ORDER BY name`)
-    expect(tables).toEqual([
+    expect(tables.filter((table) => ['dead_letters', 'decisions', 'schema_migrations'].includes(table.name))).toEqual([
       { name: 'dead_letters', engine: 'ReplacingMergeTree' },
       { name: 'decisions', engine: 'ReplacingMergeTree' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
@@ -123,8 +127,8 @@ describe('migrate', () => {
 
   it('works from a client connected to another database', async () => {
     const clickhouse = server.connect('default')
-    expect((await migrate(clickhouse, 'migrate_elsewhere')).applied).toEqual(['001_decisions'])
-    expect(await clickhouse.query(sql`SELECT count() AS n FROM migrate_elsewhere.schema_migrations`)).toEqual([{ n: '1' }])
+    expect((await migrate(clickhouse, 'migrate_elsewhere')).applied).toEqual(shipped)
+    expect(await clickhouse.query(sql`SELECT count() AS n FROM migrate_elsewhere.schema_migrations`)).toEqual([{ n: String(shipped.length) }])
   })
 
   it('fails with RISK_ERR_MIGRATION naming a recorded migration whose file changed or went missing', async () => {
@@ -142,11 +146,12 @@ describe('migrate', () => {
     const migrationsDir = await copyOfMigrations('pending')
     const clickhouse = server.connect('migrate_pending')
     await migrate(clickhouse, 'migrate_pending', { migrationsDir })
-    await writeFile(path.join(migrationsDir, '003_broken.sql'), 'CREATE TABLE IF NOT EXISTS broken (x String) ENGINE = NoSuchEngine;\n')
-    await writeFile(path.join(migrationsDir, '002_notes.sql'), "CREATE TABLE IF NOT EXISTS notes (note String) ENGINE = ReplacingMergeTree() ORDER BY note;\nINSERT INTO notes VALUES ('semi;colon');\n")
-    await expectMigrationError(migrate(clickhouse, 'migrate_pending', { migrationsDir }), 'migration 003_broken failed at statement 1')
+    // Versions far above the shipped ones, so the test holds as migrations are added.
+    await writeFile(path.join(migrationsDir, '901_broken.sql'), 'CREATE TABLE IF NOT EXISTS broken (x String) ENGINE = NoSuchEngine;\n')
+    await writeFile(path.join(migrationsDir, '900_notes.sql'), "CREATE TABLE IF NOT EXISTS notes (note String) ENGINE = ReplacingMergeTree() ORDER BY note;\nINSERT INTO notes VALUES ('semi;colon');\n")
+    await expectMigrationError(migrate(clickhouse, 'migrate_pending', { migrationsDir }), 'migration 901_broken failed at statement 1')
     const recorded = await clickhouse.query<{ name: string }>(sql`SELECT name FROM schema_migrations FINAL ORDER BY version`)
-    expect(recorded.map((row) => row.name)).toEqual(['001_decisions', '002_notes'])
+    expect(recorded.map((row) => row.name)).toEqual([...shipped, '900_notes'])
     expect(await clickhouse.query(sql`SELECT note FROM notes`)).toEqual([{ note: 'semi;colon' }])
   })
 
