@@ -79,7 +79,8 @@ export interface PitbossConfig {
     readonly stateDir: string
     readonly recomputeIntervalMs: number
     readonly recomputeRecords: number
-    readonly metricsPort: number
+    /** Null: the engine's metrics port + 1 (0 stays 0, a free port). */
+    readonly metricsPort: number | null
   }
   /** The case service's RocksDB folder (one process owns it). */
   readonly cases: { readonly dir: string }
@@ -217,10 +218,10 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
     graph: {
       links: onOff(env, 'PITBOSS_GRAPH_LINKS', true),
       groupId: text(env, 'PITBOSS_GRAPH_GROUP_ID', `${text(env, 'PITBOSS_KAFKA_GROUP_ID', 'pitboss-engine')}-graph`),
-      stateDir: path.resolve(text(env, 'PITBOSS_GRAPH_STATE_DIR', path.join(homeDir, 'state', `${instanceId}-graph`))),
+      stateDir: path.resolve(text(env, 'PITBOSS_GRAPH_STATE_DIR', `${text(env, 'PITBOSS_STATE_DIR', path.join(homeDir, 'state', instanceId))}-graph`)),
       recomputeIntervalMs: integer(env, 'PITBOSS_GRAPH_RECOMPUTE_INTERVAL_MS', 2000, 10),
       recomputeRecords: integer(env, 'PITBOSS_GRAPH_RECOMPUTE_RECORDS', 20_000, 1),
-      metricsPort: integer(env, 'PITBOSS_GRAPH_METRICS_PORT', 9465, 0),
+      metricsPort: env.PITBOSS_GRAPH_METRICS_PORT === undefined || env.PITBOSS_GRAPH_METRICS_PORT === '' ? null : integer(env, 'PITBOSS_GRAPH_METRICS_PORT', 0, 0),
     },
     cases: { dir: path.resolve(text(env, 'PITBOSS_CASES_DIR', path.join(homeDir, 'cases'))) },
   }

@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.js'
 import { DetectorRegistry } from '../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
+import { loadModelService, type ModelService } from '../models/service.js'
 import { loadScreenFunction } from '../screening/screen-function.js'
 import { RegistryRecordDecoder } from './decoder.js'
 import { EngineRunner } from './kafka/engine-runner.js'
@@ -22,6 +23,8 @@ import { openRocksStore } from './state/store.js'
 export interface Engine {
   readonly metricsPort: number
   readonly ruleSets: RuleSetHolder
+  /** Null when the engine runs without models (PITBOSS_MODELS=off). */
+  readonly models: ModelService | null
   readonly runner: EngineRunner
   stop(): Promise<void>
 }
@@ -68,6 +71,24 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   if (screening === null) logger.warn('screening is off (PITBOSS_SCREENING_LISTS_DIR=off): the sanctions detectors record nothing')
   else logger.info({ lists: screening.screener.listVersions, entries: screening.screener.entryCount, names: screening.screener.nameCount }, 'sanctions lists loaded')
 
+  // Models: the champion decides, shadows score beside it; the deployment file is re-read on a
+  // timer, so `models/cli.ts` or the API activates, shadows and rolls back without a restart.
+  const models = config.models.enabled
+    ? await loadModelService({ modelsDir: config.models.dir, deploymentFile: config.models.deploymentFile, clock, logger, defaultChampion: config.models.defaultChampion })
+    : null
+  if (models === null) logger.warn('models are off (PITBOSS_MODELS=off): decisions carry no model score')
+  else logger.info({ deployment: models.current() }, 'models loaded')
+  let reloading = false
+  const modelReload = models === null ? null : setInterval(() => {
+    if (reloading) return
+    reloading = true
+    models.reloadIfChanged()
+      .then((changed) => { if (changed) logger.info({ deployment: models.current() }, 'model deployment changed') })
+      .catch((error: unknown) => logger.error({ err: error, deployment: models.current() }, 'new model deployment refused; the running models stay'))
+      .finally(() => { reloading = false })
+  }, config.models.reloadIntervalMs)
+  modelReload?.unref()
+
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
   await untilAvailable('schema registry', () => codec.registerAll(), logger)
   const store = await openRocksStore(config.state.dir)
@@ -78,7 +99,8 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
     store,
     decoder: new RegistryRecordDecoder(codec, logger, () => running, config.pipeline.maxFutureSkewMs),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(detectors, { screen: screening?.screen ?? null }),
+    processor: new EventProcessor(detectors, { screen: screening?.screen ?? null, scoring: models !== null, links: config.graph.links }),
+    scorer: models,
     ruleSets,
     metrics,
     clock,
@@ -88,11 +110,14 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   return {
     metricsPort: metricsServer.port,
     ruleSets,
+    models,
     runner,
     async stop() {
       running = false
       fs.unwatchFile(config.rules.ruleSetPath, onRuleSetChange)
+      if (modelReload !== null) clearInterval(modelReload)
       await runner.stop()
+      await models?.close()
       await store.close()
       await metricsServer.close()
     },

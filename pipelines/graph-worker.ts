@@ -662,7 +662,7 @@ export interface StartGraphWorkerOptions extends Pick<GraphWorkerOptions, 'graph
  */
 export async function startGraphWorker(config: PitbossConfig, logger: Logger, options: StartGraphWorkerOptions = {}): Promise<RunningGraphWorker> {
   const metrics = createGraphWorkerMetrics()
-  const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, options.metricsPort ?? (config.metrics.port === 0 ? 0 : config.metrics.port + 1))
+  const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, options.metricsPort ?? config.graph.metricsPort ?? (config.metrics.port === 0 ? 0 : config.metrics.port + 1))
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
   try {
     await untilAvailable('schema registry', () => codec.registerAll(), logger)
@@ -670,9 +670,9 @@ export async function startGraphWorker(config: PitbossConfig, logger: Logger, op
     await metricsServer.close()
     throw error
   }
-  const stateDir = options.stateDir ?? `${config.state.dir}-graph`
+  const stateDir = options.stateDir ?? config.graph.stateDir
   const store = await openRocksStore(stateDir)
-  const worker = new GraphWorker({ ...options, config, kafka: createKafka(config.kafka, logger), codec, store: store.partition(0), logger, metrics })
+  const worker = new GraphWorker({ groupId: config.graph.groupId, recomputeIntervalMs: config.graph.recomputeIntervalMs, recomputeRecords: config.graph.recomputeRecords, ...options, config, kafka: createKafka(config.kafka, logger), codec, store: store.partition(0), logger, metrics })
   try {
     await worker.start()
   } catch (error) {

@@ -22,7 +22,7 @@ import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
 import type { RuleSetHolder } from '../../detectors/rule-set.js'
 import type { EngineMetrics } from '../metrics.js'
-import { PartitionTask, type Emission, type RawRecord, type RecordDecoder } from '../partition-task.js'
+import { PartitionTask, type Emission, type PartitionTaskOptions, type RawRecord, type RecordDecoder } from '../partition-task.js'
 import type { EventProcessor } from '../processor.js'
 import type { StateStore } from '../state/store.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
@@ -38,6 +38,8 @@ export interface EngineRunnerOptions {
   readonly decoder: RecordDecoder
   readonly encoder: OutputEncoder
   readonly processor: EventProcessor
+  /** The model service, when the processor scores withdrawals. */
+  readonly scorer?: PartitionTaskOptions['scorer']
   readonly ruleSets: RuleSetHolder
   readonly metrics: EngineMetrics
   readonly clock: Clock
@@ -218,6 +220,7 @@ export class EngineRunner {
       store: store.partition(partition),
       decoder,
       processor,
+      scorer: this.options.scorer ?? null,
       ruleSets,
       emit: (outputs) => this.emit(outputs),
       monotonicMs: () => clock.monotonicMs(),
