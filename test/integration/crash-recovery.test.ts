@@ -1,18 +1,29 @@
 /**
- * SIGKILL the engine mid-stream, restart it, repeat: the decisions equal a clean run's (none
- * missing, no two different ones for a withdrawal; re-emissions byte-identical) and the RocksDB
- * state equals the clean run's.
+ * SIGKILL the engine (and the ClickHouse sink) mid-stream, restart them, repeat: the decisions
+ * equal a clean run's (none missing, no two different ones for a withdrawal and revision;
+ * re-emissions byte-identical), the RocksDB state equals the clean run's, and ClickHouse holds
+ * exactly one row per decision and revision. Officers' verdicts on every third withdrawal make
+ * revision 2 of the ones held for review (the others are refused to the dead-letter topic).
  */
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generateFixture } from '../../bench/fixture.js'
 import { openRocksStore } from '../../pipelines/state/store.js'
-import { INPUT_PARTITIONS } from '../../core/topics.js'
-import type { Decision } from '../../schemas/generated/types.js'
+import { sleep } from '../../core/clock.js'
+import { INPUT_PARTITIONS, type TopicKey } from '../../core/topics.js'
+import type { Decision, ReviewVerdict } from '../../schemas/generated/types.js'
+import { createClickHouse } from '../../sinks/clickhouse/client.js'
+import { sql } from '../../sinks/clickhouse/sql.js'
 import { EngineProcess, TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
 
-const fixture = generateFixture({ seed: 2026, players: 120, days: 7 })
-const expectedDecisions = new Set(fixture.flatMap((event) => (event.topic === 'withdrawals' ? [event.value.withdrawalId] : []))).size
+const generated = generateFixture({ seed: 2026, players: 120, days: 7 })
+const requests = generated.flatMap((event) => (event.topic === 'withdrawals' && event.value.type === 'REQUESTED' ? [event.value] : []))
+const expectedFirstDecisions = new Set(requests.map((request) => request.withdrawalId)).size
+const reviews: ReviewVerdict[] = requests.filter((_, index) => index % 3 === 0).map((request) => ({
+  eventId: `rv:${request.withdrawalId}`, playerId: request.playerId, eventTimeMs: request.eventTimeMs + 30 * 60_000, withdrawalId: request.withdrawalId,
+  verdict: request.amountMinor % 2 === 0 ? 'APPROVE' : 'DECLINE', reviewerId: 'officer-crash', caseId: null, reasonCode: 'CRASH_TEST', note: null,
+}))
+const fixture: Array<{ topic: TopicKey; value: { playerId: string; eventTimeMs: number } }> = [...generated, ...reviews.map((value) => ({ topic: 'reviews' as const, value }))]
 
 async function stateDump(test: Isolated): Promise<string[]> {
   const store = await openRocksStore(path.join(test.workDir, 'state'))
@@ -27,20 +38,38 @@ async function stateDump(test: Isolated): Promise<string[]> {
   return entries
 }
 
-async function run(test: Isolated, killAtFractions: readonly number[]): Promise<{ decisions: Decision[]; killedAt: number[] }> {
+/**
+ * Produces the fixture and runs the engine (and the sink) to the end, killing both at the given
+ * fractions of the first decisions. `expectedTotal`: the decisions (all revisions) to wait for;
+ * without it, waits for every first decision and then for the stream to go quiet.
+ */
+async function run(test: Isolated, killAtFractions: readonly number[], expectedTotal?: number): Promise<{ decisions: Decision[]; killedAt: number[] }> {
   await produce(test, fixture.map((event) => encoded(test, event.topic, event.value)))
   const reader = await new TopicReader<Decision>(test, 'decisions').start()
+  const distinct = (values: readonly Decision[]): number => new Set(values.map((decision) => decision.decisionId)).size
   const killedAt: number[] = []
   try {
     let engine = new EngineProcess(test).start()
+    let sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
     for (const fraction of killAtFractions) {
-      await reader.waitFor((values) => values.length >= Math.floor(expectedDecisions * fraction), 120_000)
+      await reader.waitFor((values) => values.length >= Math.floor(expectedFirstDecisions * fraction), 120_000)
       await engine.stop('SIGKILL')
+      await sink.stop('SIGKILL')
       killedAt.push(reader.values.length)
       engine = new EngineProcess(test).start()
+      sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
     }
-    await reader.waitFor((values) => new Set(values.map((decision) => decision.decisionId)).size >= expectedDecisions, 180_000)
+    if (expectedTotal !== undefined) {
+      await reader.waitFor((values) => distinct(values) >= expectedTotal, 180_000)
+    } else {
+      await reader.waitFor((values) => values.filter((decision) => decision.revision === 1).length >= expectedFirstDecisions, 180_000)
+      for (let seen = -1; seen !== reader.values.length;) {
+        seen = reader.values.length
+        await sleep(3000)
+      }
+    }
     expect(await engine.stop('SIGTERM')).toBe(0)
+    expect(await sink.stop('SIGTERM')).toBe(0)
     return { decisions: [...reader.values], killedAt }
   } finally {
     await reader.stop()
@@ -55,15 +84,17 @@ describe('crash recovery', () => {
     const cleanTest = await isolated('clean')
     const clean = await run(cleanTest, [])
     const crashedTest = await isolated('crashed')
-    const crashed = await run(crashedTest, [0.2, 0.5, 0.8])
+    const cleanById = new Map(clean.decisions.map((decision) => [decision.decisionId, normalised(decision, cleanTest)]))
+    expect(clean.decisions).toHaveLength(cleanById.size)
+    const secondRevisions = clean.decisions.filter((decision) => decision.revision === 2).length
+    expect(secondRevisions).toBeGreaterThan(0)
+    expect(cleanById.size).toBe(expectedFirstDecisions + secondRevisions)
+    const crashed = await run(crashedTest, [0.2, 0.5, 0.8], cleanById.size)
 
     // every kill landed mid-stream
     expect(crashed.killedAt).toHaveLength(3)
-    for (const count of crashed.killedAt) expect(count).toBeLessThan(expectedDecisions)
+    for (const count of crashed.killedAt) expect(count).toBeLessThan(expectedFirstDecisions)
 
-    const cleanById = new Map(clean.decisions.map((decision) => [decision.decisionId, normalised(decision, cleanTest)]))
-    expect(cleanById.size).toBe(expectedDecisions)
-    expect(clean.decisions).toHaveLength(expectedDecisions)
     const crashedById = new Map<string, Set<string>>()
     for (const decision of crashed.decisions) {
       const copies = crashedById.get(decision.decisionId) ?? new Set<string>()
@@ -74,6 +105,22 @@ describe('crash recovery', () => {
     for (const [decisionId, copies] of crashedById) {
       // no two different decisions for one withdrawal, and each equal to the clean run's
       expect([...copies], decisionId).toEqual([cleanById.get(decisionId)])
+    }
+
+    // ClickHouse: one row per withdrawal and revision, in both runs, whatever the sink re-inserted
+    for (const test of [cleanTest, crashedTest]) {
+      const clickhouse = createClickHouse(test.config.clickhouse)
+      const deadline = Date.now() + 60_000
+      let rows = 0
+      while ((rows = Number((await clickhouse.query<{ rows: string }>(sql`SELECT count() AS rows FROM decisions FINAL`).catch(() => [{ rows: '0' }]))[0]?.rows ?? 0)) < cleanById.size) {
+        if (Date.now() > deadline) throw new Error(`${test.name}: ClickHouse has ${rows} decisions, expected ${cleanById.size}`)
+        await sleep(250)
+      }
+      expect(rows).toBe(cleanById.size)
+      const doubled = await clickhouse.query<{ withdrawal_id: string }>(sql`SELECT withdrawal_id, revision, count() AS copies FROM decisions FINAL GROUP BY withdrawal_id, revision HAVING copies > 1`)
+      expect(doubled).toEqual([])
+      const revisions = await clickhouse.query<{ revision: number; rows: string }>(sql`SELECT revision, count() AS rows FROM decisions FINAL GROUP BY revision ORDER BY revision`)
+      expect(revisions.map((row) => [Number(row.revision), Number(row.rows)])).toEqual([[1, expectedFirstDecisions], [2, secondRevisions]])
     }
 
     const cleanState = await stateDump(cleanTest)

@@ -5,10 +5,14 @@
  * decision equals the one the in-memory driver makes from the same events.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generateFixture } from '../../bench/fixture.js'
+import { systemClock } from '../../core/clock.js'
 import { loadConfig } from '../../core/config.js'
+import { silentLogger } from '../../core/logger.js'
+import { loadModelService, SHIPPED_MODEL_FOLDER, SHIPPED_MODELS_DIRECTORY } from '../../models/service.js'
 import { loadScreenFunction } from '../../screening/screen-function.js'
 import type { Decision } from '../../schemas/generated/types.js'
 import { testPipeline } from '../support/pipeline.js'
@@ -21,11 +25,15 @@ const withoutPrefix = (decision: Decision, prefix: string): string =>
 
 describe('rebalance', () => {
   it('splits partitions between two engines and survives losing one', async () => {
-    // the reference screens names against the same lists as the engines
+    // the reference screens names against the same lists, and scores with the same shipped model, as the engines
     const screening = await loadScreenFunction(loadConfig().screening.listsDir)
-    const reference = await testPipeline({ partitions: 8, screen: screening?.screen ?? null })
+    const modelsHome = fs.mkdtempSync(path.join(os.tmpdir(), 'pitboss-rebalance-models-'))
+    const models = await loadModelService({ modelsDir: SHIPPED_MODELS_DIRECTORY, deploymentFile: path.join(modelsHome, 'deployment.json'), clock: systemClock, logger: silentLogger, defaultChampion: SHIPPED_MODEL_FOLDER })
+    const reference = await testPipeline({ partitions: 8, screen: screening?.screen ?? null, scorer: models })
     for (const event of fixture) reference.send(event.topic, event.value)
     await reference.driver.run()
+    await models.close()
+    fs.rmSync(modelsHome, { recursive: true, force: true })
     const expected = new Map((await reference.decisions()).map((decision) => [decision.decisionId, withoutPrefix(decision, '')]))
 
     const test: Isolated = await isolated('rebalance')

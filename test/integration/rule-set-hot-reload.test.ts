@@ -87,7 +87,7 @@ describe('rule-set hot reload in a running engine', () => {
 
       // B: Malta lowered to 1 a day; recorded with its author, predecessor and content hash
       const overrides = [...(shipped.overrides ?? []), { match: { jurisdiction: 'MT' }, detectors: { withdrawal_velocity: { params: { maxCount: 1 } } } }]
-      const contentB = { detectors: shipped.detectors, overrides }
+      const contentB = { detectors: shipped.detectors, overrides, decision: shipped.decision }
       writeRuleSet(rulesPath, { ...shipped, version: versionB, author: 'hot-reload-test', createdAtMs: 1_796_083_200_000, previousVersion: versionA, contentHash: ruleSetContentHash(contentB), ...contentB })
       const [activated] = await waitForLog(engine, 'rule set activated')
       expect(activated).toMatchObject({ from: versionA, to: versionB })
