@@ -31,8 +31,31 @@ import { DEFAULT_RATE_LIMITS, type RateLimitOptions } from './rate-limit.js'
 import { installRouteRegistry, registeredRoutes } from './route-config.js'
 import { registerAuditStatusRoute } from './routes/audit-status.js'
 import { registerMeRoute } from './routes/me.js'
+import type { CaseService } from '../cases/case-service.js'
+import type { ModelService } from '../models/service.js'
+import type { ReviewVerdict } from '../schemas/generated/types.js'
+import type { ReadModel } from './read-model.js'
+import type { RuleSetFiles } from './rule-set-files.js'
+import type { StrSettings } from './str-settings.js'
 
 export { API_ERROR_CODES } from './http-errors.js'
+
+/** Officers' side. Each field is used by the routes that need it; see the route files. */
+export interface OperationsDependencies {
+  readonly cases: CaseService
+  readonly readModel: ReadModel
+  /** Produces an officer's verdict to risk.reviews.v1 (keyed by playerId); resolves once acknowledged. */
+  readonly publishReview: (verdict: ReviewVerdict) => Promise<void>
+}
+
+/** Data scientists', rules admins' and regulators' side. */
+export interface GovernanceDependencies {
+  readonly models: ModelService
+  readonly ruleSets: RuleSetFiles
+  readonly str: StrSettings
+  readonly readModel: ReadModel
+  readonly cases: CaseService
+}
 
 export interface ApiDependencies {
   readonly metrics: Registry
@@ -48,6 +71,17 @@ export interface ApiDependencies {
   readonly clock?: Clock
   /** Server faults (5xx) are logged here with their cause; absent = not logged. */
   readonly logger?: Logger
+  /**
+   * What the officers' routes work on (api/routes/cases.ts, decisions.ts, players.ts): the case
+   * store, the read model over ClickHouse, and the producer of review verdicts
+   * (risk.reviews.v1). Absent = those routes are not registered.
+   */
+  readonly operations?: OperationsDependencies
+  /**
+   * What the data scientists', rules admins' and regulators' routes work on (api/routes/models.ts,
+   * rule-sets.ts, str.ts, regulator.ts). Absent = those routes are not registered.
+   */
+  readonly governance?: GovernanceDependencies
 }
 
 /** `body.amountMinor`, `querystring.limit`, `params.id` from an ajv error. */
