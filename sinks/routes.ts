@@ -18,7 +18,7 @@ import type { WireValue } from '../schemas/codec.js'
 import type { SchemaTopicKey } from '../schemas/catalog.js'
 import { isIdentifier } from './clickhouse/sql.js'
 import {
-  toAlertRow, toDeadLetterRow, toDecisionRow, toEventRow, toLedgerCommandRow, toModelScoreRows, toPayoutCommandRow, toRuleExecutionRows,
+  toAlertRow, toCaseEventRow, toLabelRow, toPlayerClusterRow, toWithdrawalEventRow, toDeadLetterRow, toDecisionRow, toDecisionVerdictRow, toEventRow, toLedgerCommandRow, toModelScoreRows, toPayoutCommandRow, toRuleExecutionRows,
   type Row, type RowMeta,
 } from './rows.js'
 
@@ -59,11 +59,15 @@ export const SINK_ROUTES: readonly AnySinkRoute[] = checkedRoutes([
   route('transfers', events('transfers')),
   route('bets', events('bets')),
   route('withdrawals', events('withdrawals')),
-  route('decisions', { decisions: one(toDecisionRow), rule_executions: toRuleExecutionRows, model_scores: toModelScoreRows }),
+  route('decisions', { decisions: one(toDecisionRow), decision_verdicts: one(toDecisionVerdictRow), rule_executions: toRuleExecutionRows, model_scores: toModelScoreRows }),
   route('alerts', { alerts: one(toAlertRow) }),
   route('payoutCommands', { payout_commands: one(toPayoutCommandRow) }),
   route('ledgerCommands', { ledger_commands: one(toLedgerCommandRow) }),
   route('deadLetters', { dead_letters: one(toDeadLetterRow) }),
+  route('withdrawalEvents', { withdrawal_events: one(toWithdrawalEventRow) }),
+  route('caseEvents', { case_events: one(toCaseEventRow) }),
+  route('labels', { labels: one(toLabelRow) }),
+  route('clusters', { player_clusters: one(toPlayerClusterRow) }),
 ])
 
 /**

@@ -15,7 +15,7 @@
  */
 import type { CasinoTopicKey } from '../core/topics.js'
 import type { WireValue } from '../schemas/codec.js'
-import type { Alert, DeadLetter, Decision, FeatureContribution, LedgerCommand, PayoutCommand } from '../schemas/generated/types.js'
+import type { Alert, CaseEvent, CaseLabel, DeadLetter, Decision, FeatureContribution, LedgerCommand, PayoutCommand, PlayerCluster, WithdrawalTransition } from '../schemas/generated/types.js'
 import { formatDateTime } from './clickhouse/sql.js'
 
 /** A row for `ClickHouse.insert`: column name -> value. */
@@ -263,6 +263,105 @@ export function toDeadLetterRow(deadLetter: DeadLetter, meta: RowMeta): Row {
     message: deadLetter.message,
     payload_base64: Buffer.from(deadLetter.payload).toString('base64'),
     event_time: clampedDateTime(deadLetter.sourceTimestampMs),
+    inserted_at: formatDateTime(meta.insertedAtMs),
+  }
+}
+
+export function toWithdrawalEventRow(transition: WithdrawalTransition, meta: RowMeta): Row {
+  return {
+    transition_id: transition.transitionId,
+    withdrawal_id: transition.withdrawalId,
+    player_id: transition.playerId,
+    sequence: transition.sequence,
+    from_state: transition.fromState,
+    to_state: transition.toState,
+    cause_type: transition.causeType,
+    cause_id: transition.causeId,
+    event_time: clampedDateTime(transition.eventTimeMs),
+    event_time_ms: transition.eventTimeMs,
+    attempt: transition.attempt,
+    detail: transition.detail ?? '',
+    inserted_at: formatDateTime(meta.insertedAtMs),
+  }
+}
+
+export function toCaseEventRow(event: CaseEvent, meta: RowMeta): Row {
+  return {
+    event_id: event.eventId,
+    sequence: event.sequence,
+    case_id: event.caseId,
+    case_version: event.caseVersion,
+    type: event.type,
+    status: event.status,
+    subject_kind: event.subjectKind,
+    subject_id: event.subjectId,
+    actor_id: event.actorId,
+    actor_role: event.actorRole,
+    occurred_at: clampedDateTime(event.occurredAtMs),
+    occurred_at_ms: event.occurredAtMs,
+    details: event.details,
+    previous_hash: event.previousHash,
+    hash: event.hash,
+    inserted_at: formatDateTime(meta.insertedAtMs),
+  }
+}
+
+export function toLabelRow(label: CaseLabel, meta: RowMeta): Row {
+  return {
+    label_id: label.labelId,
+    case_id: label.caseId,
+    player_id: label.playerId,
+    typology: label.typology,
+    outcome: label.outcome,
+    resolution: label.resolution,
+    alert_ids: label.alertIds,
+    incident_ids: label.incidentIds,
+    decision_ids: label.decisionIds,
+    first_alert_time_ms: label.firstAlertTimeMs,
+    last_alert_time_ms: label.lastAlertTimeMs,
+    closed_at: clampedDateTime(label.closedAtMs),
+    closed_at_ms: label.closedAtMs,
+    closed_by: label.closedBy,
+    inserted_at: formatDateTime(meta.insertedAtMs),
+  }
+}
+
+export function toPlayerClusterRow(cluster: PlayerCluster, meta: RowMeta): Row {
+  return {
+    player_id: cluster.playerId,
+    sequence: cluster.sequence,
+    event_id: cluster.eventId,
+    erased: cluster.erased ? 1 : 0,
+    cluster_id: cluster.clusterId ?? '',
+    size: cluster.size,
+    community_id: cluster.communityId ?? '',
+    community_size: cluster.communitySize,
+    risk: cluster.risk,
+    typologies: cluster.typologies,
+    shared_identifiers: cluster.sharedIdentifiers.map((shared) => `${shared.identifierType.toLowerCase()}:${shared.identifier}`),
+    shared_identifier_count: cluster.sharedIdentifierCount,
+    event_time: clampedDateTime(cluster.eventTimeMs),
+    event_time_ms: cluster.eventTimeMs,
+    inserted_at: formatDateTime(meta.insertedAtMs),
+  }
+}
+
+/** Decision schema v2's verdict fields (composite score, hard stop, reviewer), beside the decision row. */
+export function toDecisionVerdictRow(decision: Decision, meta: RowMeta): Row {
+  return {
+    decision_id: decision.decisionId,
+    withdrawal_id: decision.withdrawalId,
+    revision: decision.revision,
+    player_id: decision.playerId,
+    outcome: decision.outcome,
+    composite_score: decision.compositeScore,
+    hard_stop: decision.hardStop ?? '',
+    reviewer_id: decision.review?.reviewerId ?? '',
+    review_case_id: decision.review?.caseId ?? '',
+    review_reason_code: decision.review?.reasonCode ?? '',
+    review_event_id: decision.review?.eventId ?? '',
+    event_time: clampedDateTime(decision.eventTimeMs),
+    event_time_ms: decision.eventTimeMs,
     inserted_at: formatDateTime(meta.insertedAtMs),
   }
 }

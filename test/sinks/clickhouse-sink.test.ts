@@ -158,7 +158,7 @@ describe('ClickHouseSink', () => {
       expect(await countOf(setup.clickhouse, 'rule_executions', false)).toBe(10 * perDecision.rule_executions!)
       expect(await committed(setup, 'decisions')).toBe(0)
       const failure = JSON.parse(lines.find((line) => line.includes('ClickHouse insert failed'))!) as { level: number; tablesDone: string[]; err: { code: string } }
-      expect(failure).toMatchObject({ level: 50, tablesDone: ['decisions', 'rule_executions'], err: { code: 'RISK_ERR_CLICKHOUSE_QUERY' } })
+      expect(failure).toMatchObject({ level: 50, tablesDone: ['decisions', 'decision_verdicts', 'rule_executions'], err: { code: 'RISK_ERR_CLICKHOUSE_QUERY' } })
 
       await setup.clickhouse.command(sql`RENAME TABLE model_scores_parked TO model_scores`)
       await until('the offsets committed', async () => (await committed(setup, 'decisions')) === 10)

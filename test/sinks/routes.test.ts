@@ -23,20 +23,24 @@ describe('SINK_ROUTES', () => {
     const tablesOf = Object.fromEntries(SINK_ROUTES.map((entry) => [entry.topic, Object.keys(entry.tables)]))
     for (const topic of CASINO_TOPIC_KEYS) expect(tablesOf[topic], topic).toEqual(['events'])
     expect(tablesOf).toMatchObject({
-      decisions: ['decisions', 'rule_executions', 'model_scores'],
+      decisions: ['decisions', 'decision_verdicts', 'rule_executions', 'model_scores'],
       alerts: ['alerts'],
       payoutCommands: ['payout_commands'],
       ledgerCommands: ['ledger_commands'],
       deadLetters: ['dead_letters'],
+      withdrawalEvents: ['withdrawal_events'],
+      caseEvents: ['case_events'],
+      labels: ['labels'],
+      clusters: ['player_clusters'],
     })
     expect(routedTables()).toContain('events')
   })
 
-  it('turn one decision into rows of three tables', () => {
+  it('turn one decision into rows of four tables', () => {
     const decisions = SINK_ROUTES.find((entry) => entry.topic === 'decisions')!
     const decision = loadFixture('decisions', 1).value as Decision
     const counts = Object.fromEntries(Object.entries(decisions.tables).map(([table, toRows]) => [table, toRows(decision as never, meta).length]))
-    expect(counts).toEqual({ decisions: 1, rule_executions: 3, model_scores: 1 })
+    expect(counts).toEqual({ decisions: 1, decision_verdicts: 1, rule_executions: 3, model_scores: 1 })
   })
 })
 

@@ -39,6 +39,14 @@ export function variedRecord(topic: SchemaTopicKey, index: number): Value {
       return { ...base, withdrawalId, playerId, commandId: `${String(base.commandId)}-${index}`, idempotencyKey: `wd:${withdrawalId}:${String(base.operation)}:1`, decisionId: `${withdrawalId}:1` }
     case 'deadLetters':
       return { ...base, dlqId: `${String(base.dlqId)}-${index}`, sourceOffset: index }
+    case 'withdrawalEvents':
+      return { ...base, withdrawalId, playerId, transitionId: `${withdrawalId}:${String(base.sequence)}`, eventTimeMs: Number(base.eventTimeMs) + index }
+    case 'caseEvents':
+      return { ...base, eventId: `${String(base.eventId)}-${index}`, caseId: `case-${index}`, sequence: index, occurredAtMs: Number(base.occurredAtMs) + index }
+    case 'labels':
+      return { ...base, labelId: `${String(base.labelId)}-${index}`, caseId: `case-${index}`, playerId }
+    case 'clusters':
+      return { ...base, eventId: `${String(base.eventId)}-${index}`, playerId, sequence: index, eventTimeMs: Number(base.eventTimeMs) + index }
     default:
       throw new Error(`no varied record for ${topic}`)
   }
