@@ -167,13 +167,14 @@ function toStoredAlert(input: AlertInput): Omit<StoredAlert, 'incidentId' | 'cas
   const clusterId = input.clusterId === undefined || input.clusterId === null ? null : requireId(input.clusterId, 'clusterId', code)
   const amountMinor = input.amountMinor ?? null
   if (amountMinor !== null && (!Number.isSafeInteger(amountMinor) || amountMinor < 0)) fail(code, `amountMinor must be a non-negative integer of minor units, got ${String(amountMinor)}`, { alertId, field: 'amountMinor' })
-  const decisionIds = (input.decisionIds ?? []).map((id, index) => requireId(id, `decisionIds[${index}]`, code))
+  const decisionIds = [...(input.decisionIds ?? []), ...(input.decisionId === undefined || input.decisionId === null ? [] : [input.decisionId])].map((id, index) => requireId(id, `decisionIds[${index}]`, code))
+  const currency = amountMinor === null ? null : input.currency ?? null
   return {
     alertId, playerId, detectorId, detectorVersion: input.detectorVersion, severity: input.severity, action: input.action,
     eventTimeMs: input.eventTimeMs, value: input.value ?? null, threshold: input.threshold ?? null,
     windowStartMs: input.windowStartMs ?? null, windowEndMs: input.windowEndMs ?? null,
     evidenceEventIds: [...(input.evidenceEventIds ?? [])], ruleSetVersion: input.ruleSetVersion,
-    clusterId, amountMinor, decisionIds: [...new Set(decisionIds)],
+    clusterId, amountMinor, currency, decisionIds: [...new Set(decisionIds)],
   }
 }
 

@@ -130,16 +130,20 @@ export interface Incident {
  * involved, in the reporting currency (an alert's `value` is not reliably money);
  * `decisionIds` are the decisions the alert fed into, when the caller knows them.
  */
-export interface AlertInput extends Alert {
+export interface AlertInput extends Omit<Alert, 'clusterId' | 'amountMinor' | 'currency' | 'decisionId'> {
   readonly clusterId?: string | null
   readonly amountMinor?: number | null
+  readonly currency?: string | null
+  /** Alert schema v2's single decision id; joins `decisionIds`. */
+  readonly decisionId?: string | null
   readonly decisionIds?: readonly string[]
 }
 
 /** An alert as stored, with where it went. */
-export interface StoredAlert extends Alert {
+export interface StoredAlert extends Omit<Alert, 'clusterId' | 'amountMinor' | 'currency' | 'decisionId'> {
   readonly clusterId: string | null
   readonly amountMinor: number | null
+  readonly currency: string | null
   readonly decisionIds: readonly string[]
   readonly incidentId: string
   readonly caseId: string

@@ -264,6 +264,10 @@ export function toAlertRecord(alert: ClusterAlert, ruleSetVersion: string): Aler
     windowEndMs: null,
     evidenceEventIds: [...new Set(evidence)].slice(0, MAX_ALERT_EVIDENCE),
     ruleSetVersion,
+    clusterId: alert.clusterId,
+    amountMinor: null,
+    currency: null,
+    decisionId: null,
   }
 }
 

@@ -186,7 +186,7 @@ export class EventProcessor {
           action: observation.hit ? rule.action : null, severity: observation.hit ? rule.severity : null,
         })
       }
-      if (observation.hit) outputs.push(this.alert(event, detector, rule, observation, ruleSet.version))
+      if (observation.hit) outputs.push(this.alert(event, detector, rule, observation, ruleSet.version, player.cluster?.clusterId ?? null))
     }
 
     if (this.links) {
@@ -331,7 +331,8 @@ export class EventProcessor {
     return { ok: true, player: { ...player, withdrawals: { ...player.withdrawals, [withdrawalId]: moved } }, record: moved }
   }
 
-  private alert(event: InputEvent, detector: AnyDetector, rule: ResolvedRule, observation: Observation, ruleSetVersion: string): OutputRecord {
+  private alert(event: InputEvent, detector: AnyDetector, rule: ResolvedRule, observation: Observation, ruleSetVersion: string, clusterId: string | null): OutputRecord {
+    const money = event.kind === 'withdrawal' || event.kind === 'deposit' || event.kind === 'transfer' ? { amountMinor: event.amountMinor, currency: event.currency } : { amountMinor: null, currency: null }
     return {
       topic: 'alerts',
       key: event.playerId,
@@ -349,6 +350,9 @@ export class EventProcessor {
         windowEndMs: observation.windowEndMs,
         evidenceEventIds: [...observation.evidenceEventIds],
         ruleSetVersion,
+        clusterId,
+        ...money,
+        decisionId: event.kind === 'withdrawal' && event.type === 'REQUESTED' ? decisionIdOf(event.withdrawalId, 1) : null,
       },
     }
   }

@@ -697,6 +697,23 @@ export interface Alert {
   readonly evidenceEventIds: readonly string[]
   /** Version of the rule set that raised the alert. */
   readonly ruleSetVersion: string
+  /**
+   * The player's cluster in the link graph when the alert was raised; alerts of one cluster join
+   * one case. Null when the player is linked to nobody (or in records written before v2).
+   */
+  readonly clusterId: string | null
+  /**
+   * Money involved in the event that raised the alert (the withdrawal, deposit or transfer amount)
+   * in minor units; prioritises the case. Null for events without an amount.
+   */
+  readonly amountMinor: number | null
+  /** ISO 4217 currency code of amountMinor; null when amountMinor is null. */
+  readonly currency: string | null
+  /**
+   * The decision the alert's event produced (a withdrawal request's withdrawalId:1); null for other
+   * events.
+   */
+  readonly decisionId: string | null
 }
 
 /**

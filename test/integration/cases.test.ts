@@ -22,7 +22,7 @@ function alert(index: number, fields: Partial<Alert> = {}): Alert {
   return {
     alertId: `deposit_structuring@1:evt-${index}`, playerId: 'p-storm', detectorId: 'deposit_structuring', detectorVersion: 1,
     severity: 'HIGH', action: 'hold_for_review', eventTimeMs: T0 + index * 60_000, value: 3, threshold: 2,
-    windowStartMs: null, windowEndMs: null, evidenceEventIds: [`evt-${index}`], ruleSetVersion: '2026-11-26.2', ...fields,
+    windowStartMs: null, windowEndMs: null, evidenceEventIds: [`evt-${index}`], ruleSetVersion: '2026-11-26.3', clusterId: null, amountMinor: 25_000, currency: 'EUR', decisionId: null, ...fields,
   }
 }
 
