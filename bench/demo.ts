@@ -26,7 +26,7 @@ import { sql } from '../sinks/clickhouse/sql.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { loadScreenFunction } from '../screening/screen-function.js'
 import type { Alert, DeadLetter, Decision } from '../schemas/generated/types.js'
-import { replayEvents, scoreTypologies } from './replay.js'
+import { loadEngineModels, replayEvents, scoreTypologies } from './replay.js'
 import { writeJsonLines } from './simulator/json-lines.js'
 import { loadSanctionedName } from './simulator/sanctions.js'
 import { simulate } from './simulator/simulate.js'
@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
     PITBOSS_API_PORT: process.env.PITBOSS_API_PORT ?? '8080',
     PITBOSS_METRICS_PORT: '0',
+    PITBOSS_CASES_DIR: path.join(runDir, 'cases'),
+    PITBOSS_API_AUDIT_FILE: path.join(runDir, 'api-audit.jsonl'),
   }
   const config = loadConfig({ ...process.env, ...env })
   const clickhouse = createClickHouse(config.clickhouse)
@@ -83,7 +85,9 @@ async function main(): Promise<void> {
   }
   let stopping = false
   launch('engine', 'pipelines/main.ts')
+  launch('graph', 'pipelines/graph-main.ts')
   launch('sink', 'sinks/main.ts')
+  launch('cases', 'cases/main.ts')
   launch('api', 'api/main.ts')
 
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), prefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
@@ -176,12 +180,34 @@ async function main(): Promise<void> {
     const detectors = score.detectors.length === 0 ? 'no detector yet' : score.detectors.join(', ')
     say(`  ${score.typology.padEnd(20)} ${String(score.instancesCaught).padStart(2)} of ${String(score.instances).padEnd(2)} (${detectors})`)
   }
+  // Alerts into cases: one incident per player, typology and window, incidents joined into one case per player or cluster.
+  let incidents: Array<{ detector: string; incidents: string; cases: string }> = []
+  for (let previous = -1, settledMs = Date.now() + 60_000; Date.now() < settledMs;) {
+    incidents = await clickhouse.query<{ detector: string; incidents: string; cases: string }>(
+      sql`SELECT visitParamExtractString(details, 'detectorId') AS detector, count() AS incidents, uniqExact(case_id) AS cases FROM case_events FINAL WHERE type = 'INCIDENT_OPENED' GROUP BY detector ORDER BY detector`)
+    const total = incidents.reduce((sum, row) => sum + Number(row.incidents), 0)
+    if (total > 0 && total === previous) break
+    previous = total
+    await sleep(2000)
+  }
+  const [caseTotals] = await clickhouse.query<{ cases: string }>(sql`SELECT uniqExact(case_id) AS cases FROM case_events FINAL WHERE type = 'CASE_OPENED'`)
+  const incidentTotal = incidents.reduce((sum, row) => sum + Number(row.incidents), 0)
+  say(`cases          ${caseTotals?.cases ?? 0} open cases from ${incidentTotal} incidents (${seen.alerts.length} alerts de-duplicated), by typology:`)
+  say(`               ${incidents.map((row) => `${row.detector} ${row.incidents} incidents in ${row.cases} cases`).join(', ') || 'none'}`)
   // The same events through the same pipeline code without a broker: same decisions?
   const screening = await loadScreenFunction(config.screening.listsDir)
-  const replay = await replayEvents(fixture, { partitions: INPUT_PARTITIONS, screen: screening?.screen ?? null })
+  const models = await loadEngineModels(config)
+  const replay = await replayEvents(fixture, { partitions: INPUT_PARTITIONS, screen: screening?.screen ?? null, scorer: models })
+  await models?.close()
   const live = new Map(seen.decisions.map((decision) => [decision.decisionId, JSON.stringify({ ...decision, source: { ...decision.source, topic: decision.source.topic.slice(prefix.length) } })]))
   const identical = replay.decisions.filter((decision) => live.get(decision.decisionId) === JSON.stringify(decision)).length
-  say(`replay         ${identical} of ${replay.decisions.length} decisions identical to the live run's when ${path.basename(eventsFile)} is replayed without a broker (npm run replay -- --events ${eventsFile})`)
+  // The live engine also joined the graph worker's cluster table, whose records arrive on the
+  // worker's wall-clock schedule; the replay has no graph. Count the decisions that differ only there.
+  const withoutCluster = (text: string | undefined): string => (text === undefined ? '' : JSON.stringify({ ...(JSON.parse(text) as Decision), clusterId: null }))
+  const clusterOnly = replay.decisions.filter((decision) => live.get(decision.decisionId) !== JSON.stringify(decision) && withoutCluster(live.get(decision.decisionId)) === withoutCluster(JSON.stringify(decision))).length
+  const different = replay.decisions.length - identical - clusterOnly
+  say(`replay         ${identical} of ${replay.decisions.length} decisions byte-identical to the live run's when ${path.basename(eventsFile)} is replayed without a broker (npm run replay -- --events ${eventsFile});`)
+  say(`               ${clusterOnly} differ only in clusterId (the live run joined the graph worker's cluster table, the replay runs no graph), ${different} differ otherwise`)
   say(`logs           ${runDir}`)
 
   const stop = async (): Promise<void> => {

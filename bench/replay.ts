@@ -26,10 +26,13 @@ import { DetectorRegistry } from '../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../pipelines/decoder.js'
 import { MemoryDriver } from '../pipelines/memory-driver.js'
-import { EventProcessor } from '../pipelines/processor.js'
+import { EventProcessor, type ScoredWithdrawal } from '../pipelines/processor.js'
 import { createMemoryStore } from '../pipelines/state/store.js'
 import { AvroCodec } from '../schemas/codec.js'
 import { loadScreenFunction } from '../screening/screen-function.js'
+import { loadModelService, type ModelService } from '../models/service.js'
+import { systemClock } from '../core/clock.js'
+import type { PitbossConfig } from '../core/config.js'
 import type { Alert, Decision, DecisionOutcome } from '../schemas/generated/types.js'
 import { memorySchemaRegistry } from './lib/replay.js'
 import { readEvents, readLabels } from './simulator/json-lines.js'
@@ -103,12 +106,25 @@ export interface ReplayOptions {
   readonly onProgress?: (doneEvents: number, totalEvents: number) => void
   /** Sanctions screening, as the engine has it (screening/screen-function.ts); none by default. */
   readonly screen?: ScreenFunction | null
+  /** The model service, as the engine has it (models/service.ts); none by default (decisions without a score). */
+  readonly scorer?: ModelScorer | null
+}
+
+/** What the replay needs of the model service. */
+export interface ModelScorer {
+  scoreOne(features: Float32Array): Promise<ScoredWithdrawal>
 }
 
 export interface ReplayResult {
   readonly report: ReplayReport
   readonly alerts: readonly Alert[]
   readonly decisions: readonly Decision[]
+}
+
+/** The models the engine would load with this config (PITBOSS_MODELS, _DIR, _DEPLOYMENT_FILE, _DEFAULT_CHAMPION); null when off. */
+export async function loadEngineModels(config: PitbossConfig): Promise<ModelService | null> {
+  if (!config.models.enabled) return null
+  return loadModelService({ modelsDir: config.models.dir, deploymentFile: config.models.deploymentFile, clock: systemClock, logger: silentLogger, defaultChampion: config.models.defaultChampion })
 }
 
 export async function replayEvents(events: readonly SimulatedEvent[], options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -120,7 +136,8 @@ export async function replayEvents(events: readonly SimulatedEvent[], options: R
     store: createMemoryStore(),
     decoder: new RegistryRecordDecoder(codec, silentLogger),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(registry, { screen: options.screen ?? null }),
+    processor: new EventProcessor(registry, { screen: options.screen ?? null, scoring: options.scorer !== undefined && options.scorer !== null }),
+    scorer: options.scorer ?? null,
     ruleSets: new RuleSetHolder(RuleSet.load(options.ruleSetPath ?? DEFAULT_RULE_SET_PATH, registry)),
   })
   const chunkEvents = options.chunkEvents ?? 5000
@@ -220,8 +237,11 @@ async function main(): Promise<void> {
   const events = readEvents(args.events)
   const labels = args.labels === undefined ? undefined : readLabels(args.labels)
   const bar = progressBar('replaying', events.length)
-  const screening = await loadScreenFunction(loadConfig().screening.listsDir)
-  const { report } = await replayEvents(events, { labels, ruleSetPath: args['rule-set'], partitions, screen: screening?.screen ?? null, onProgress: (done) => bar.update(done) })
+  const config = loadConfig()
+  const screening = await loadScreenFunction(config.screening.listsDir)
+  const models = await loadEngineModels(config)
+  const { report } = await replayEvents(events, { labels, ruleSetPath: args['rule-set'], partitions, screen: screening?.screen ?? null, scorer: models, onProgress: (done) => bar.update(done) })
+  await models?.close()
   bar.done()
   process.stdout.write(formatReport(report))
 }
