@@ -65,13 +65,14 @@ describe('docker-compose.yml', () => {
     const envFileText = read('infra/compose/example.env')
       .replace(/^CLICKHOUSE_PASSWORD=$/m, 'CLICKHOUSE_PASSWORD=test-only-clickhouse')
       .replace(/^GRAFANA_ADMIN_PASSWORD=$/m, 'GRAFANA_ADMIN_PASSWORD=test-only-grafana')
+      .replace(/^API_JWT_ISSUER=$/m, 'API_JWT_ISSUER=https://idp.test-only.example')
     const result = dockerComposeConfig(envFileText)
     expect(result.output).toBe('')
     expect(result.status).toBe(0)
   })
 
   it.skipIf(!dockerComposeInstalled)(`refuses to start while a password is missing, naming it${needsDockerCompose}`, () => {
-    const withoutGrafana = dockerComposeConfig('CLICKHOUSE_PASSWORD=test-only-clickhouse\n')
+    const withoutGrafana = dockerComposeConfig('CLICKHOUSE_PASSWORD=test-only-clickhouse\nAPI_JWT_ISSUER=https://idp.test-only.example\n')
     expect(withoutGrafana.status).not.toBe(0)
     expect(withoutGrafana.output).toContain('set GRAFANA_ADMIN_PASSWORD in .env')
     // example.env as shipped holds no password: copying it unedited must not start the stack.
@@ -82,7 +83,7 @@ describe('docker-compose.yml', () => {
 
   it('uses only PITBOSS_* variables that core/config.ts reads', () => {
     const readByConfig = new Set(read('core/config.ts').match(/PITBOSS_[A-Z0-9_]+/g) ?? [])
-    const stackFiles = ['docker-compose.yml', 'Dockerfile', 'infra/compose/claim-instance-id.sh']
+    const stackFiles = ['docker-compose.yml', 'Dockerfile', 'infra/compose/claim-instance-id.sh', 'infra/compose/seed-governance.sh']
     const usedByStack = new Set(stackFiles.flatMap((file) => read(file).match(/PITBOSS_[A-Z0-9_]+/g) ?? []))
     const unknown = [...usedByStack].filter((name) => !readByConfig.has(name))
     expect(unknown, 'variables the stack sets but core/config.ts never reads').toEqual([])
@@ -105,12 +106,16 @@ describe('docker-compose.yml', () => {
     }
   })
 
-  it('starts the engine, sink and api from the root Dockerfile with the commands of the design', () => {
+  it('starts the engine, graph worker, sink and api from the root Dockerfile with the commands of the design', () => {
     const composeText = read('docker-compose.yml')
-    for (const entry of ['pipelines/main.ts', 'sinks/main.ts', 'api/main.ts']) {
+    for (const entry of ['sinks/main.ts', 'pipelines/graph-main.ts']) {
       expect(composeText).toContain(`command: ["node", "--import", "tsx", "${entry}"]`)
     }
-    expect(composeText.match(/condition: service_completed_successfully/g)).toHaveLength(3)
+    // the engine and the api first seed the shared rule-set and model volume
+    for (const entry of ['pipelines/main.ts', 'api/main.ts']) {
+      expect(composeText).toContain(`command: ["sh", "infra/compose/seed-governance.sh", "node", "--import", "tsx", "${entry}"]`)
+    }
+    expect(composeText.match(/condition: service_completed_successfully/g)).toHaveLength(4)
     const dockerfile = read('Dockerfile')
     expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim\b/m)
     expect(dockerfile).toContain('ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev')
