@@ -53,7 +53,12 @@ export interface PitbossConfig {
   readonly clickhouse: { readonly url: string; readonly database: string; readonly username: string; readonly password: string }
   readonly state: { readonly dir: string }
   readonly pipeline: PipelineConfig
-  readonly rules: { readonly ruleSetPath: string }
+  /**
+   * `ruleSetPath`: the active rule set the engines watch; `versionsDir`: every version proposed
+   * through the API (never overwritten). Activating through the API writes `ruleSetPath`, so in a
+   * deployment it belongs under PITBOSS_HOME, not in the repository (docker-compose.yml does so).
+   */
+  readonly rules: { readonly ruleSetPath: string; readonly versionsDir: string }
   /** Folder of sanctions and PEP lists in their published layouts (screening/directory.ts); null = run without screening. */
   readonly screening: { readonly listsDir: string | null }
   readonly api: {
@@ -64,6 +69,12 @@ export interface PitbossConfig {
     readonly rateLimits: { readonly subject: { readonly burst: number; readonly refillPerSecond: number }; readonly ip: { readonly burst: number; readonly refillPerSecond: number } }
     /** The hash-chained audit log of the API (api/audit.ts). */
     readonly auditFile: string
+    /**
+     * Signed inbound webhooks (api/routes/webhooks.ts): shared secrets per source (comma-separated,
+     * several for rotation; a source without one is not served), the nonce file that outlives
+     * restarts, and the accepted clock difference.
+     */
+    readonly webhooks: { readonly kycSecrets: readonly string[]; readonly regulatorSecrets: readonly string[]; readonly nonceFile: string; readonly toleranceMs: number }
   }
   /**
    * Models: folders of ONNX models with manifests, the deployment file naming the champion and
@@ -117,6 +128,10 @@ function url(env: Env, name: string, fallback: string): string {
 function optionalText(env: Env, name: string): string | null {
   const value = env[name]
   return value === undefined || value === '' ? null : value
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
 }
 
 function optionalPath(env: Env, name: string): string | null {
@@ -189,7 +204,10 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       checkpointBatches: integer(env, 'PITBOSS_CHECKPOINT_BATCHES', 20, 1), // default 20 batches of up to 500 records
       checkpointIntervalMs: integer(env, 'PITBOSS_CHECKPOINT_INTERVAL_MS', 1000, 1), // default 1 s
     },
-    rules: { ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')) },
+    rules: {
+      ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')),
+      versionsDir: path.resolve(text(env, 'PITBOSS_RULE_SET_VERSIONS_DIR', path.join(homeDir, 'rule-sets'))),
+    },
     screening: { listsDir: screeningListsDir(env, referenceDataDir) }, // default: the public lists in the reference data; 'off' disables
     api: {
       host: text(env, 'PITBOSS_API_HOST', '127.0.0.1'),
@@ -206,6 +224,12 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
         ip: { burst: integer(env, 'PITBOSS_API_RATE_LIMIT_IP_BURST', 60, 1), refillPerSecond: integer(env, 'PITBOSS_API_RATE_LIMIT_IP_PER_SECOND', 10, 1) },
       },
       auditFile: path.resolve(text(env, 'PITBOSS_API_AUDIT_FILE', path.join(homeDir, 'audit', 'api-audit.jsonl'))),
+      webhooks: {
+        kycSecrets: list(env, 'PITBOSS_API_WEBHOOK_KYC_SECRETS'),
+        regulatorSecrets: list(env, 'PITBOSS_API_WEBHOOK_REGULATOR_SECRETS'),
+        nonceFile: path.resolve(text(env, 'PITBOSS_API_WEBHOOK_NONCE_FILE', path.join(homeDir, 'audit', 'webhook-nonces.jsonl'))),
+        toleranceMs: integer(env, 'PITBOSS_API_WEBHOOK_TOLERANCE_MS', 5 * 60_000, 1000),
+      },
     },
     metrics: { host: text(env, 'PITBOSS_METRICS_HOST', '127.0.0.1'), port: integer(env, 'PITBOSS_METRICS_PORT', 9464, 0) }, // default 9464, Prometheus exporters' customary port
     models: {

@@ -41,6 +41,9 @@ export const ERROR_CODES = {
   RISK_ERR_REQUEST_INVALID: { retriable: false, summary: 'an API request failed validation' },
   RISK_ERR_UNAUTHENTICATED: { retriable: false, summary: 'the API request carries no valid credentials' },
   RISK_ERR_FORBIDDEN: { retriable: false, summary: 'the caller\'s role may not do this' },
+  RISK_ERR_NOT_FOUND: { retriable: false, summary: 'no resource has the given id (rule-set version, model, report...)' },
+  RISK_ERR_RULE_SET_CONFLICT: { retriable: false, summary: 'a rule-set version already exists with other content' },
+  RISK_ERR_WEBHOOK_REPLAY: { retriable: false, summary: 'a signed webhook was delivered again (its nonce was already used)' },
   RISK_ERR_RATE_LIMITED: { retriable: false, summary: 'too many API requests from this caller; wait for Retry-After' },
   RISK_ERR_AUDIT_WRITE: { retriable: false, summary: 'an audit entry could not be written; the action is refused' },
   // infrastructure: retried with backoff

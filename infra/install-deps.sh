@@ -14,6 +14,8 @@ if [ "${PITBOSS_INSTALL_DEV_TOOLS:-0}" = "1" ]; then
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+  # The AML console's browser test (playwright-core drives Debian's chromium; no browser download).
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
