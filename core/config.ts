@@ -60,7 +60,7 @@ export interface PitbossConfig {
    */
   readonly rules: { readonly ruleSetPath: string; readonly versionsDir: string }
   /** Folder of sanctions and PEP lists in their published layouts (screening/directory.ts); null = run without screening. */
-  readonly screening: { readonly listsDir: string | null }
+  readonly screening: { readonly listsDir: string | null; readonly reloadIntervalMs: number }
   readonly api: {
     readonly host: string
     readonly port: number
@@ -208,7 +208,8 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')),
       versionsDir: path.resolve(text(env, 'PITBOSS_RULE_SET_VERSIONS_DIR', path.join(homeDir, 'rule-sets'))),
     },
-    screening: { listsDir: screeningListsDir(env, referenceDataDir) }, // default: the public lists in the reference data; 'off' disables
+    // default: the public lists in the reference data; 'off' disables. The folder is checked for changed files every reloadIntervalMs.
+    screening: { listsDir: screeningListsDir(env, referenceDataDir), reloadIntervalMs: integer(env, 'PITBOSS_SCREENING_RELOAD_INTERVAL_MS', 30_000, 100) },
     api: {
       host: text(env, 'PITBOSS_API_HOST', '127.0.0.1'),
       port: integer(env, 'PITBOSS_API_PORT', 8080, 0),

@@ -33,6 +33,7 @@ export const TOPICS = {
   withdrawals: { name: 'casino.withdrawals.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'withdrawal requests and cancellations' },
   transfers: { name: 'casino.transfers.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId (sender)', description: 'player-to-player transfers, tips, chip transfers' },
   reviews: { name: 'risk.reviews.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'AML officers\' verdicts on withdrawals held for review (written by the case service)' },
+  screening: { name: 'risk.screening.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'screening instructions: rescreen after a list update, officers\' false-match and true-match verdicts' },
   payouts: { name: 'payout.events.v1', partitions: INPUT_PARTITIONS, role: 'input', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'what the payout service did with a payout command: dispatched, settled, failed, retry on another rail' },
   decisions: { name: 'risk.decisions.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'compact', keyedBy: 'withdrawalId', description: 'one decision per withdrawal and revision' },
   alerts: { name: 'risk.alerts.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'delete', keyedBy: 'playerId', description: 'detector hits that become cases' },
@@ -59,7 +60,7 @@ export type CasinoTopicKey = (typeof CASINO_TOPIC_KEYS)[number]
  * the player's cluster, merged by event time like the rest, so replays see the same table.
  * New inputs are appended: a pending-batch record names topics by their index in this list.
  */
-export const INPUT_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'reviews', 'payouts', 'clusters'] as const satisfies readonly TopicKey[]
+export const INPUT_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'reviews', 'payouts', 'clusters', 'screening'] as const satisfies readonly TopicKey[]
 export type InputTopicKey = (typeof INPUT_TOPIC_KEYS)[number]
 
 export function topicName(kafka: { readonly topicPrefix: string }, key: TopicKey): string {

@@ -4,6 +4,7 @@
  * is the process around it; tests and the demo can call it directly.
  */
 import fs from 'node:fs'
+import path from 'node:path'
 import { sleep, systemClock, type Clock } from '../core/clock.js'
 import type { PitbossConfig } from '../core/config.js'
 import { isRiskError } from '../core/errors.js'
@@ -13,6 +14,7 @@ import { DetectorRegistry } from '../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { loadModelService, type ModelService } from '../models/service.js'
+import type { ScreenFunction } from '../detectors/detector.js'
 import { loadScreenFunction } from '../screening/screen-function.js'
 import { RegistryRecordDecoder } from './decoder.js'
 import { EngineRunner } from './kafka/engine-runner.js'
@@ -43,6 +45,30 @@ export async function untilAvailable<T>(what: string, step: () => Promise<T>, lo
   }
 }
 
+/** Names, sizes and modification times of a folder's files (recursively): changes when a list file is replaced. */
+function directoryFingerprint(directory: string): string {
+  const parts: string[] = []
+  const walk = (folder: string): void => {
+    let entries: fs.Dirent[]
+    try {
+      entries = fs.readdirSync(folder, { withFileTypes: true })
+    } catch {
+      parts.push(`${folder}:unreadable`)
+      return
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(folder, entry.name)
+      if (entry.isDirectory()) walk(full)
+      else {
+        const stat = fs.statSync(full, { throwIfNoEntry: false })
+        parts.push(`${full}:${stat?.size ?? -1}:${stat?.mtimeMs ?? -1}`)
+      }
+    }
+  }
+  walk(directory)
+  return parts.join('|')
+}
+
 export async function startEngine(config: PitbossConfig, logger: Logger, clock: Clock = systemClock): Promise<Engine> {
   const metrics = createEngineMetrics()
   const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, config.metrics.port)
@@ -70,6 +96,32 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   const screening = await loadScreenFunction(config.screening.listsDir)
   if (screening === null) logger.warn('screening is off (PITBOSS_SCREENING_LISTS_DIR=off): the sanctions detectors record nothing')
   else logger.info({ lists: screening.screener.listVersions, entries: screening.screener.entryCount, names: screening.screener.nameCount }, 'sanctions lists loaded')
+  // A new list version is loaded while running: the folder's files are compared every
+  // reloadIntervalMs; a folder that no longer loads is refused and the lists in force stay.
+  // Players screened before are screened again when risk.screening.v1 says RESCREEN
+  // (screening/rescreen.ts sends one per player after a list update).
+  const screens: { current: ScreenFunction | null } = { current: screening?.screen ?? null }
+  let listsFingerprint = config.screening.listsDir === null ? '' : directoryFingerprint(config.screening.listsDir)
+  let reloadingLists = false
+  const listsReload = config.screening.listsDir === null ? null : setInterval(() => {
+    const listsDir = config.screening.listsDir as string
+    const fingerprint = directoryFingerprint(listsDir)
+    if (fingerprint === listsFingerprint || reloadingLists) return
+    reloadingLists = true
+    loadScreenFunction(listsDir)
+      .then((next) => {
+        listsFingerprint = fingerprint
+        if (next === null) return
+        screens.current = next.screen
+        logger.info({ lists: next.screener.listVersions, entries: next.screener.entryCount }, 'sanctions lists reloaded; send RESCREEN (screening/rescreen.ts) to screen known players again')
+      })
+      .catch((error: unknown) => {
+        listsFingerprint = fingerprint
+        logger.error({ err: error, listsDir }, 'changed sanctions lists refused; the lists in force stay')
+      })
+      .finally(() => { reloadingLists = false })
+  }, config.screening.reloadIntervalMs)
+  listsReload?.unref()
 
   // Models: the champion decides, shadows score beside it; the deployment file is re-read on a
   // timer, so `models/cli.ts` or the API activates, shadows and rolls back without a restart.
@@ -99,7 +151,7 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
     store,
     decoder: new RegistryRecordDecoder(codec, logger, () => running, config.pipeline.maxFutureSkewMs),
     encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(detectors, { screen: screening?.screen ?? null, scoring: models !== null, links: config.graph.links }),
+    processor: new EventProcessor(detectors, { screens, scoring: models !== null, links: config.graph.links }),
     scorer: models,
     ruleSets,
     metrics,
@@ -116,6 +168,7 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
       running = false
       fs.unwatchFile(config.rules.ruleSetPath, onRuleSetChange)
       if (modelReload !== null) clearInterval(modelReload)
+      if (listsReload !== null) clearInterval(listsReload)
       await runner.stop()
       await models?.close()
       await store.close()

@@ -107,6 +107,8 @@ export interface ScoredWithdrawal {
 export interface ProcessorOptions {
   /** Sanctions and PEP screening for the detectors that use it; absent = no lists loaded. */
   readonly screen?: ScreenFunction | null
+  /** Or a holder whose `current` is read per event, so a list update applies without a restart (engine.ts). */
+  readonly screens?: { readonly current: ScreenFunction | null }
   /**
    * True when a model service scores withdrawals: a request's result then carries
    * `awaitingScore` (ONNX Runtime scores asynchronously; this step stays synchronous).
@@ -126,12 +128,12 @@ interface PendingDecision {
 }
 
 export class EventProcessor {
-  private readonly screen: ScreenFunction | null
+  private readonly screens: { readonly current: ScreenFunction | null }
   private readonly scoring: boolean
   private readonly links: boolean
 
   constructor(private readonly registry: DetectorRegistry, options: ProcessorOptions = {}) {
-    this.screen = options.screen ?? null
+    this.screens = options.screens ?? { current: options.screen ?? null }
     this.scoring = options.scoring ?? false
     this.links = options.links ?? false
   }
@@ -153,7 +155,7 @@ export class EventProcessor {
     const features = isWithdrawalRequest && this.scoring ? extractFeatures(player, event) : null
     const profile = event.kind === 'player' ? applyProfile(player.profile, event) : player.profile
     const rules = ruleSet.rulesFor(profile.jurisdiction, profile.tier)
-    const context: DetectorContext = { profile, streamTimeMs, screen: this.screen }
+    const context: DetectorContext = { profile, streamTimeMs, screen: this.screens.current }
     const detectorStates = owned ? (player.detectors as Record<string, { readonly version: number; readonly state: unknown }>) : { ...player.detectors }
     const outputs: OutputRecord[] = []
     const executions: DetectorExecution[] = []

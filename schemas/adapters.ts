@@ -105,6 +105,11 @@ const positiveCount = (path: string): Check => (record) => {
 const railForRetry: Check = (record) =>
   record.type !== 'RETRY_REQUESTED' || (typeof record.rail === 'string' && record.rail.trim() !== '') ? null : { field: 'rail', message: `rail: ${show(record.rail)} must name the rail to retry on for RETRY_REQUESTED` }
 
+const verdictNamesEntry: Check = (record) =>
+  record.type === 'RESCREEN' || (typeof record.listId === 'string' && typeof record.entryId === 'string' && typeof record.officerId === 'string')
+    ? null
+    : { field: 'entryId', message: `a ${String(record.type)} verdict must name listId, entryId and officerId` }
+
 const COMMON: readonly Check[] = [id('eventId'), id('playerId')]
 
 const CHECKS: { readonly [K in InputTopicKey]: readonly Check[] } = {
@@ -116,6 +121,7 @@ const CHECKS: { readonly [K in InputTopicKey]: readonly Check[] } = {
   transfers: [...COMMON, id('transferId'), id('toPlayerId'), notSelf, amount('amountMinor'), currency('currency'), optionalId('tableId')],
   reviews: [...COMMON, id('withdrawalId'), knownSymbol('verdict'), id('reviewerId'), optionalId('caseId'), id('reasonCode')],
   clusters: [...COMMON, optionalId('clusterId'), optionalId('communityId')],
+  screening: [...COMMON, knownSymbol('type'), optionalId('listId'), optionalId('entryId'), optionalId('officerId'), optionalId('caseId'), verdictNamesEntry],
   payouts: [...COMMON, id('withdrawalId'), knownSymbol('type'), positiveCount('attempt'), optionalId('rail'), optionalId('pspReference'), railForRetry],
 }
 

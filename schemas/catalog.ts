@@ -24,7 +24,7 @@ import { parseAvroSchema } from './avro-type.js'
 /** Topics with an Avro schema: every topic of the catalog (core/topics.ts). */
 export const SCHEMA_TOPIC_KEYS = [
   'players', 'devices', 'deposits', 'transfers', 'bets', 'withdrawals',
-  'reviews', 'payouts',
+  'reviews', 'payouts', 'screening',
   'decisions', 'alerts', 'payoutCommands', 'ledgerCommands', 'deadLetters', 'withdrawalEvents',
   'links', 'clusters',
   'caseEvents', 'labels',

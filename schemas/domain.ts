@@ -21,7 +21,7 @@
  *   }
  */
 import type { InputTopicKey } from '../core/topics.js'
-import type { Bet, Deposit, DeviceActivity, PayoutEvent as PayoutEventWire, PlayerChange, PlayerCluster, ReviewVerdict, Transfer, TransferKind, Withdrawal } from './generated/types.js'
+import type { Bet, Deposit, DeviceActivity, PayoutEvent as PayoutEventWire, PlayerChange, PlayerCluster, ReviewVerdict, ScreeningInstruction, Transfer, TransferKind, Withdrawal } from './generated/types.js'
 
 export type {
   Alert, AlertSeverity, Bet, BetType, DeadLetter, Decision, DecisionOutcome, DecisionReason, DecisionSource, Deposit, DepositStatus,
@@ -58,7 +58,10 @@ export interface PayoutEvent extends PayoutEventWire { readonly kind: 'payout' }
 /** The player's cluster in the link graph, as the graph worker last computed it (risk.clusters.v1). */
 export interface ClusterEvent extends PlayerCluster { readonly kind: 'cluster' }
 
-export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent | ReviewEvent | PayoutEvent | ClusterEvent
+/** A rescreen of the player or an officer's verdict on a list match (risk.screening.v1). */
+export interface ScreeningEvent extends ScreeningInstruction { readonly kind: 'screening' }
+
+export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent | ReviewEvent | PayoutEvent | ClusterEvent | ScreeningEvent
 export type InputEventKind = InputEvent['kind']
 
 /** The event each input topic yields. */
@@ -72,6 +75,7 @@ export interface InputEventByTopic {
   readonly reviews: ReviewEvent
   readonly payouts: PayoutEvent
   readonly clusters: ClusterEvent
+  readonly screening: ScreeningEvent
 }
 
 export const INPUT_EVENT_KIND_BY_TOPIC = {
@@ -84,6 +88,7 @@ export const INPUT_EVENT_KIND_BY_TOPIC = {
   reviews: 'review',
   payouts: 'payout',
   clusters: 'cluster',
+  screening: 'screening',
 } as const satisfies { readonly [K in InputTopicKey]: InputEventByTopic[K]['kind'] }
 
 /**

@@ -89,6 +89,8 @@ create_topic casino.withdrawals.v1 8 cleanup.policy=delete retention.ms=-1 reten
 create_topic casino.transfers.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
 # reviews (input, keyed by playerId): AML officers' verdicts on withdrawals held for review (written by the case service)
 create_topic risk.reviews.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
+# screening (input, keyed by playerId): screening instructions: rescreen after a list update, officers' false-match and true-match verdicts
+create_topic risk.screening.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
 # payouts (input, keyed by playerId): what the payout service did with a payout command: dispatched, settled, failed, retry on another rail
 create_topic payout.events.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
 # decisions (output, keyed by withdrawalId): one decision per withdrawal and revision
@@ -121,6 +123,7 @@ check_topic casino.bets.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic casino.withdrawals.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic casino.transfers.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic risk.reviews.v1 8 cleanup.policy=delete retention.ms=-1
+check_topic risk.screening.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic payout.events.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic risk.decisions.v1 8 cleanup.policy=compact
 check_topic risk.alerts.v1 8
@@ -132,7 +135,7 @@ check_topic risk.clusters.v1 8 cleanup.policy=compact
 check_topic risk.withdrawal-events.v1 8
 check_topic risk.case-events.v1 4
 check_topic risk.labels.v1 4
-topic_count=18
+topic_count=19
 
 if [ "$failures" -gt 0 ]; then
   echo "topic-init: $failures problem(s) with existing topics; the engine must not start on them" >&2

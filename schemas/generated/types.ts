@@ -451,6 +451,55 @@ export interface PayoutEvent {
 export type PayoutEventType = 'DISPATCHED' | 'SETTLED' | 'FAILED' | 'RETRY_REQUESTED' | 'UNKNOWN'
 
 /**
+ * An instruction about one player's sanctions and PEP screening, processed in the player's
+ * partition in event-time order like any input: RESCREEN (screen the KYC name again against the
+ * lists now loaded, e.g. after a list update; sent for every player by screening/rescreen.ts),
+ * FALSE_MATCH (an officer's verdict that a list entry is not this player: never match it again) or
+ * TRUE_MATCH (withdraws an earlier FALSE_MATCH). Topic risk.screening.v1, keyed by playerId.
+ * Avro record io.pitboss.risk.ScreeningInstruction.
+ */
+export interface ScreeningInstruction {
+  /**
+   * Unique id of this instruction (deterministic for a rescreen: list version and player id); a
+   * repeated eventId changes nothing more.
+   */
+  readonly eventId: string
+  /** The player screened; also the Kafka message key. */
+  readonly playerId: string
+  /**
+   * Event time of the instruction (epoch milliseconds): for a rescreen, the player's latest known
+   * event time; for a verdict, when the officer gave it.
+   */
+  readonly eventTimeMs: number
+  /**
+   * RESCREEN, FALSE_MATCH or TRUE_MATCH; UNKNOWN (a symbol this reader does not know) is
+   * dead-lettered.
+   */
+  readonly type: ScreeningInstructionType
+  /**
+   * For RESCREEN: the list versions the sender expected to be loaded (for the record); null
+   * otherwise.
+   */
+  readonly listVersion: string | null
+  /** For a verdict: the list of the entry (e.g. ofac-sdn); null for RESCREEN. */
+  readonly listId: string | null
+  /** For a verdict: the list entry judged; null for RESCREEN. */
+  readonly entryId: string | null
+  /** For a verdict: the officer who gave it; null for RESCREEN. */
+  readonly officerId: string | null
+  /** The case the verdict was given in; null when none. */
+  readonly caseId: string | null
+  /** Free text; null when none. */
+  readonly note: string | null
+}
+
+/**
+ * What to do.
+ * Avro enum io.pitboss.risk.ScreeningInstructionType.
+ */
+export type ScreeningInstructionType = 'RESCREEN' | 'FALSE_MATCH' | 'TRUE_MATCH' | 'UNKNOWN'
+
+/**
  * pitboss's answer to one withdrawal request, with everything that produced it. Topic
  * risk.decisions.v1 (compacted), keyed by withdrawalId. The same input always yields the same
  * decision with the same decisionId, so consumers de-duplicate by decisionId.
@@ -1171,6 +1220,7 @@ export interface TopicWireTypes {
   readonly withdrawals: Withdrawal
   readonly reviews: ReviewVerdict
   readonly payouts: PayoutEvent
+  readonly screening: ScreeningInstruction
   readonly decisions: Decision
   readonly alerts: Alert
   readonly payoutCommands: PayoutCommand
