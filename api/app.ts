@@ -31,6 +31,16 @@ import { DEFAULT_RATE_LIMITS, type RateLimitOptions } from './rate-limit.js'
 import { installRouteRegistry, registeredRoutes } from './route-config.js'
 import { registerAuditStatusRoute } from './routes/audit-status.js'
 import { registerMeRoute } from './routes/me.js'
+import { registerModelRoutes } from './routes/models.js'
+import { registerRuleSetRoutes } from './routes/rule-sets.js'
+import { registerScreeningRoutes, type ScreeningStatusDependencies } from './routes/screening.js'
+import { registerWebhookRoutes, type WebhookDependencies } from './routes/webhooks.js'
+import { registerCaseRoutes } from './routes/cases.js'
+import { registerClusterRoutes } from './routes/clusters.js'
+import { registerDecisionRoutes } from './routes/decisions.js'
+import { registerPlayerRoutes } from './routes/players.js'
+import { registerRegulatorRoutes } from './routes/regulator.js'
+import { registerStrRoutes } from './routes/str.js'
 import type { CaseService } from '../cases/case-service.js'
 import type { ModelService } from '../models/service.js'
 import type { ReviewVerdict } from '../schemas/generated/types.js'
@@ -82,6 +92,13 @@ export interface ApiDependencies {
    * rule-sets.ts, str.ts, regulator.ts). Absent = those routes are not registered.
    */
   readonly governance?: GovernanceDependencies
+  /** Where the sanctions and PEP lists are (GET /screening/status, api/routes/screening.ts). Absent = route not registered. */
+  readonly screening?: ScreeningStatusDependencies
+  /**
+   * HMAC secrets and the nonce file of the inbound webhooks (api/routes/webhooks.ts; they need
+   * `audit`). Absent, or a source without a secret = that webhook is not registered.
+   */
+  readonly webhooks?: WebhookDependencies
 }
 
 /** `body.amountMinor`, `querystring.limit`, `params.id` from an ajv error. */
@@ -157,5 +174,10 @@ export function buildApp(dependencies: ApiDependencies): FastifyInstance {
 
   registerMeRoute(app)
   if (dependencies.audit !== undefined) registerAuditStatusRoute(app, dependencies.audit)
+  if (dependencies.operations !== undefined) { registerCaseRoutes(app, dependencies.operations.cases); registerDecisionRoutes(app, dependencies.operations, clock); registerPlayerRoutes(app, dependencies.operations.readModel); registerClusterRoutes(app, dependencies.operations.readModel) }
+  if (dependencies.governance !== undefined) { registerModelRoutes(app, dependencies.governance.models); registerRuleSetRoutes(app, dependencies.governance.ruleSets) }
+  if (dependencies.screening !== undefined) registerScreeningRoutes(app, dependencies.screening, clock)
+  if (dependencies.webhooks !== undefined) registerWebhookRoutes(app, dependencies.webhooks, { audit: dependencies.audit, clock })
+  if (dependencies.governance !== undefined) { registerStrRoutes(app, dependencies.governance, { clock }); registerRegulatorRoutes(app, dependencies.governance, { clock, ...(dependencies.audit === undefined ? {} : { audit: dependencies.audit }) }) }
   return app
 }

@@ -53,8 +53,13 @@ declare module 'fastify' {
   }
 }
 
-/** Routes anyone may call: probes, scraping and the API description. Nothing else. */
-export const PUBLIC_ROUTES: readonly string[] = Object.freeze(['GET /health', 'GET /ready', 'GET /metrics', 'GET /openapi.json'])
+/**
+ * Routes without a bearer token: probes, scraping and the API description; and, as the one
+ * exception, the inbound webhooks, whose callers (a KYC provider, a regulator) hold no token and
+ * which authenticate each request by HMAC signature, timestamp and nonce themselves
+ * (api/routes/webhooks.ts). Nothing else.
+ */
+export const PUBLIC_ROUTES: readonly string[] = Object.freeze(['GET /health', 'GET /ready', 'GET /metrics', 'GET /openapi.json', 'POST /webhooks/kyc', 'POST /webhooks/regulator'])
 
 export interface RegisteredRoute {
   readonly method: string

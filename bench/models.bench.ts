@@ -30,7 +30,7 @@ import { toInputEvent } from '../schemas/adapters.js'
 import type { InputEvent, WithdrawalEvent } from '../schemas/domain.js'
 import { generateFixture } from './fixture.js'
 
-const MODEL_DIRECTORY = new URL('../models/shipped/withdrawal-burst-xgb-v1/', import.meta.url).pathname
+const MODEL_DIRECTORY = new URL('../models/shipped/withdrawal-typology-xgb-v2/', import.meta.url).pathname
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)

@@ -95,6 +95,20 @@ export interface PitbossConfig {
   }
   /** The case service's RocksDB folder (one process owns it). */
   readonly cases: { readonly dir: string }
+  /**
+   * STR/SAR filing (sinks/str, api/routes/str.ts): the reporting entity the FIU registered, the
+   * reporting person, the local currency. The defaults are examples for development: set the
+   * id and names the FIU registered before filing.
+   */
+  readonly str: {
+    readonly entityId: number
+    readonly entityName: string
+    readonly entityCountry: string
+    readonly branch: string | null
+    readonly transactionLocation: string
+    readonly reporter: { readonly firstName: string; readonly lastName: string; readonly email: string | null; readonly occupation: string | null }
+    readonly localCurrency: string
+  }
   /** Where the engine and the sink serve Prometheus metrics (`/metrics`); port 0 picks a free one. */
   readonly metrics: { readonly host: string; readonly port: number }
 }
@@ -161,7 +175,7 @@ function screeningListsDir(env: Env, referenceDataDir: string): string | null {
 
 /** The model folder to start with when no deployment file exists; 'none' starts without a champion. */
 function defaultChampion(env: Env): string | null {
-  const value = text(env, 'PITBOSS_MODELS_DEFAULT_CHAMPION', 'withdrawal-burst-xgb-v1')
+  const value = text(env, 'PITBOSS_MODELS_DEFAULT_CHAMPION', 'withdrawal-typology-xgb-v2')
   return value === 'none' ? null : value
 }
 
@@ -249,6 +263,20 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       metricsPort: env.PITBOSS_GRAPH_METRICS_PORT === undefined || env.PITBOSS_GRAPH_METRICS_PORT === '' ? null : integer(env, 'PITBOSS_GRAPH_METRICS_PORT', 0, 0),
     },
     cases: { dir: path.resolve(text(env, 'PITBOSS_CASES_DIR', path.join(homeDir, 'cases'))) },
+    str: {
+      entityId: integer(env, 'PITBOSS_STR_ENTITY_ID', 1, 1),
+      entityName: text(env, 'PITBOSS_STR_ENTITY_NAME', 'Example Casino Ltd'),
+      entityCountry: text(env, 'PITBOSS_STR_ENTITY_COUNTRY', 'MT'),
+      branch: optionalText(env, 'PITBOSS_STR_BRANCH'),
+      transactionLocation: text(env, 'PITBOSS_STR_TRANSACTION_LOCATION', 'Online casino'),
+      reporter: {
+        firstName: text(env, 'PITBOSS_STR_REPORTER_FIRST_NAME', 'Compliance'),
+        lastName: text(env, 'PITBOSS_STR_REPORTER_LAST_NAME', 'Officer'),
+        email: optionalText(env, 'PITBOSS_STR_REPORTER_EMAIL'),
+        occupation: optionalText(env, 'PITBOSS_STR_REPORTER_OCCUPATION') ?? 'MLRO',
+      },
+      localCurrency: text(env, 'PITBOSS_STR_LOCAL_CURRENCY', 'EUR'),
+    },
   }
   return deepFreeze(config)
 }

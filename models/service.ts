@@ -20,9 +20,9 @@
  *   const service = await loadModelService({ modelsDir, deploymentFile, clock: systemClock, logger,
  *     defaultChampion: SHIPPED_MODEL_FOLDER })
  *   const scored = await service.scoreOne(extractFeatures(player, withdrawal))
- *   scored.champion  // { modelId: 'withdrawal-burst-xgb', modelVersion: '1.0.0', score: 0.93, cutoff: 0.866,
- *                    //   aboveCutoff: true, contributions: [{ feature: 'withdrawals_24h_count', contribution: 1.9 }, …] }
- *   await service.activate('withdrawal-burst-xgb-v2', 'alice')   // audited, written, swapped
+ *   scored.champion  // { modelId: 'withdrawal-typology-xgb', modelVersion: '2.0.0', score: 0.98, cutoff: 0.0054,
+ *                    //   aboveCutoff: true, contributions: [{ feature: 'wagering_to_deposit_ratio_48h', contribution: 3.1 }, …] }
+ *   await service.activate('withdrawal-typology-xgb-v3', 'alice')   // audited, written, swapped
  *   setInterval(() => { service.reloadIfChanged().catch(reportError) }, 5_000)  // in the engine
  */
 import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs'
@@ -37,9 +37,13 @@ import {
 import { FEATURE_COUNT } from './features.js'
 import { OnnxScorer, readManifest, type ScorerOptions } from './scorer.js'
 
-/** The folder of the models shipped with the repository, and the shipped model in it. */
+/**
+ * The folder of the models shipped with the repository, and the shipped default champion in it:
+ * trained on the simulator's planted typologies (docs/models.md). The first model,
+ * `withdrawal-burst-xgb-v1` (fixture burst labels), stays beside it and remains loadable.
+ */
 export const SHIPPED_MODELS_DIRECTORY = new URL('./shipped/', import.meta.url).pathname
-export const SHIPPED_MODEL_FOLDER = 'withdrawal-burst-xgb-v1'
+export const SHIPPED_MODEL_FOLDER = 'withdrawal-typology-xgb-v2'
 
 /** One model's verdict on one withdrawal. */
 export interface ModelScore {

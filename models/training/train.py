@@ -3,11 +3,13 @@
 
 Run with Debian's interpreter (python3-xgboost 1.7, python3-sklearn, python3-onnx import only there):
 
-    npx tsx models/training/export-training-set.ts --out /tmp/training-set.csv
-    /usr/bin/python3 models/training/train.py --data /tmp/training-set.csv --out models/shipped/withdrawal-burst-xgb-v1
+    npx tsx models/training/export-training-set.ts --out /tmp/training-set.csv --source simulator --seeds 101-110 --players 2000 --days 14
+    /usr/bin/python3 models/training/train.py --data /tmp/training-set.csv --out models/shipped/withdrawal-typology-xgb-v2 \
+        --model-id withdrawal-typology-xgb --model-version 2.0.0
 
 What it does, deterministically for a seed:
-  1. reads the CSV and the feature contract written beside it (<data>.contract.json);
+  1. reads the CSV, the feature contract written beside it (<data>.contract.json) and, when present,
+     the export's provenance (<data>.provenance.json: source, seeds, what the labels mean, command);
   2. splits *by player* (no player in two parts) into train 70 % / validation 15 % / test 15 %;
   3. trains xgboost binary:logistic (single thread, seeded);
   4. converts the trees from xgboost's JSON dump to an ONNX TreeEnsembleRegressor (margin, log-odds)
@@ -25,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -173,8 +176,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data', required=True)
     parser.add_argument('--out', required=True)
-    parser.add_argument('--model-id', default='withdrawal-burst-xgb')
-    parser.add_argument('--model-version', default='1.0.0')
+    parser.add_argument('--model-id', default='withdrawal-typology-xgb')
+    parser.add_argument('--model-version', default='2.0.0')
     parser.add_argument('--seed', type=int, default=7)
     parser.add_argument('--rounds', type=int, default=60)
     parser.add_argument('--max-depth', type=int, default=4)
@@ -184,6 +187,12 @@ def main():
 
     with open(f'{arguments.data}.contract.json') as handle:
         contract = json.load(handle)
+    # Exports before the simulator source wrote no provenance: they were the fixture's burst labels.
+    provenance = {'source': 'fixture', 'command': 'npx tsx models/training/export-training-set.ts --source fixture --out /tmp/training-set.csv',
+                  'labels': 'SYNTHETIC: planted withdrawal bursts of bench/fixture.ts (a session with >= 2 requests); not case outcomes'}
+    if os.path.exists(f'{arguments.data}.provenance.json'):
+        with open(f'{arguments.data}.provenance.json') as handle:
+            provenance = json.load(handle)
     feature_names, ids, players, labels, features = read_training_set(arguments.data)
     if feature_names != [feature['name'] for feature in contract['features']]:
         raise SystemExit('the CSV columns and the feature contract disagree: re-export the training set')
@@ -239,10 +248,12 @@ def main():
         'calibration': {'cutoffProbability': cutoff, 'targetFalsePositiveRate': arguments.target_false_positive_rate,
                         'rule': 'flag when probability >= cutoffProbability', 'chosenOn': 'validation (held-out players)',
                         'validation': metrics['validation'], 'test': metrics['test']},
-        'labels': 'SYNTHETIC: planted withdrawal bursts of bench/fixture.ts (a session with >= 2 requests); not case outcomes',
+        'labels': provenance['labels'],
         'training': {'trainer': f'xgboost {xgboost.__version__}', 'params': params, 'rounds': arguments.rounds,
-                     'split': 'by player 70/15/15, seeded', 'rows': int(len(labels)), 'data': os.path.basename(arguments.data),
-                     'command': 'npx tsx models/training/export-training-set.ts --out /tmp/training-set.csv && /usr/bin/python3 models/training/train.py --data /tmp/training-set.csv --out ' + arguments.out},
+                     'split': 'by player 70/15/15, seeded', 'rows': int(len(labels)), 'positives': int(np.sum(labels)),
+                     'data': os.path.basename(arguments.data),
+                     'source': {key: value for key, value in provenance.items() if key not in ('labels', 'command')},
+                     'command': provenance['command'] + ' && /usr/bin/python3 models/training/train.py ' + ' '.join(sys.argv[1:])},
         'metrics': 'metrics.json',
     }
     for name, content in [('manifest.json', manifest), ('metrics.json', metrics), ('golden.json', golden)]:

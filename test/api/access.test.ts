@@ -2,12 +2,12 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../api/app.js'
 import { API_ROLES } from '../../api/roles.js'
-import { bearer, buildTestApp, START_MS, tokenFor, type TestApp } from './helpers.js'
+import { bearer, buildBareTestApp, START_MS, tokenFor, type TestApp } from './helpers.js'
 
 describe('access control', () => {
   let test: TestApp
   beforeAll(async () => {
-    test = await buildTestApp()
+    test = await buildBareTestApp()
     test.app.get('/rule-sets', { config: { roles: [API_ROLES.rulesAdmin, API_ROLES.complianceOfficer] } }, async () => ({ ruleSets: [] }))
   })
   afterAll(async () => test.close())

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { RiskError } from '../../core/errors.js'
 import { buildApp } from '../../api/app.js'
-import { bearer, buildTestApp, tokenFor } from './helpers.js'
+import { bearer, buildBareTestApp, tokenFor } from './helpers.js'
 
 describe('api', () => {
   it('answers health, readiness and metrics, and a coded 404', async () => {
@@ -25,7 +25,7 @@ describe('api', () => {
 
 describe('api validation and coded errors', () => {
   it('validates params, query and body by JSON schema, naming the field, never answering 5xx', async () => {
-    const test = await buildTestApp()
+    const test = await buildBareTestApp()
     try {
       test.app.post('/cases/:id/comments', {
         config: { roles: ['aml_officer'] },
@@ -72,7 +72,7 @@ describe('api validation and coded errors', () => {
   })
 
   it('maps RiskErrors to statuses and hides the internals of server faults', async () => {
-    const test = await buildTestApp()
+    const test = await buildBareTestApp()
     try {
       const roles = { roles: ['aml_officer'] } as const
       test.app.get('/missing', { config: roles }, async () => { throw new RiskError('RISK_ERR_CASE_NOT_FOUND', 'no case c-9') })

@@ -7,7 +7,7 @@ import { RiskError } from '../../core/errors.js'
 import { GENESIS_HASH, canonicalJson, chainHash, openAuditLog, recordAuditChange, type AuditEntryInput } from '../../api/audit.js'
 import { verifyAuditFile } from '../../api/audit-verify.js'
 import { API_ROLES } from '../../api/roles.js'
-import { START_MS, bearer, buildTestApp, tokenFor } from './helpers.js'
+import { START_MS, bearer, buildBareTestApp, tokenFor } from './helpers.js'
 
 const directories: string[] = []
 function tempFile(): string {
@@ -95,7 +95,7 @@ describe('audit log', () => {
 
 describe('audited routes', () => {
   it('records who, roles, action, entity and before/after after the handler, and only on success', async () => {
-    const test = await buildTestApp()
+    const test = await buildBareTestApp()
     try {
       const roles = [API_ROLES.amlOfficer, API_ROLES.complianceOfficer]
       test.app.get('/cases/:id', { config: { roles, audit: { action: 'case.read', entity: 'case' } } }, async (request) => {
@@ -138,7 +138,7 @@ describe('audited routes', () => {
   })
 
   it('records every one of many concurrent reads, in one intact chain', async () => {
-    const test = await buildTestApp()
+    const test = await buildBareTestApp()
     try {
       test.app.get('/players/:playerId/timeline', { config: { roles: [API_ROLES.amlOfficer], audit: { action: 'player.timeline.read', entity: 'player', idParam: 'playerId' } } }, async () => ({ events: [] }))
       const headers = bearer(tokenFor(['aml_officer']))
@@ -154,7 +154,7 @@ describe('audited routes', () => {
   })
 
   it('answers 5xx instead of the data when the read cannot be recorded', async () => {
-    const test = await buildTestApp()
+    const test = await buildBareTestApp()
     try {
       test.app.get('/cases/:id', { config: { roles: [API_ROLES.amlOfficer], audit: { action: 'case.read', entity: 'case' } } }, async () => ({ secret: 'case data' }))
       await test.audit.close()

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { openApiPath } from '../../api/openapi.js'
-import { buildTestApp } from './helpers.js'
+import { buildBareTestApp } from './helpers.js'
 
 describe('GET /openapi.json', () => {
   it('describes every registered route with its schemas, roles, security and coded errors', async () => {
-    const test = await buildTestApp()
+    const test = await buildBareTestApp()
     try {
       test.app.post('/cases/:id/comments', {
         config: { roles: ['aml_officer', 'compliance_officer'], audit: { action: 'case.comment', entity: 'case' } },

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Deployment } from '../../models/deployment.js'
+import { SHIPPED_MODEL_FOLDER } from '../../models/service.js'
 import { SHIPPED_MODEL_DIRECTORY } from './shipped.js'
 
 const run = promisify(execFile)
@@ -20,7 +21,7 @@ beforeAll(() => {
   modelsDir = path.join(temporary, 'models')
   mkdirSync(modelsDir)
   deploymentFile = path.join(temporary, 'state', 'deployment.json')
-  cpSync(SHIPPED_MODEL_DIRECTORY, path.join(modelsDir, 'withdrawal-burst-xgb-v1'), { recursive: true })
+  cpSync(SHIPPED_MODEL_DIRECTORY, path.join(modelsDir, SHIPPED_MODEL_FOLDER), { recursive: true })
   const renamed = path.join(modelsDir, 'renamed-feature')
   cpSync(SHIPPED_MODEL_DIRECTORY, renamed, { recursive: true })
   const manifest = JSON.parse(readFileSync(path.join(renamed, 'manifest.json'), 'utf8')) as { featureContract: { features: Array<{ name: string }> } }
@@ -44,7 +45,7 @@ describe('models/cli.ts', () => {
   it('shows the status, refuses a mismatched model with exit code 2, and shadows a good one', async () => {
     const status = await cli('status')
     expect(status.code).toBe(0)
-    expect(status.stdout).toMatch(/champion\s+withdrawal-burst-xgb-v1 \(withdrawal-burst-xgb@1\.0\.0\)/)
+    expect(status.stdout).toMatch(/champion\s+withdrawal-typology-xgb-v2 \(withdrawal-typology-xgb@2\.0\.0\)/)
 
     const refused = await cli('activate', 'renamed-feature')
     expect(refused.code).toBe(2)
@@ -55,14 +56,14 @@ describe('models/cli.ts', () => {
     expect(usage.stderr).toMatch(/RISK_ERR_REQUEST_INVALID: unknown command 'promote'/)
 
     // The shipped model cannot shadow itself, so copy it under a second name through upload.
-    const exported = path.join(temporary, 'export', 'burst-copy')
+    const exported = path.join(temporary, 'export', 'model-copy')
     cpSync(SHIPPED_MODEL_DIRECTORY, exported, { recursive: true })
     expect((await cli('upload', exported)).code).toBe(0)
-    const shadowed = await cli('shadow', 'burst-copy')
+    const shadowed = await cli('shadow', 'model-copy')
     expect(shadowed.code).toBe(0)
-    expect(shadowed.stdout).toMatch(/alice shadow burst-copy \(withdrawal-burst-xgb@1\.0\.0\): champion withdrawal-burst-xgb-v1 -> withdrawal-burst-xgb-v1, shadows \[\] -> \[burst-copy\]/)
+    expect(shadowed.stdout).toMatch(/alice shadow model-copy \(withdrawal-typology-xgb@2\.0\.0\): champion withdrawal-typology-xgb-v2 -> withdrawal-typology-xgb-v2, shadows \[\] -> \[model-copy\]/)
     const written = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Deployment
-    expect(written).toMatchObject({ champion: 'withdrawal-burst-xgb-v1', shadows: ['burst-copy'], changedBy: 'alice' })
+    expect(written).toMatchObject({ champion: SHIPPED_MODEL_FOLDER, shadows: ['model-copy'], changedBy: 'alice' })
     expect(written.history.map((entry) => entry.action)).toEqual(['upload', 'shadow'])
   }, 30_000)
 })

@@ -48,7 +48,7 @@ describe('OnnxScorer', () => {
     const rows = goldenRows()
     expect(rows.length).toBeGreaterThanOrEqual(50)
     const scores = await scorer.score(goldenBatch(rows), rows.length)
-    expect(scores.modelId).toBe('withdrawal-burst-xgb')
+    expect(scores.modelId).toBe('withdrawal-typology-xgb')
     rows.forEach((row, index) => {
       expect(Math.abs((scores.probabilities[index] as number) - row.probability)).toBeLessThan(1e-5)
       expect(Math.abs((scores.margins[index] as number) - row.margin)).toBeLessThan(1e-5)

@@ -33,9 +33,9 @@ beforeAll(() => {
   temporary = mkdtempSync(path.join(os.tmpdir(), 'pitboss-model-service-'))
   modelsDir = path.join(temporary, 'models')
   mkdirSync(modelsDir)
-  modelCopy('burst-v1')
+  modelCopy('copy-v1', (manifest) => { manifest.modelVersion = '1.0.0' })
   // Same trees, another version: scores are equal, the version tells which model scored.
-  modelCopy('burst-v2', (manifest) => { manifest.modelVersion = '2.0.0' })
+  modelCopy('copy-v2', (manifest) => { manifest.modelVersion = '2.0.0' })
   modelCopy('renamed-feature', (manifest) => { manifest.featureContract.features[5]!.name = 'deposits_1h_sum' })
   modelCopy('wrong-sha', (manifest) => { manifest.sha256 = 'f'.repeat(64) })
 })
@@ -50,7 +50,7 @@ async function service(options: Partial<ModelServiceOptions> = {}): Promise<Mode
   testCount += 1
   const loaded = await loadModelService({
     modelsDir, deploymentFile: path.join(temporary, `state-${testCount}`, 'deployment.json'), clock: new ManualClock(1_000),
-    logger: silentLogger, defaultChampion: 'burst-v1', ...options,
+    logger: silentLogger, defaultChampion: 'copy-v1', ...options,
   })
   services.push(loaded)
   return loaded
@@ -72,9 +72,9 @@ async function refusalCode(work: Promise<unknown>): Promise<string> {
 describe('ModelService scoring', () => {
   it('starts with the default champion and scores like the trainer, with sorted top contributions', async () => {
     const models = await service()
-    expect(models.current()).toEqual({ champion: { folder: 'burst-v1', modelId: 'withdrawal-burst-xgb', modelVersion: '1.0.0' }, shadows: [] })
+    expect(models.current()).toEqual({ champion: { folder: 'copy-v1', modelId: 'withdrawal-typology-xgb', modelVersion: '1.0.0' }, shadows: [] })
     expect(existsSync(deploymentFileOf(testCount))).toBe(false)
-    const cutoff = (JSON.parse(readFileSync(path.join(modelsDir, 'burst-v1', 'manifest.json'), 'utf8')) as LooseManifest).calibration.cutoffProbability
+    const cutoff = (JSON.parse(readFileSync(path.join(modelsDir, 'copy-v1', 'manifest.json'), 'utf8')) as LooseManifest).calibration.cutoffProbability
     for (const row of goldenRows().slice(0, 10)) {
       const scored = await models.scoreOne(goldenBatch([row]))
       const champion = scored.champion!
@@ -91,7 +91,7 @@ describe('ModelService scoring', () => {
 
   it('scores a batch with one ONNX run per model, equal to scoring row by row', async () => {
     const models = await service()
-    await models.shadow('burst-v2', 'dana')
+    await models.shadow('copy-v2', 'dana')
     const rows = goldenRows().map((row) => goldenBatch([row]))
     // Counts ONNX Runtime's real runs (the spy calls through); the typings hide the class behind a factory.
     const run = vi.spyOn((ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype, 'run')
@@ -129,8 +129,8 @@ describe('ModelService changes', () => {
     expect(await refusalCode(models.activate('wrong-sha', 'mallory'))).toBe('RISK_ERR_MODEL_MISMATCH')
     expect(await refusalCode(models.shadow('wrong-sha', 'mallory'))).toBe('RISK_ERR_MODEL_MISMATCH')
     expect(await refusalCode(models.activate('no-such-model', 'mallory'))).toBe('RISK_ERR_REQUEST_INVALID')
-    expect(await refusalCode(models.activate('../burst-v1', 'mallory'))).toBe('RISK_ERR_REQUEST_INVALID')
-    expect(models.current().champion?.folder).toBe('burst-v1')
+    expect(await refusalCode(models.activate('../copy-v1', 'mallory'))).toBe('RISK_ERR_REQUEST_INVALID')
+    expect(models.current().champion?.folder).toBe('copy-v1')
     expect(existsSync(deploymentFileOf(testCount))).toBe(false)
     expect(await models.scoreOne(row)).toEqual(before)
   })
@@ -139,35 +139,35 @@ describe('ModelService changes', () => {
     const clock = new ManualClock(10_000)
     const models = await service({ clock })
     const file = deploymentFileOf(testCount)
-    const shadowEntry = await models.shadow('burst-v2', 'alice')
-    expect(shadowEntry?.after).toEqual({ champion: 'burst-v1', shadows: ['burst-v2'] })
-    expect(await models.shadow('burst-v2', 'alice')).toBeNull()
-    expect(await refusalCode(models.shadow('burst-v1', 'alice'))).toBe('RISK_ERR_REQUEST_INVALID')
+    const shadowEntry = await models.shadow('copy-v2', 'alice')
+    expect(shadowEntry?.after).toEqual({ champion: 'copy-v1', shadows: ['copy-v2'] })
+    expect(await models.shadow('copy-v2', 'alice')).toBeNull()
+    expect(await refusalCode(models.shadow('copy-v1', 'alice'))).toBe('RISK_ERR_REQUEST_INVALID')
     const row = goldenBatch(goldenRows().slice(0, 1))
     expect((await models.scoreOne(row)).shadows.map((shadow) => shadow.modelVersion)).toEqual(['2.0.0'])
 
     clock.advance(1_000)
-    await models.activate('burst-v2', 'bob')
-    expect(models.current()).toEqual({ champion: { folder: 'burst-v2', modelId: 'withdrawal-burst-xgb', modelVersion: '2.0.0' }, shadows: [] })
+    await models.activate('copy-v2', 'bob')
+    expect(models.current()).toEqual({ champion: { folder: 'copy-v2', modelId: 'withdrawal-typology-xgb', modelVersion: '2.0.0' }, shadows: [] })
     expect((await models.scoreOne(row)).champion?.modelVersion).toBe('2.0.0')
     clock.advance(1_000)
-    await models.shadow('burst-v1', 'bob')
-    await models.unshadow('burst-v1', 'carol')
-    expect(await models.unshadow('burst-v1', 'carol')).toBeNull()
+    await models.shadow('copy-v1', 'bob')
+    await models.unshadow('copy-v1', 'carol')
+    expect(await models.unshadow('copy-v1', 'carol')).toBeNull()
     clock.advance(1_000)
     const rollback = await models.rollback('carol')
-    expect(rollback.after).toEqual({ champion: 'burst-v1', shadows: [] })
+    expect(rollback.after).toEqual({ champion: 'copy-v1', shadows: [] })
     expect((await models.scoreOne(row)).champion?.modelVersion).toBe('1.0.0')
     expect(await refusalCode(models.rollback('carol'))).toBe('RISK_ERR_REQUEST_INVALID')
 
     const written = readFile(file)
-    expect(written).toMatchObject({ champion: 'burst-v1', shadows: [], changedBy: 'carol', changedAtMs: 13_000 })
+    expect(written).toMatchObject({ champion: 'copy-v1', shadows: [], changedBy: 'carol', changedAtMs: 13_000 })
     expect(written.history.map((entry) => [entry.atMs, entry.actor, entry.action, entry.folder, entry.model, entry.before.champion, entry.after.champion])).toEqual([
-      [10_000, 'alice', 'shadow', 'burst-v2', 'withdrawal-burst-xgb@2.0.0', 'burst-v1', 'burst-v1'],
-      [11_000, 'bob', 'activate', 'burst-v2', 'withdrawal-burst-xgb@2.0.0', 'burst-v1', 'burst-v2'],
-      [12_000, 'bob', 'shadow', 'burst-v1', 'withdrawal-burst-xgb@1.0.0', 'burst-v2', 'burst-v2'],
-      [12_000, 'carol', 'unshadow', 'burst-v1', 'withdrawal-burst-xgb@1.0.0', 'burst-v2', 'burst-v2'],
-      [13_000, 'carol', 'rollback', 'burst-v1', 'withdrawal-burst-xgb@1.0.0', 'burst-v2', 'burst-v1'],
+      [10_000, 'alice', 'shadow', 'copy-v2', 'withdrawal-typology-xgb@2.0.0', 'copy-v1', 'copy-v1'],
+      [11_000, 'bob', 'activate', 'copy-v2', 'withdrawal-typology-xgb@2.0.0', 'copy-v1', 'copy-v2'],
+      [12_000, 'bob', 'shadow', 'copy-v1', 'withdrawal-typology-xgb@1.0.0', 'copy-v2', 'copy-v2'],
+      [12_000, 'carol', 'unshadow', 'copy-v1', 'withdrawal-typology-xgb@1.0.0', 'copy-v2', 'copy-v2'],
+      [13_000, 'carol', 'rollback', 'copy-v1', 'withdrawal-typology-xgb@1.0.0', 'copy-v2', 'copy-v1'],
     ])
     expect(written.history[0]!.sha256).toMatch(/^[0-9a-f]{64}$/)
     expect(models.history()).toEqual(written.history)
@@ -179,15 +179,15 @@ describe('ModelService changes', () => {
     const models = await service()
     const exports = path.join(temporary, `exports-${testCount}`)
     mkdirSync(exports)
-    const good = modelCopy('burst-v3', (manifest) => { manifest.modelVersion = '3.0.0' }, exports)
-    const bad = modelCopy('burst-bad', (manifest) => { manifest.sha256 = '0'.repeat(64) }, exports)
+    const good = modelCopy('copy-v3', (manifest) => { manifest.modelVersion = '3.0.0' }, exports)
+    const bad = modelCopy('copy-bad', (manifest) => { manifest.sha256 = '0'.repeat(64) }, exports)
     expect(await refusalCode(models.upload(bad, 'erin'))).toBe('RISK_ERR_MODEL_MISMATCH')
-    expect(existsSync(path.join(modelsDir, 'burst-bad'))).toBe(false)
+    expect(existsSync(path.join(modelsDir, 'copy-bad'))).toBe(false)
     const entry = await models.upload(good, 'erin')
-    expect(entry).toMatchObject({ action: 'upload', folder: 'burst-v3', model: 'withdrawal-burst-xgb@3.0.0', before: { champion: 'burst-v1' }, after: { champion: 'burst-v1' } })
-    expect(models.available()).toContain('burst-v3')
+    expect(entry).toMatchObject({ action: 'upload', folder: 'copy-v3', model: 'withdrawal-typology-xgb@3.0.0', before: { champion: 'copy-v1' }, after: { champion: 'copy-v1' } })
+    expect(models.available()).toContain('copy-v3')
     expect(await refusalCode(models.upload(good, 'erin'))).toBe('RISK_ERR_REQUEST_INVALID')
-    await models.activate('burst-v3', 'erin')
+    await models.activate('copy-v3', 'erin')
     expect(models.current().champion?.modelVersion).toBe('3.0.0')
   })
 })
@@ -198,33 +198,33 @@ describe('ModelService across processes', () => {
     const file = deploymentFileOf(testCount)
     const engine = await service({ deploymentFile: file })
     expect(await engine.reloadIfChanged()).toBe(false)
-    await writer.activate('burst-v2', 'alice')
-    await writer.shadow('burst-v1', 'alice')
+    await writer.activate('copy-v2', 'alice')
+    await writer.shadow('copy-v1', 'alice')
     expect(await engine.reloadIfChanged()).toBe(true)
     expect(engine.current()).toEqual(writer.current())
     expect(await engine.reloadIfChanged()).toBe(false)
     // A rollback from the engine's side undoes the writer's activate: the stack lives in the file.
     await engine.rollback('bob')
     expect(await writer.reloadIfChanged()).toBe(true)
-    expect(writer.current().champion?.folder).toBe('burst-v1')
+    expect(writer.current().champion?.folder).toBe('copy-v1')
   })
 
   it('keeps its models when the file names one that does not load, and does not retry until the file changes', async () => {
     const models = await service()
     const file = deploymentFileOf(testCount)
-    await models.shadow('burst-v2', 'alice')
+    await models.shadow('copy-v2', 'alice')
     writeFileSync(file, JSON.stringify({ ...readFile(file), champion: 'wrong-sha' }))
     expect(await refusalCode(models.reloadIfChanged())).toBe('RISK_ERR_MODEL_MISMATCH')
-    expect(models.current().champion?.folder).toBe('burst-v1')
+    expect(models.current().champion?.folder).toBe('copy-v1')
     expect((await models.scoreOne(new Float32Array(FEATURE_COUNT))).champion?.modelVersion).toBe('1.0.0')
     expect(await models.reloadIfChanged()).toBe(false)
     // The engine refuses to start on it; the CLI starts without it and can roll away from it.
     expect(await refusalCode(loadModelService({ modelsDir, deploymentFile: file, clock: new ManualClock(), logger: silentLogger }))).toBe('RISK_ERR_MODEL_MISMATCH')
     const cli = await service({ deploymentFile: file, unloadableAtStart: 'skip' })
-    expect(cli.current()).toEqual({ champion: null, shadows: [{ folder: 'burst-v2', modelId: 'withdrawal-burst-xgb', modelVersion: '2.0.0' }] })
-    await cli.activate('burst-v1', 'alice')
+    expect(cli.current()).toEqual({ champion: null, shadows: [{ folder: 'copy-v2', modelId: 'withdrawal-typology-xgb', modelVersion: '2.0.0' }] })
+    await cli.activate('copy-v1', 'alice')
     expect(await models.reloadIfChanged()).toBe(false)
-    expect(readFile(file).history.at(-1)).toMatchObject({ action: 'activate', before: { champion: 'wrong-sha' }, after: { champion: 'burst-v1', shadows: ['burst-v2'] } })
+    expect(readFile(file).history.at(-1)).toMatchObject({ action: 'activate', before: { champion: 'wrong-sha' }, after: { champion: 'copy-v1', shadows: ['copy-v2'] } })
   })
 
   it('reports a malformed deployment file once and keeps scoring', async () => {
@@ -253,7 +253,7 @@ describe('ModelService across processes', () => {
     }
     const workers = Array.from({ length: 16 }, () => worker())
     while (results.length < 50) await new Promise((resolve) => setImmediate(resolve))
-    await models.activate('burst-v2', 'alice')
+    await models.activate('copy-v2', 'alice')
     swapped = true
     await Promise.all(workers)
     const versions = new Set(results.map((result) => result.version))

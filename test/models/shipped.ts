@@ -1,7 +1,8 @@
-/** Paths and the golden file of the shipped model, shared by the model tests. */
+/** Paths and the golden file of the shipped model (the default champion), shared by the model tests. */
 import { readFileSync } from 'node:fs'
+import { SHIPPED_MODEL_FOLDER, SHIPPED_MODELS_DIRECTORY } from '../../models/service.js'
 
-export const SHIPPED_MODEL_DIRECTORY = new URL('../../models/shipped/withdrawal-burst-xgb-v1/', import.meta.url).pathname
+export const SHIPPED_MODEL_DIRECTORY = `${SHIPPED_MODELS_DIRECTORY}${SHIPPED_MODEL_FOLDER}/`
 
 export interface GoldenRow {
   readonly withdrawalId: string
