@@ -9,6 +9,7 @@
  * Options: --once, --players N (default 2000), --days N (default 1), --seed N (default 7).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -26,6 +27,7 @@ import { sql } from '../sinks/clickhouse/sql.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { loadScreenFunction } from '../screening/screen-function.js'
 import type { Alert, DeadLetter, Decision } from '../schemas/generated/types.js'
+import { mintAccessToken } from '../api/tokens.js'
 import { loadEngineModels, replayEvents, scoreTypologies } from './replay.js'
 import { writeJsonLines } from './simulator/json-lines.js'
 import { loadSanctionedName } from './simulator/sanctions.js'
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
   const base = loadConfig()
   const runId = `demo-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`
   const runDir = path.join(base.homeDir, 'demo', runId)
+  const demoSecret = randomBytes(32).toString('base64url')
   fs.mkdirSync(runDir, { recursive: true })
   say(`pitboss demo ${runId}`)
   say('starting the local substrate (broker, schema registry, ClickHouse)...')
@@ -68,6 +71,9 @@ async function main(): Promise<void> {
     PITBOSS_METRICS_PORT: '0',
     PITBOSS_CASES_DIR: path.join(runDir, 'cases'),
     PITBOSS_API_AUDIT_FILE: path.join(runDir, 'api-audit.jsonl'),
+    PITBOSS_RULE_SET_VERSIONS_DIR: path.join(runDir, 'rule-sets'),
+    // A per-run signing secret for the demo's tokens; production verifies the identity provider's keys.
+    PITBOSS_API_JWT_HS256_SECRET: demoSecret,
   }
   const config = loadConfig({ ...process.env, ...env })
   const clickhouse = createClickHouse(config.clickhouse)
@@ -87,8 +93,7 @@ async function main(): Promise<void> {
   launch('engine', 'pipelines/main.ts')
   launch('graph', 'pipelines/graph-main.ts')
   launch('sink', 'sinks/main.ts')
-  launch('cases', 'cases/main.ts')
-  launch('api', 'api/main.ts')
+  launch('api', 'api/main.ts') // also files alerts into cases: it owns the case store
 
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), prefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
   await codec.registerAll()
@@ -222,7 +227,10 @@ async function main(): Promise<void> {
     say('done (--once). The substrate keeps running; `npm run infra:down` stops it.')
     return
   }
-  say(`\nAPI at http://${config.api.host}:${config.api.port} (/health, /metrics). Ctrl-C stops the engine, sink and API.`)
+  const officerToken = mintAccessToken({ subject: 'demo-officer', roles: ['aml_officer', 'compliance_officer'], issuer: config.api.jwt.issuer, audience: config.api.jwt.audience, nowMs: Date.now(), lifetimeMs: 8 * 60 * 60 * 1000, key: { algorithm: 'HS256', secret: demoSecret } })
+  fs.writeFileSync(path.join(runDir, 'officer.token'), `${officerToken}\n`, { mode: 0o600 })
+  say(`\nAML console at http://${config.api.host}:${config.api.port}/console/ — sign in with the officer token in ${path.join(runDir, 'officer.token')}`)
+  say(`API at http://${config.api.host}:${config.api.port} (/openapi.json, /health, /metrics). Ctrl-C stops the engine, graph worker, sink and API.`)
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
   await stop()
 }

@@ -49,14 +49,14 @@ export const DEFAULT_RULE_SET_PATH = new URL('../detectors/rule-sets/default.jso
 export const TYPOLOGY_DETECTORS: Readonly<Record<Typology, readonly string[]>> = {
   [TYPOLOGIES.structuring]: ['deposit_structuring'],
   [TYPOLOGIES.passThrough]: ['pass_through'],
-  // The farm's shared card is in the controller's name, not the accounts' (the shared device itself needs the link graph).
-  [TYPOLOGIES.multiAccountFarm]: ['instrument_name_mismatch'],
-  // Per account: the bonus cashed out unwagered, bonus money staked over the maximum bet (the farm itself needs the link graph).
-  [TYPOLOGIES.bonusAbuseFarm]: ['bonus_wagering_unmet', 'bonus_max_bet'],
-  // The dumper's chip transfers are a pass-through; the receiver needs transfers re-keyed by receiver (link graph).
-  [TYPOLOGIES.chipDumping]: ['pass_through'],
-  // Each sender is a pass-through; the ring as such needs the link graph.
-  [TYPOLOGIES.moneyFlowRing]: ['pass_through'],
+  // The farm's shared card is in the controller's name, not the accounts'; the shared device is the link graph's (graph worker alerts: live runs only).
+  [TYPOLOGIES.multiAccountFarm]: ['instrument_name_mismatch', 'graph_multi_account_farm'],
+  // Per account: the bonus cashed out unwagered, bonus money staked over the maximum bet; the farm as such is the link graph's.
+  [TYPOLOGIES.bonusAbuseFarm]: ['bonus_wagering_unmet', 'bonus_max_bet', 'graph_bonus_abuse_farm', 'graph_referral_ring'],
+  // The dumper's chip transfers are a pass-through; the pair at the table is the link graph's.
+  [TYPOLOGIES.chipDumping]: ['pass_through', 'graph_table_collusion_chip_flow', 'graph_table_collusion_opposing_bets'],
+  // Each sender is a pass-through; the ring as such is the link graph's.
+  [TYPOLOGIES.moneyFlowRing]: ['pass_through', 'graph_cycle', 'graph_fan_in', 'graph_fan_out', 'graph_scatter_gather'],
   [TYPOLOGIES.sanctionedName]: ['sanctions_potential_match', 'sanctions_confirmed_match'],
   [TYPOLOGIES.impossibleTravel]: ['impossible_travel'],
   [TYPOLOGIES.lossChasing]: ['loss_chasing'],
