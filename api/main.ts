@@ -11,7 +11,7 @@ import { CaseWorker } from '../cases/worker.js'
 import { systemClock } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
-import { createLogger } from '../core/logger.js'
+import { createLogger, exitAfterLogging } from '../core/logger.js'
 import { DetectorRegistry } from '../detectors/index.js'
 import { loadModelService } from '../models/service.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     config, kafka: createKafka(config.kafka, logger), codec, service: cases, logger,
     onFatal: (error) => {
       logger.fatal({ err: error }, 'case worker cannot continue')
-      process.exit(1)
+      exitAfterLogging(logger, 1)
     },
   })
   await worker.start()
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       .then(() => clickhouse.close())
       .then(() => process.exit(0), (error: unknown) => {
         logger.error({ err: error }, 'api did not stop cleanly')
-        process.exit(1)
+        exitAfterLogging(logger, 1)
       })
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))

@@ -7,7 +7,7 @@
 import { systemClock } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
-import { createLogger } from '../core/logger.js'
+import { createLogger, exitAfterLogging } from '../core/logger.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { createCaseService } from './case-service.js'
 import { CaseWorker } from './worker.js'
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     config, kafka: createKafka(config.kafka, logger), codec, service, logger,
     onFatal: (error) => {
       logger.fatal({ err: error }, 'case worker cannot continue')
-      process.exit(1)
+      exitAfterLogging(logger, 1)
     },
   })
   await worker.start()
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       () => process.exit(0),
       (error: unknown) => {
         logger.fatal({ err: error }, 'case worker did not stop cleanly; uncommitted alerts are re-read on restart')
-        process.exit(1)
+        exitAfterLogging(logger, 1)
       },
     )
   }
@@ -49,5 +49,5 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   logger.fatal({ err: error }, 'case worker failed to start')
   process.exitCode = 1
-  setTimeout(() => process.exit(1), 100).unref()
+  setTimeout(() => exitAfterLogging(logger, 1), 100).unref()
 })

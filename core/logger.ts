@@ -11,3 +11,13 @@ export function createLogger(name: string, level: string = 'info'): Logger {
 
 /** A logger that writes nothing, for tests that do not read logs. */
 export const silentLogger: Logger = pino({ level: 'silent' })
+
+/**
+ * Exits once the logger's buffered lines are written: the log is asynchronous, so a bare
+ * `process.exit` after a fatal line would lose the line that says why.
+ */
+export function exitAfterLogging(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code))
+  // If the destination cannot drain, exit anyway.
+  setTimeout(() => process.exit(code), 1000).unref()
+}

@@ -5,7 +5,7 @@
  * snapshot and re-publishes identical records for anything published but not snapshotted.
  */
 import { loadConfig } from '../core/config.js'
-import { createLogger } from '../core/logger.js'
+import { createLogger, exitAfterLogging } from '../core/logger.js'
 import { startGraphWorker } from './graph-worker.js'
 
 const config = loadConfig()
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
       () => process.exit(code),
       (error: unknown) => {
         logger.fatal({ err: error }, 'graph worker did not stop cleanly')
-        process.exit(1)
+        exitAfterLogging(logger, 1)
       },
     )
   }
@@ -35,5 +35,5 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   logger.fatal({ err: error }, 'graph worker failed to start')
   process.exitCode = 1
-  setTimeout(() => process.exit(1), 100).unref()
+  setTimeout(() => exitAfterLogging(logger, 1), 100).unref()
 })

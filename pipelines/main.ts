@@ -3,7 +3,7 @@
  * An unrecoverable error exits 1 so the supervisor restarts it (it resumes from its checkpoint).
  */
 import { loadConfig } from '../core/config.js'
-import { createLogger } from '../core/logger.js'
+import { createLogger, exitAfterLogging } from '../core/logger.js'
 import { startEngine } from './engine.js'
 
 const config = loadConfig()
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
       () => process.exit(code),
       (error: unknown) => {
         logger.fatal({ err: error }, 'engine did not stop cleanly')
-        process.exit(1)
+        exitAfterLogging(logger, 1)
       },
     )
   }
@@ -33,5 +33,5 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   logger.fatal({ err: error }, 'engine failed to start')
   process.exitCode = 1
-  setTimeout(() => process.exit(1), 100).unref()
+  setTimeout(() => exitAfterLogging(logger, 1), 100).unref()
 })

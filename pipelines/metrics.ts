@@ -28,9 +28,10 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
   const gaps = new Counter({ name: 'pitboss_offset_gaps_total', help: 'offset gaps found in input partitions (records removed by the broker before being read)', labelNames: ['topic'], registers: [registry] })
   const late = new Counter({ name: 'pitboss_late_events_total', help: 'events that arrived after a detector window had closed (counted, logged and still processed)', labelNames: ['detector'], registers: [registry] })
   const inference = new Histogram({
-    name: 'pitboss_model_inference_seconds', help: 'time one withdrawal waited for the model service (champion and shadows)',
+    name: 'pitboss_model_inference_seconds', help: 'time the withdrawals of one batch waited for the model service (champion and shadows, one run per model)',
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [registry],
   })
+  const scoredRows = new Counter({ name: 'pitboss_model_scored_withdrawals_total', help: 'withdrawals scored by the model service', registers: [registry] })
   const lag = new Gauge({ name: 'pitboss_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers: [registry] })
   return {
     registry,
@@ -44,7 +45,10 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
     duplicateInput: () => duplicates.inc(),
     offsetGap: (topic) => gaps.inc({ topic }),
     lateEvent: (detectorId) => late.inc({ detector: detectorId }),
-    modelInference: (elapsedMs) => inference.observe(elapsedMs / 1000),
+    modelInference: (elapsedMs, rows) => {
+      inference.observe(elapsedMs / 1000)
+      scoredRows.inc(rows)
+    },
     consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
     forgetPartition: (topic, partition) => lag.remove({ topic, partition: String(partition) }),
   }

@@ -31,7 +31,7 @@ import { INPUT_TOPIC_KEYS, type InputTopicKey, type TopicKey } from '../core/top
 import type { RuleSetHolder } from '../detectors/rule-set.js'
 import type { InputEvent } from '../schemas/domain.js'
 import type { PartitionStore } from './state/store.js'
-import { newPlayerState, type EventProcessor, type OutputRecord, type PlayerState, type ProcessResult, type ScoredWithdrawal } from './processor.js'
+import { newPlayerState, type EventProcessor, type OutputRecord, type PendingScore, type PlayerState, type ProcessResult, type ScoredWithdrawal } from './processor.js'
 
 export interface RawRecord {
   readonly topicKey: InputTopicKey
@@ -63,8 +63,8 @@ export interface TaskMetrics {
   duplicateInput(): void
   offsetGap(topic: InputTopicKey): void
   lateEvent(detectorId: string): void
-  /** Milliseconds one withdrawal waited for the model service. */
-  modelInference?(elapsedMs: number): void
+  /** Milliseconds the withdrawals of one batch waited for the model service, and how many they were. */
+  modelInference?(elapsedMs: number, rows: number): void
 }
 
 export const noopTaskMetrics: TaskMetrics = {
@@ -109,10 +109,11 @@ export interface PartitionTaskOptions {
    */
   readonly refreshHighWatermarks?: (partition: number) => Promise<void>
   /**
-   * The model service, when the processor was built with `scoring: true`: a withdrawal request
-   * waiting for its score is scored here, in event order, before the next record is stepped.
+   * The model service, when the processor was built with `scoring: true`. The withdrawal
+   * requests of a batch are scored together (one ONNX run per model with `scoreBatch`) when the
+   * batch ends, or earlier when another event of the same player needs the decision first.
    */
-  readonly scorer?: { scoreOne(features: Float32Array): Promise<ScoredWithdrawal> } | null
+  readonly scorer?: { scoreOne(features: Float32Array): Promise<ScoredWithdrawal>; scoreBatch?(rows: readonly Float32Array[]): Promise<readonly ScoredWithdrawal[]> } | null
 }
 
 interface Checkpoint {
@@ -406,19 +407,30 @@ export class PartitionTask {
     })
   }
 
-  /** Scores one withdrawal; a failing model yields a decision without it (sent to REVIEW by decide()). */
-  private async score(features: Float32Array, raw: RawRecord): Promise<ScoredWithdrawal> {
+  /**
+   * Scores withdrawals, one ONNX run per model for all of them when the scorer batches; a failing
+   * model yields decisions without it (sent to REVIEW by decide()).
+   */
+  private async scoreAll(rows: readonly Float32Array[], raw: RawRecord): Promise<readonly ScoredWithdrawal[]> {
     const scorer = this.options.scorer
-    if (scorer === undefined || scorer === null) return { champion: null, shadows: [], error: 'the engine scores withdrawals but has no model service' }
+    if (scorer === undefined || scorer === null) return rows.map(() => ({ champion: null, shadows: [], error: 'the engine scores withdrawals but has no model service' }))
     const startedMs = this.options.monotonicMs()
     try {
-      return await scorer.scoreOne(features)
+      if (scorer.scoreBatch !== undefined) return await scorer.scoreBatch(rows)
+      const scores: ScoredWithdrawal[] = []
+      for (const row of rows) {
+        scores.push(await scorer.scoreOne(row).catch((error: unknown) => {
+          this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), err: error }, 'model scoring failed; deciding without the model')
+          return { champion: null, shadows: [], error: `model scoring failed: ${error instanceof Error ? error.message : String(error)}` }
+        }))
+      }
+      return scores
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), err: error }, 'model scoring failed; deciding without the model')
-      return { champion: null, shadows: [], error: `model scoring failed: ${message}` }
+      this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), withdrawals: rows.length, err: error }, 'model scoring failed; deciding without the model')
+      return rows.map(() => ({ champion: null, shadows: [], error: `model scoring failed: ${message}` }))
     } finally {
-      this.metrics.modelInference?.(this.options.monotonicMs() - startedMs)
+      this.metrics.modelInference?.(this.options.monotonicMs() - startedMs, rows.length)
     }
   }
 
@@ -435,6 +447,23 @@ export class PartitionTask {
     let duplicates = 0
     let streamTimeMs = this.streamTimeMs
     const nextOffsets = new Map(this.nextOffsets)
+
+    // Withdrawal requests waiting for the model, scored together (see completeScores).
+    const awaiting: Array<{ playerId: string; pending: PendingScore; insertAt: number; arrivedAtMs: number; raw: RawRecord }> = []
+    const waiting = new Map<string, number>()
+    const completed: Array<{ insertAt: number; outputs: readonly OutputRecord[] }> = []
+    const completeScores = async (): Promise<void> => {
+      if (awaiting.length === 0) return
+      const batch = awaiting.splice(0, awaiting.length)
+      waiting.clear()
+      const scores = await this.scoreAll(batch.map((entry) => entry.pending.features), batch[0]?.raw as RawRecord)
+      batch.forEach((entry, index) => {
+        const { player: decided, outputs } = entry.pending.complete(scores[index] as ScoredWithdrawal, changed.get(entry.playerId) as PlayerState)
+        changed.set(entry.playerId, decided)
+        completed.push({ insertAt: entry.insertAt, outputs })
+        for (const output of outputs) if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: entry.arrivedAtMs })
+      })
+    }
 
     // One closure per batch, not per record (allocation on the hot path).
     let raw: RawRecord
@@ -459,12 +488,13 @@ export class PartitionTask {
         continue
       }
       const eventStreamTimeMs = Math.max(streamTimeMs ?? event.eventTimeMs, event.eventTimeMs)
-      const ownedPlayer = changed.get(event.playerId)
-      const player = ownedPlayer ?? this.dirty.get(event.playerId) ?? this.cache.get(event.playerId) ?? newPlayerState()
+      // A withdrawal, review or payout event of a player whose request waits for its score needs that decision first.
+      if (waiting.has(event.playerId) && (event.kind === 'withdrawal' || event.kind === 'review' || event.kind === 'payout')) await completeScores()
+      const current = changed.get(event.playerId)
+      const player = current ?? this.dirty.get(event.playerId) ?? this.cache.get(event.playerId) ?? newPlayerState()
       let result: ProcessResult
       try {
-        result = this.options.processor.process(event, player, ruleSet, { topic: raw.topic, partition: raw.partition, offset: Number(raw.offset) }, eventStreamTimeMs, ownedPlayer !== undefined)
-        if (result.awaitingScore !== null) result = result.awaitingScore.complete(await this.score(result.awaitingScore.features, raw))
+        result = this.options.processor.process(event, player, ruleSet, { topic: raw.topic, partition: raw.partition, offset: Number(raw.offset) }, eventStreamTimeMs, current !== undefined)
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
         this.options.logger.error({ partition: this.partition, topic: raw.topic, offset: String(raw.offset), err: error }, 'processing an event failed; sent to the dead-letter topic')
@@ -487,7 +517,16 @@ export class PartitionTask {
         emissions.push({ ...output, processingMs: 0 })
         if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: arrival })
       }
+      if (result.awaitingScore !== null) {
+        // the provisional state must be the player's from here on (it is what later events step)
+        changed.set(event.playerId, result.player)
+        waiting.set(event.playerId, (waiting.get(event.playerId) ?? 0) + 1)
+        awaiting.push({ playerId: event.playerId, pending: result.awaitingScore, insertAt: emissions.length, arrivedAtMs: arrival, raw })
+      }
     }
+    await completeScores()
+    // The decisions' outputs go where their requests were, so emissions keep the processing order.
+    for (const done of completed.sort((a, b) => b.insertAt - a.insertAt)) emissions.splice(done.insertAt, 0, ...done.outputs.map((output) => ({ ...output, processingMs: 0 })))
 
     const checkpointNow = this.batchesSinceCheckpoint + 1 >= (this.options.checkpointBatches ?? 20) || this.options.monotonicMs() - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? 1000)
 

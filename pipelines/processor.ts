@@ -73,11 +73,21 @@ export interface ProcessResult {
   readonly rejected: { readonly code: ErrorCode; readonly message: string } | null
   /**
    * Set for a withdrawal request when the processor was built with `scoring: true` and no hard
-   * stop decided: the decision waits for the model. The caller scores `features` with the model
-   * service and calls `complete` with the result, which gives the final ProcessResult (with the
-   * decision); the rest of this result (player, outputs) is not to be used.
+   * stop decided: the decision waits for the model. This result's `player` already holds the
+   * detectors' updates and a provisional record of the withdrawal (so a duplicated request is
+   * still recognised), and its `outputs` the alerts. The caller scores `features` — batched
+   * with the other withdrawals of its batch — and calls `complete` with the score and the
+   * player's state as it is by then; `complete` gives the state with the decided withdrawal and
+   * the decision's outputs (decision, command, transitions). Before the caller steps another
+   * withdrawal, review or payout event of the same player, it must complete the pending ones.
    */
-  readonly awaitingScore: { readonly features: Float32Array; complete(scored: ScoredWithdrawal): ProcessResult } | null
+  readonly awaitingScore: PendingScore | null
+}
+
+export interface PendingScore {
+  readonly withdrawalId: string
+  readonly features: Float32Array
+  complete(scored: ScoredWithdrawal, current: PlayerState): { readonly player: PlayerState; readonly outputs: readonly OutputRecord[] }
 }
 
 function applyProfile(profile: PlayerProfile, event: PlayerEvent): PlayerProfile {
@@ -204,12 +214,19 @@ export class EventProcessor {
         return done(this.decideRequest(pending, base, null, [], ruleSet.version, outputs))
       }
       let completed = false
-      const complete = (scored: ScoredWithdrawal): ProcessResult => {
+      const complete = (scored: ScoredWithdrawal, current: PlayerState): { player: PlayerState; outputs: OutputRecord[] } => {
         if (completed) throw new Error(`withdrawal ${event.withdrawalId}: awaitingScore.complete called twice`)
         completed = true
-        return done(this.decideRequest(pending, base, scored.champion, scored.shadows, ruleSet.version, outputs, scored.error ?? null))
+        const decisionOutputs: OutputRecord[] = []
+        // The cluster the request met, not one that arrived after it in the batch.
+        const decided = this.decideRequest(pending, { ...current, cluster: base.cluster }, scored.champion, scored.shadows, ruleSet.version, decisionOutputs, scored.error ?? null)
+        return { player: { ...decided, cluster: current.cluster }, outputs: decisionOutputs }
       }
-      return { ...done(player), awaitingScore: { features, complete } }
+      const provisional: WithdrawalRecord = {
+        withdrawalId: event.withdrawalId, amountMinor: event.amountMinor, currency: event.currency, method: event.method, instrumentToken: event.instrument.token,
+        jurisdiction: profile.jurisdiction, tier: profile.tier, requestedAtMs: event.eventTimeMs, revisions: 0, attempt: 0, log: [],
+      }
+      return { ...done({ ...base, withdrawals: { ...base.withdrawals, [event.withdrawalId]: provisional } }), awaitingScore: { withdrawalId: event.withdrawalId, features, complete } }
     }
     if (event.kind === 'withdrawal' && event.type === 'CANCELLED') {
       const moved = this.move(base, event.playerId, event.withdrawalId, event.eventId, event.eventTimeMs, { trigger: 'cancel' }, 'WITHDRAWAL_CANCELLED', null, outputs)

@@ -6,7 +6,7 @@
 import { systemClock } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
-import { createLogger } from '../core/logger.js'
+import { createLogger, exitAfterLogging } from '../core/logger.js'
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client'
 import { untilAvailable } from '../pipelines/engine.js'
 import { serveMetrics } from '../pipelines/metrics.js'
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       },
       (error: unknown) => {
         logger.fatal({ err: error }, 'sink did not stop cleanly; uncommitted rows are re-read on restart')
-        process.exit(1)
+        exitAfterLogging(logger, 1)
       },
     )
   }
@@ -54,5 +54,5 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   logger.fatal({ err: error }, 'sink failed to start')
   process.exitCode = 1
-  setTimeout(() => process.exit(1), 100).unref()
+  setTimeout(() => exitAfterLogging(logger, 1), 100).unref()
 })
