@@ -41,9 +41,11 @@ import { registerDecisionRoutes } from './routes/decisions.js'
 import { registerPlayerRoutes } from './routes/players.js'
 import { registerRegulatorRoutes } from './routes/regulator.js'
 import { registerStrRoutes } from './routes/str.js'
+import { registerScreeningVerdictRoutes } from './routes/screening-verdicts.js'
+import { registerConsoleRoutes, type ConsoleOptions } from './console/plugin.js'
 import type { CaseService } from '../cases/case-service.js'
 import type { ModelService } from '../models/service.js'
-import type { ReviewVerdict } from '../schemas/generated/types.js'
+import type { ReviewVerdict, ScreeningInstruction } from '../schemas/generated/types.js'
 import type { ReadModel } from './read-model.js'
 import type { RuleSetFiles } from './rule-set-files.js'
 import type { StrSettings } from './str-settings.js'
@@ -56,6 +58,12 @@ export interface OperationsDependencies {
   readonly readModel: ReadModel
   /** Produces an officer's verdict to risk.reviews.v1 (keyed by playerId); resolves once acknowledged. */
   readonly publishReview: (verdict: ReviewVerdict) => Promise<void>
+  /**
+   * Produces an officer's screening verdict (FALSE_MATCH / TRUE_MATCH) to risk.screening.v1, keyed
+   * by playerId (api/screening-publisher.ts); resolves once acknowledged. Absent = POST
+   * /players/:playerId/screening-verdicts is not registered.
+   */
+  readonly publishScreening?: (instruction: ScreeningInstruction) => Promise<void>
 }
 
 /** Data scientists', rules admins' and regulators' side. */
@@ -99,6 +107,8 @@ export interface ApiDependencies {
    * `audit`). Absent, or a source without a secret = that webhook is not registered.
    */
   readonly webhooks?: WebhookDependencies
+  /** The AML console's pages under /console/ (api/console/plugin.ts). Absent or disabled = not served. */
+  readonly console?: ConsoleOptions
 }
 
 /** `body.amountMinor`, `querystring.limit`, `params.id` from an ajv error. */
@@ -177,7 +187,9 @@ export function buildApp(dependencies: ApiDependencies): FastifyInstance {
   if (dependencies.operations !== undefined) { registerCaseRoutes(app, dependencies.operations.cases); registerDecisionRoutes(app, dependencies.operations, clock); registerPlayerRoutes(app, dependencies.operations.readModel); registerClusterRoutes(app, dependencies.operations.readModel) }
   if (dependencies.governance !== undefined) { registerModelRoutes(app, dependencies.governance.models); registerRuleSetRoutes(app, dependencies.governance.ruleSets) }
   if (dependencies.screening !== undefined) registerScreeningRoutes(app, dependencies.screening, clock)
+  if (dependencies.operations?.publishScreening !== undefined) registerScreeningVerdictRoutes(app, dependencies.operations, clock)
   if (dependencies.webhooks !== undefined) registerWebhookRoutes(app, dependencies.webhooks, { audit: dependencies.audit, clock })
   if (dependencies.governance !== undefined) { registerStrRoutes(app, dependencies.governance, { clock }); registerRegulatorRoutes(app, dependencies.governance, { clock, ...(dependencies.audit === undefined ? {} : { audit: dependencies.audit }) }) }
+  if (dependencies.console?.enabled === true) registerConsoleRoutes(app, dependencies.console)
   return app
 }

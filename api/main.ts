@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     governance: { models, ruleSets, str, readModel, cases },
     screening: { listsDir: config.screening.listsDir },
     webhooks: { secrets: { kyc: webhooks.kycSecrets, regulator: webhooks.regulatorSecrets }, nonceFile: webhooks.nonceFile, toleranceMs: webhooks.toleranceMs },
+    console: { enabled: config.api.console },
   })
   const address = await app.listen({ host: config.api.host, port: config.api.port })
   logger.info({ address, auditFile: audit.path, auditHead: audit.headHash, casesDir: config.cases.dir }, 'api listening')

@@ -54,12 +54,17 @@ declare module 'fastify' {
 }
 
 /**
- * Routes without a bearer token: probes, scraping and the API description; and, as the one
- * exception, the inbound webhooks, whose callers (a KYC provider, a regulator) hold no token and
+ * Routes without a bearer token: probes, scraping and the API description; and, as the
+ * exceptions, the inbound webhooks, whose callers (a KYC provider, a regulator) hold no token and
  * which authenticate each request by HMAC signature, timestamp and nonce themselves
- * (api/routes/webhooks.ts). Nothing else.
+ * (api/routes/webhooks.ts), and the AML console's static assets (api/console/plugin.ts): a
+ * browser cannot send a bearer token with a page load, and they hold no data (the console
+ * fetches everything from the protected routes with the officer's token). Nothing else.
  */
-export const PUBLIC_ROUTES: readonly string[] = Object.freeze(['GET /health', 'GET /ready', 'GET /metrics', 'GET /openapi.json', 'POST /webhooks/kyc', 'POST /webhooks/regulator'])
+export const PUBLIC_ROUTES: readonly string[] = Object.freeze([
+  'GET /health', 'GET /ready', 'GET /metrics', 'GET /openapi.json', 'POST /webhooks/kyc', 'POST /webhooks/regulator',
+  'GET /console', 'GET /console/', 'GET /console/console.js', 'GET /console/console.css',
+])
 
 export interface RegisteredRoute {
   readonly method: string

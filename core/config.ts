@@ -69,6 +69,8 @@ export interface PitbossConfig {
     readonly rateLimits: { readonly subject: { readonly burst: number; readonly refillPerSecond: number }; readonly ip: { readonly burst: number; readonly refillPerSecond: number } }
     /** The hash-chained audit log of the API (api/audit.ts). */
     readonly auditFile: string
+    /** Serve the AML console's pages under /console/ (PITBOSS_API_CONSOLE, default on). */
+    readonly console: boolean
     /**
      * Signed inbound webhooks (api/routes/webhooks.ts): shared secrets per source (comma-separated,
      * several for rotation; a source without one is not served), the nonce file that outlives
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
         ip: { burst: integer(env, 'PITBOSS_API_RATE_LIMIT_IP_BURST', 60, 1), refillPerSecond: integer(env, 'PITBOSS_API_RATE_LIMIT_IP_PER_SECOND', 10, 1) },
       },
       auditFile: path.resolve(text(env, 'PITBOSS_API_AUDIT_FILE', path.join(homeDir, 'audit', 'api-audit.jsonl'))),
+      console: onOff(env, 'PITBOSS_API_CONSOLE', true),
       webhooks: {
         kycSecrets: list(env, 'PITBOSS_API_WEBHOOK_KYC_SECRETS'),
         regulatorSecrets: list(env, 'PITBOSS_API_WEBHOOK_REGULATOR_SECRETS'),

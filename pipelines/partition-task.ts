@@ -27,7 +27,7 @@
  */
 import { RiskError, type ErrorCode } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import { INPUT_TOPIC_KEYS, type InputTopicKey, type TopicKey } from '../core/topics.js'
+import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS, type InputTopicKey, type TopicKey } from '../core/topics.js'
 import type { RuleSetHolder } from '../detectors/rule-set.js'
 import type { InputEvent } from '../schemas/domain.js'
 import type { PartitionStore } from './state/store.js'
@@ -133,6 +133,15 @@ interface Buffered {
   readonly sortTimeMs: number
   readonly arrivedAtMs: number
 }
+
+/**
+ * The topics the event-time merge waits for: the operator's feeds. The engine's own side inputs
+ * (reviews, payout events, the cluster table, screening instructions) are merged by event time
+ * when they are buffered, but an empty one never holds the merge back: they are written long
+ * after the events they concern (a review hours after its request), and waiting on four mostly
+ * idle topics cost every batch a round of offset requests.
+ */
+const MERGE_BLOCKING: ReadonlySet<InputTopicKey> = new Set(CASINO_TOPIC_KEYS)
 
 const CHECKPOINT_KEY = 'checkpoint'
 const PENDING_PREFIX = 'pending/'
@@ -323,7 +332,7 @@ export class PartitionTask {
 
   /** A topic that looks caught up only on what we knew before the newest record arrived. */
   private staleIdleTopic(): boolean {
-    return INPUT_TOPIC_KEYS.some((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
+    return CASINO_TOPIC_KEYS.some((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
   }
 
   private async drainNow(): Promise<void> {
@@ -376,7 +385,7 @@ export class PartitionTask {
         const queue = this.queues.get(topic) as Queue<Buffered>
         const head = queue.peek()
         if (head === undefined) {
-          if (!this.caughtUp(topic)) blocked = true
+          if (MERGE_BLOCKING.has(topic) && !this.caughtUp(topic)) blocked = true
           continue
         }
         // Strictly smaller wins, so ties go to the earlier topic in INPUT_TOPIC_KEYS.

@@ -19,7 +19,7 @@ import { sleep } from '../../core/clock.js'
 import type { PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
-import { INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
+import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
 import type { RuleSetHolder } from '../../detectors/rule-set.js'
 import type { EngineMetrics } from '../metrics.js'
 import { PartitionTask, type Emission, type PartitionTaskOptions, type RawRecord, type RecordDecoder } from '../partition-task.js'
@@ -244,10 +244,11 @@ export class EngineRunner {
     const startedMs = this.options.clock.monotonicMs()
     this.refreshing = (async () => {
       try {
-        for (const [name, key] of this.topicByName) {
-          for (const { partition, high } of await this.admin.fetchTopicOffsets(name)) {
-            this.tasks.get(partition)?.task.setHighWatermark(key, BigInt(high), startedMs)
-          }
+        // Only the topics the merge waits for (the casino feeds), all at once.
+        const blocking = [...this.topicByName].filter(([, key]) => (CASINO_TOPIC_KEYS as readonly string[]).includes(key))
+        const answers = await Promise.all(blocking.map(async ([name, key]) => ({ key, offsets: await this.admin.fetchTopicOffsets(name) })))
+        for (const { key, offsets } of answers) {
+          for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, BigInt(high), startedMs)
         }
       } finally {
         this.refreshing = null
@@ -258,8 +259,8 @@ export class EngineRunner {
 
   private async openTask(task: PartitionTask): Promise<void> {
     const positions = await task.open()
-    for (const [name, key] of this.topicByName) {
-      const offsets = await this.admin.fetchTopicOffsets(name)
+    const answers = await Promise.all([...this.topicByName].map(async ([name, key]) => ({ name, key, offsets: await this.admin.fetchTopicOffsets(name) })))
+    for (const { name, key, offsets } of answers) {
       const high = offsets.find((entry) => entry.partition === task.partition)
       if (high !== undefined) task.setHighWatermark(key, BigInt(high.high), this.options.clock.monotonicMs())
       this.consumer.seek({ topic: name, partition: task.partition, offset: String(positions.get(key) ?? 0n) })

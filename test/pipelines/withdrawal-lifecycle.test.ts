@@ -87,6 +87,9 @@ describe('withdrawal lifecycle through the pipeline', () => {
     const dispatched = payout({ playerId: 'p4', withdrawalId: 'w4', eventTimeMs: T0 + 2 * MINUTE, type: 'DISPATCHED' })
     pipeline.send('payouts', dispatched)
     pipeline.send('payouts', dispatched) // redelivered: no second transition, no dead letter
+    // The engine's side inputs (payout events, reviews) do not hold the event-time merge back
+    // (partition-task.ts): the payout service's report is in before the player's late cancellation.
+    await pipeline.driver.run()
     pipeline.send('withdrawals', withdrawal({ playerId: 'p4', withdrawalId: 'w4', eventTimeMs: T0 + 3 * MINUTE, type: 'CANCELLED', eventId: 'late-cancel' }))
     pipeline.send('reviews', review({ playerId: 'p4', withdrawalId: 'w4', eventTimeMs: T0 + 4 * MINUTE }))
     pipeline.send('reviews', review({ playerId: 'p4', withdrawalId: 'w-unknown', eventTimeMs: T0 + 5 * MINUTE }))

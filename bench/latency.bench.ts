@@ -1,0 +1,153 @@
+/**
+ * Decision latency (issue 10): a background producer of simulated events at a fixed rate
+ * (default 5k events/s) and withdrawal requests injected at a known rate (default 20/s) on
+ * players of their own; for each injected request, the time from just before its send to its
+ * decision arriving at a reader of risk.decisions.v1 in this process (same clock), as
+ * p50/p95/p99 per repetition, medians over the repetitions.
+ * Baseline in the same run: the same requests' produce -> consume time through the broker alone
+ * (a bare reader of casino.withdrawals.v1), i.e. one broker hop without the engine.
+ *
+ *   npx tsx bench/latency.bench.ts [--rate 5000] [--withdrawals-per-second 20] [--seconds 10] [--repetitions 3] [--seed 11] [--keep-substrate]
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { Partitioners } from 'kafkajs'
+import { sleep } from '../core/clock.js'
+import { loadConfig } from '../core/config.js'
+import { createKafka } from '../core/kafka.js'
+import { silentLogger } from '../core/logger.js'
+import { topicName } from '../core/topics.js'
+import { stopSubstrate } from '../infra/substrate.js'
+import type { Decision, Withdrawal } from '../schemas/generated/types.js'
+import { player, withdrawal } from './events.js'
+import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, simulatedEvents, startBenchSubstrate, writeBenchResult } from './lib/harness.js'
+
+const { values: args } = parseArgs({ options: {
+  rate: { type: 'string', default: '5000' }, 'withdrawals-per-second': { type: 'string', default: '20' },
+  seconds: { type: 'string', default: '10' }, repetitions: { type: 'string', default: '3' },
+  seed: { type: 'string', default: '11' }, 'keep-substrate': { type: 'boolean', default: false },
+} })
+
+const LATENCY_PLAYERS = 200
+
+async function main(): Promise<void> {
+  const startedMs = Date.now()
+  const base = loadConfig()
+  const machine = machineInfo()
+  const rate = Number(args.rate)
+  const injectPerSecond = Number(args['withdrawals-per-second'])
+  const windowSeconds = Number(args.seconds)
+  const repetitions = Number(args.repetitions)
+  const benchDir = path.join(base.homeDir, 'bench', 'runs', `latency-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
+  const substrate = await startBenchSubstrate(base.homeDir)
+  const run = await benchTopics(substrate, benchDir, 'latency')
+  // Enough background for every window plus the warm-up; within the mock's ~5 MiB per partition at the defaults (150k events).
+  const background = simulatedEvents(Number(args.seed), Math.ceil(rate * (windowSeconds * repetitions + 15)), base.referenceDataDir)
+  const startMs = background[0]?.value.eventTimeMs ?? 0
+  const decisions = await new OutputReader<Decision>(run, 'decisions').start()
+  const brokerHop = await new OutputReader<Withdrawal>(run, 'withdrawals').start()
+  const engine = new EngineChild(run, 'engine').start()
+  const producer = createKafka(run.config.kafka, silentLogger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  await producer.connect()
+  const withdrawalsTopic = topicName(run.config.kafka, 'withdrawals')
+  const sentMs = new Map<string, number>()
+  let injected = 0
+  let latestEventTimeMs = startMs
+  const inject = async (): Promise<string> => {
+    injected += 1
+    const playerId = `latency-player-${injected % LATENCY_PLAYERS}`
+    const withdrawalId = `latency-wd-${injected}`
+    const value = run.codec.encode('withdrawals', withdrawal({ playerId, withdrawalId, eventTimeMs: latestEventTimeMs, amountMinor: 50_00 + (injected % 97) * 100 }))
+    sentMs.set(withdrawalId, performance.now())
+    await producer.send({ topic: withdrawalsTopic, messages: [{ key: playerId, value }], acks: -1 })
+    return withdrawalId
+  }
+  const decidedAt = (): Map<string, number> => new Map(decisions.received.map((entry) => [entry.value.withdrawalId, entry.receivedMs]))
+  try {
+    await engine.metricsPort(120_000)
+    // Warm-up: the latency players registered, and one request decided (the group has joined).
+    await produceMessages(run.config, encodeEvents(run.codec, Array.from({ length: LATENCY_PLAYERS }, (_, index) => ({ topic: 'players' as const, value: player({ playerId: `latency-player-${index}`, eventTimeMs: startMs - 60_000 }) }))))
+    const warmUp = await inject()
+    await decisions.waitFor(() => decidedAt().has(warmUp), 120_000, 'the warm-up decision')
+
+    let backgroundProduced = 0
+    const backgroundStartMs = performance.now()
+    let stopBackground = false
+    const backgroundDone = produceMessages(run.config, encodeEvents(run.codec, background), {
+      ratePerSecond: rate,
+      beforeBatch: async () => { if (stopBackground) throw new Error('stopped') },
+      onProgress: (produced) => {
+        backgroundProduced = produced
+        latestEventTimeMs = background[produced - 1]?.value.eventTimeMs ?? latestEventTimeMs
+      },
+    }).catch((error: unknown) => { if (!stopBackground) throw error })
+    await sleep(2_000) // the background reaches its rate before the first window
+
+    // Windows back to back while the background runs; their decisions are awaited afterwards, so
+    // a slow engine shows as queueing in the figures rather than as pauses in the background.
+    const windows: Array<{ ids: string[]; achievedRate: number }> = []
+    for (let repetition = 0; repetition < repetitions; repetition += 1) {
+      const ids: string[] = []
+      const windowStartMs = performance.now()
+      const producedAtStart = backgroundProduced
+      for (let index = 0; performance.now() - windowStartMs < windowSeconds * 1000; index += 1) {
+        ids.push(await inject())
+        const aheadMs = windowStartMs + ((index + 1) / injectPerSecond) * 1000 - performance.now()
+        if (aheadMs > 0) await sleep(aheadMs)
+      }
+      windows.push({ ids, achievedRate: (backgroundProduced - producedAtStart) / ((performance.now() - windowStartMs) / 1000) })
+    }
+    const rows: Array<Record<string, number>> = []
+    for (const [repetition, window] of windows.entries()) {
+      const windowIds = window.ids
+      await decisions.waitFor(() => { const seen = decidedAt(); return windowIds.every((id) => seen.has(id)) }, 30 * 60_000, `the decisions of window ${repetition + 1}`)
+      const decided = decidedAt()
+      const hops = new Map(brokerHop.received.map((entry) => [entry.value.withdrawalId, entry.receivedMs]))
+      const latencies = windowIds.map((id) => (decided.get(id) as number) - (sentMs.get(id) as number))
+      const hopLatencies = windowIds.flatMap((id) => (hops.has(id) ? [(hops.get(id) as number) - (sentMs.get(id) as number)] : []))
+      const row = {
+        requests: windowIds.length, achievedBackgroundPerSecond: window.achievedRate,
+        p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99), maxMs: Math.max(...latencies),
+        brokerHopP50Ms: percentile(hopLatencies, 0.5), brokerHopP99Ms: percentile(hopLatencies, 0.99),
+      }
+      rows.push(row)
+      say(`window ${repetition + 1}/${repetitions}: ${row.requests} requests, background ${Math.round(row.achievedBackgroundPerSecond)} ev/s, p50 ${row.p50Ms.toFixed(1)} ms, p95 ${row.p95Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (broker hop p50 ${row.brokerHopP50Ms.toFixed(1)}, p99 ${row.brokerHopP99Ms.toFixed(1)})`)
+    }
+    stopBackground = true
+    await backgroundDone
+    const backgroundSeconds = (performance.now() - backgroundStartMs) / 1000
+    const pick = (name: string): number => median(rows.map((row) => row[name] as number))
+    const duplicates = decisions.received.length - decidedAt().size
+    const result = {
+      name: 'latency', title: 'Decision latency: withdrawal produced -> decision consumed, at a fixed background rate', dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
+      parameters: { targetBackgroundPerSecond: rate, injectedPerSecond: injectPerSecond, windowSeconds, repetitions, seed: Number(args.seed), engineMaxWaitMs: run.config.kafka.maxWaitTimeMs },
+      figures: [
+        { label: 'achieved background rate (median of windows)', value: pick('achievedBackgroundPerSecond'), unit: 'events/s', baseline: { label: 'target', value: rate } },
+        { label: 'latency p50', value: pick('p50Ms'), unit: 'ms', baseline: { label: 'broker hop alone p50', value: pick('brokerHopP50Ms') } },
+        { label: 'latency p95', value: pick('p95Ms'), unit: 'ms' },
+        { label: 'latency p99', value: pick('p99Ms'), unit: 'ms', baseline: { label: 'broker hop alone p99', value: pick('brokerHopP99Ms') }, goal: '<= 25 ms at 5k events/s', met: pick('p99Ms') <= 25 && pick('achievedBackgroundPerSecond') >= 0.95 * 5000 },
+        { label: 'latency max (median of windows)', value: pick('maxMs'), unit: 'ms' },
+      ],
+      repetitions: rows,
+      notes: [
+        `Background: ${backgroundProduced} simulated events over ${backgroundSeconds.toFixed(1)} s; ${injected} injected requests, ${duplicates} duplicate decisions seen.`,
+        'Latency is measured in this process from just before the send of a request (acks from all replicas) to its decision reaching a reader with maxWaitTimeInMs 10; the engine runs with its defaults.',
+        `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
+      ],
+    }
+    printFigures(result)
+    say(`wrote ${writeBenchResult(base.homeDir, result)}`)
+  } finally {
+    await producer.disconnect()
+    await decisions.stop()
+    await brokerHop.stop()
+    const code = await engine.stop('SIGTERM')
+    if (code !== 0) say(`warning: the engine exited with ${code} on SIGTERM; see ${engine.logFile}`)
+    if (!args['keep-substrate']) await stopSubstrate(path.join(base.homeDir, 'bench-substrate'))
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  process.stderr.write(`latency bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,447 @@
+/**
+ * Shared parts of the end-to-end benchmarks (bench/e2e, latency, scale-out, memory, faults):
+ * a bench substrate of its own, fresh topics per run, the engine as a child process whose
+ * metrics endpoint is found from its log, producing with back-pressure (the local mock broker
+ * keeps only ~5 MiB per partition and silently drops the oldest, INFRA-NOTES.md), a decision
+ * reader that timestamps arrivals, statistics, and the JSON each bench writes for
+ * bench/results.ts.
+ *
+ * Example:
+ *   const substrate = await startBenchSubstrate(config.homeDir)
+ *   const run = await benchTopics(substrate, runDir, 'e2e-1')
+ *   await produceMessages(run.config, encodeEvents(run.codec, events))
+ *   const engine = new EngineChild(run, 'engine').start()
+ *   const port = await engine.metricsPort()
+ *   await scrapeCounter(port, 'pitboss_events_processed_total') // events so far
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Partitioners, type Consumer } from 'kafkajs'
+import { sleep } from '../../core/clock.js'
+import { loadConfig, type PitbossConfig } from '../../core/config.js'
+import { RiskError } from '../../core/errors.js'
+import { createKafka } from '../../core/kafka.js'
+import { silentLogger } from '../../core/logger.js'
+import { topicCatalog, topicName, type TopicKey } from '../../core/topics.js'
+import { BrokerControl } from '../../infra/broker/launcher.js'
+import { startSubstrate, substrateEnv, type SubstrateInfo } from '../../infra/substrate.js'
+import { AvroCodec, createHttpRegistryClient } from '../../schemas/codec.js'
+import { loadSanctionedName } from '../simulator/sanctions.js'
+import { simulate } from '../simulator/simulate.js'
+import type { SimulatedEvent } from '../simulator/world.js'
+
+export const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** Linux reports CPU time in /proc in USER_HZ ticks, 100 a second on every mainstream kernel. */
+const USER_HZ = 100
+
+/** Prints one line to stdout. */
+export const say = (line: string): void => void process.stdout.write(`${line}\n`)
+
+/**
+ * The bench substrate lives in `${homeDir}/bench-substrate`, apart from the development one, so
+ * a bench can stop it afterwards and free the broker's memory (the mock cannot delete topics).
+ */
+export async function startBenchSubstrate(homeDir: string): Promise<SubstrateInfo> {
+  return startSubstrate({ homeDir: path.join(homeDir, 'bench-substrate'), brokerCount: 1, clickhouseDatabase: 'pitboss_bench' })
+}
+
+export interface BenchTopics {
+  readonly id: string
+  readonly prefix: string
+  readonly runDir: string
+  readonly env: Record<string, string>
+  readonly config: PitbossConfig
+  readonly codec: AvroCodec
+}
+
+/**
+ * Fresh catalog topics (prefix `${label}-${random}.`), engine group, state folder and ClickHouse
+ * database for one measured run; `overrides` are PITBOSS_* variables on top.
+ */
+export async function benchTopics(substrate: SubstrateInfo, parentDir: string, label: string, overrides: Record<string, string> = {}): Promise<BenchTopics> {
+  const id = `${label}-${randomUUID().slice(0, 8)}`
+  const prefix = `${id}.`
+  const runDir = path.join(parentDir, id)
+  fs.mkdirSync(runDir, { recursive: true })
+  const control = new BrokerControl(substrate.brokerControlPort)
+  try {
+    for (const topic of topicCatalog(prefix)) await control.createTopic(topic.name, topic.partitions)
+  } finally {
+    await control.close()
+  }
+  const env: Record<string, string> = {
+    ...substrateEnv(substrate),
+    PITBOSS_HOME: runDir,
+    PITBOSS_TOPIC_PREFIX: prefix,
+    PITBOSS_KAFKA_GROUP_ID: `${id}-engine`,
+    PITBOSS_STATE_DIR: path.join(runDir, 'state'),
+    PITBOSS_METRICS_PORT: '0',
+    PITBOSS_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
+    PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS: '6000',
+    PITBOSS_KAFKA_MAX_WAIT_MS: '100',
+    PITBOSS_CLICKHOUSE_DATABASE: `pitboss_${id.replace(/[^A-Za-z0-9]/g, '_')}`,
+    PITBOSS_LOG_LEVEL: 'info',
+    ...overrides,
+  }
+  const config = loadConfig(env)
+  const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), prefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
+  await codec.registerAll()
+  return { id, prefix, runDir, env, config, codec }
+}
+
+/** Simulated events per ordinary player and day (measured: 38.6k events for 2000 players, seed 7). */
+const EVENTS_PER_PLAYER_DAY = 19
+
+/**
+ * About `count` simulated events: one simulated day (with planted typologies and a sanctioned
+ * name) of enough players, cut to `count` in event-time order. Deterministic for a seed.
+ */
+export function simulatedEvents(seed: number, count: number, referenceDataDir: string): SimulatedEvent[] {
+  const players = Math.ceil(count / EVENTS_PER_PLAYER_DAY) + 50
+  const { events } = simulate({ seed, players, days: 1, sanctionedName: loadSanctionedName(referenceDataDir, seed) })
+  return events.slice(0, count)
+}
+
+export interface OutgoingMessage {
+  readonly topic: TopicKey
+  readonly key: string | null
+  readonly value: Buffer | null
+}
+
+export function encodeEvents(codec: AvroCodec, events: readonly SimulatedEvent[]): OutgoingMessage[] {
+  return events.map((event) => ({ topic: event.topic, key: event.value.playerId, value: codec.encode(event.topic, event.value) }))
+}
+
+export interface ProduceOptions {
+  /** Messages per sendBatch (default 1000: the mock returns one record batch per partition per fetch). */
+  readonly batchSize?: number
+  /** Target messages per second; 0 or absent = as fast as the broker takes them. */
+  readonly ratePerSecond?: number
+  /**
+   * Called before each batch with the number produced so far; resolves when producing may go on.
+   * Used for back-pressure so no partition outgrows the mock's ~5 MiB.
+   */
+  readonly beforeBatch?: (produced: number) => Promise<void>
+  readonly onProgress?: (produced: number) => void
+}
+
+/** Produces through one kafkajs producer, grouped by topic per batch, acks from all replicas. */
+export async function produceMessages(config: PitbossConfig, messages: readonly OutgoingMessage[], options: ProduceOptions = {}): Promise<void> {
+  const producer = createKafka(config.kafka, silentLogger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  await producer.connect()
+  try {
+    const rate = options.ratePerSecond ?? 0
+    const batchSize = rate > 0 ? Math.max(1, Math.min(options.batchSize ?? 1000, Math.ceil(rate / 20))) : options.batchSize ?? 1000
+    const startedMs = performance.now()
+    for (let start = 0; start < messages.length; start += batchSize) {
+      await options.beforeBatch?.(start)
+      const byTopic = new Map<string, Array<{ key: string | null; value: Buffer | null }>>()
+      for (const message of messages.slice(start, start + batchSize)) {
+        const name = topicName(config.kafka, message.topic)
+        const list = byTopic.get(name) ?? []
+        list.push({ key: message.key, value: message.value })
+        byTopic.set(name, list)
+      }
+      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })), acks: -1 })
+      const produced = Math.min(messages.length, start + batchSize)
+      options.onProgress?.(produced)
+      if (rate > 0) {
+        const aheadMs = (produced / rate) * 1000 - (performance.now() - startedMs)
+        if (aheadMs > 0) await sleep(aheadMs)
+      }
+    }
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+/** One line of the engine's pino log. */
+export interface LogLine {
+  readonly time: number
+  readonly level: number
+  readonly msg: string
+  readonly [field: string]: unknown
+}
+
+/** The engine (or another pitboss entry point) as a child process with its own log file. */
+export class EngineChild {
+  readonly logFile: string
+  private child: ChildProcess | null = null
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null })
+  /** Exit outcomes of every process this handle started, in order. */
+  readonly exits: Array<{ code: number | null; signal: NodeJS.Signals | null }> = []
+
+  constructor(private readonly run: Pick<BenchTopics, 'runDir' | 'env'>, readonly label: string, private readonly entry = 'pipelines/main.ts', private readonly extraEnv: Record<string, string> = {}) {
+    this.logFile = path.join(run.runDir, `${label}.log`)
+  }
+
+  start(): this {
+    const log = fs.openSync(this.logFile, 'a')
+    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...this.run.env, ...this.extraEnv }, stdio: ['ignore', log, log] })
+    fs.closeSync(log)
+    this.child = child
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      this.exits.push({ code, signal })
+      resolve({ code, signal })
+    }))
+    return this
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  /** Sends the signal and waits for the exit; returns the exit code (null when killed by a signal). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child === null) return null
+    if (this.running) this.child.kill(signal)
+    const outcome = await this.exited
+    this.child = null
+    return outcome.code
+  }
+
+  logLines(): LogLine[] {
+    if (!fs.existsSync(this.logFile)) return []
+    const lines: LogLine[] = []
+    for (const text of fs.readFileSync(this.logFile, 'utf8').split('\n')) {
+      if (!text.startsWith('{')) continue
+      try {
+        lines.push(JSON.parse(text) as LogLine)
+      } catch {
+        // a line cut by SIGKILL
+      }
+    }
+    return lines
+  }
+
+  /** Waits for a log line matching `predicate` written after `sinceMs` (epoch). */
+  async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs: number, sinceMs = 0): Promise<LogLine> {
+    const deadlineMs = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.logLines().find((line) => line.time >= sinceMs && predicate(line))
+      if (found !== undefined) return found
+      if (!this.running && this.child !== null) throw new RiskError('RISK_ERR_SUBSTRATE', `${this.label} exited before logging what was awaited; see ${this.logFile}`, { logFile: this.logFile })
+      if (Date.now() > deadlineMs) throw new RiskError('RISK_ERR_SUBSTRATE', `${this.label} did not log what was awaited within ${timeoutMs} ms; see ${this.logFile}`, { logFile: this.logFile })
+      await sleep(50)
+    }
+  }
+
+  /** The metrics port of the current process, from its 'engine started' line. */
+  async metricsPort(timeoutMs = 60_000, sinceMs = 0): Promise<number> {
+    const line = await this.waitForLog((entry) => entry.msg === 'engine started' && typeof entry.metricsPort === 'number', timeoutMs, sinceMs)
+    return line.metricsPort as number
+  }
+
+  /** Resident set size of the process, from /proc (bytes; 0 when it is gone). */
+  rssBytes(): number {
+    if (this.child?.pid === undefined) return 0
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8'))
+      return match === null ? 0 : Number(match[1]) * 1024
+    } catch {
+      return 0
+    }
+  }
+
+  /** CPU seconds (user + system) the process has used, from /proc; 0 when it is gone. */
+  cpuSeconds(): number {
+    if (this.child?.pid === undefined) return 0
+    try {
+      const fields = fs.readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+      // after the command: state is field 3, utime 14 and stime 15 (1-based in proc(5))
+      return (Number(fields[11]) + Number(fields[12])) / USER_HZ
+    } catch {
+      return 0
+    }
+  }
+}
+
+/** Sum of every series of a Prometheus counter or gauge on 127.0.0.1:`port`/metrics. */
+export async function scrapeCounter(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  let total = 0
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return total
+}
+
+/** Label values of every series of a metric (e.g. the partitions a consumer-lag gauge reports). */
+export async function scrapeLabels(port: number, name: string, label: string): Promise<string[]> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const pattern = new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"`)
+  return text.split('\n').flatMap((line) => {
+    const match = pattern.exec(line)
+    return match === null ? [] : [match[1] as string]
+  })
+}
+
+/** A decoded record with the time (performance.now()) this process received it. */
+export interface Received<T> {
+  readonly value: T
+  readonly receivedMs: number
+  readonly bytes: Buffer | null
+}
+
+/** Reads one output topic from the beginning with its own group, timestamping each record. */
+export class OutputReader<T> {
+  readonly received: Array<Received<T>> = []
+  private readonly consumer: Consumer
+
+  constructor(private readonly run: Pick<BenchTopics, 'id' | 'config' | 'codec'>, private readonly topic: TopicKey, maxWaitTimeInMs = 10) {
+    this.consumer = createKafka(run.config.kafka, silentLogger).consumer({ groupId: `${run.id}-reader-${topic}-${randomUUID().slice(0, 6)}`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs })
+  }
+
+  async start(): Promise<this> {
+    await this.consumer.connect()
+    await this.consumer.subscribe({ topic: topicName(this.run.config.kafka, this.topic), fromBeginning: true })
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const receivedMs = performance.now()
+        const decoded = await this.run.codec.decode(this.topic, message.value)
+        if (!decoded.ok) throw new RiskError('RISK_ERR_DECODE_AVRO', `an output record on ${this.topic} did not decode: ${decoded.message}`, { topic: this.topic })
+        this.received.push({ value: decoded.value as T, receivedMs, bytes: message.value })
+      },
+    })
+    return this
+  }
+
+  get values(): T[] {
+    return this.received.map((entry) => entry.value)
+  }
+
+  async waitFor(predicate: (received: ReadonlyArray<Received<T>>) => boolean, timeoutMs: number, what = 'records'): Promise<void> {
+    const deadlineMs = Date.now() + timeoutMs
+    while (!predicate(this.received)) {
+      if (Date.now() > deadlineMs) throw new RiskError('RISK_ERR_SUBSTRATE', `timed out after ${timeoutMs} ms waiting for ${what} on ${this.topic} (have ${this.received.length})`, { topic: this.topic })
+      await sleep(50)
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect()
+  }
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for no values. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/** Nearest-rank percentile (fraction 0..1); NaN for no values. */
+export function percentile(values: readonly number[], fraction: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] as number
+}
+
+/** Bytes under a folder (files only, recursively); 0 when it does not exist. */
+export function directoryBytes(folder: string): number {
+  if (!fs.existsSync(folder)) return 0
+  let total = 0
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size
+  }
+  return total
+}
+
+export interface MachineInfo {
+  readonly cpus: number
+  readonly cpuModel: string
+  readonly memoryGiB: number
+  readonly node: string
+  readonly platform: string
+  /** 1-minute load average when the bench started: this machine is shared, so figures move with it. */
+  readonly loadAverage1m: number
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus()
+  return {
+    cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version, platform: `${os.type()} ${os.release()}`, loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+  }
+}
+
+/** One figure of a bench, beside its same-run baseline when it has one. */
+export interface BenchFigure {
+  readonly label: string
+  readonly value: number
+  readonly unit: string
+  readonly baseline?: { readonly label: string; readonly value: number }
+  /** The issue's goal, as text (e.g. '>= 25000'), when there is one. */
+  readonly goal?: string
+  readonly met?: boolean
+}
+
+/** What each bench writes to `${homeDir}/bench/<name>.json`; bench/results.ts renders these. */
+export interface BenchResult {
+  readonly name: string
+  readonly title: string
+  readonly dateIso: string
+  readonly durationSeconds: number
+  readonly machine: MachineInfo
+  readonly parameters: Readonly<Record<string, string | number | boolean>>
+  readonly figures: readonly BenchFigure[]
+  /** Per-repetition raw figures, for whoever wants more than the medians. */
+  readonly repetitions: ReadonlyArray<Readonly<Record<string, number>>>
+  readonly notes: readonly string[]
+}
+
+export function benchResultsDir(homeDir: string): string {
+  return path.join(homeDir, 'bench')
+}
+
+export function writeBenchResult(homeDir: string, result: BenchResult): string {
+  const folder = benchResultsDir(homeDir)
+  fs.mkdirSync(folder, { recursive: true })
+  const file = path.join(folder, `${result.name}.json`)
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
+  return file
+}
+
+/** Prints a bench's figures, each beside its baseline. */
+export function printFigures(result: BenchResult): void {
+  say(`\n${result.title} (${result.durationSeconds.toFixed(0)} s, ${Object.entries(result.parameters).map(([name, value]) => `${name}=${value}`).join(' ')})`)
+  for (const figure of result.figures) {
+    const baseline = figure.baseline === undefined ? '' : `   baseline ${figure.baseline.label}: ${formatNumber(figure.baseline.value)}`
+    const goal = figure.goal === undefined ? '' : `   goal ${figure.goal}: ${figure.met === true ? 'met' : 'not met'}`
+    say(`  ${figure.label.padEnd(44)} ${formatNumber(figure.value).padStart(12)} ${figure.unit}${baseline}${goal}`)
+  }
+  for (const note of result.notes) say(`  note: ${note}`)
+}
+
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US')
+  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2)
+}
+
+/** Waits until `read()` stops changing for `quietMs`, or `timeoutMs` passes. */
+export async function waitUntilQuiet(read: () => Promise<number> | number, quietMs: number, timeoutMs: number): Promise<number> {
+  const deadlineMs = Date.now() + timeoutMs
+  let last = await read()
+  let changedMs = Date.now()
+  while (Date.now() - changedMs < quietMs && Date.now() < deadlineMs) {
+    await sleep(Math.min(250, quietMs))
+    const now = await read()
+    if (now !== last) {
+      last = now
+      changedMs = Date.now()
+    }
+  }
+  return last
+}

@@ -1,0 +1,115 @@
+/**
+ * Memory (issue 10): the engine's RSS and the RocksDB folder's size once it holds the state of
+ * many players (default 1M, `--players` for less). Each player gets a registration, a login, a
+ * deposit and a settled bet (4 events), produced with back-pressure (never more than
+ * --ahead events beyond what the engine has processed), because the mock broker keeps only
+ * ~5 MiB per partition. Figures: RSS at the end, peak RSS, RocksDB bytes while running and after
+ * a clean stop (the final checkpoint), bytes per player.
+ * Baseline in the same run: the same engine's RSS and state folder before any event.
+ *
+ *   npx tsx bench/memory.bench.ts [--players 1000000] [--ahead 100000] [--keep-substrate]
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { sleep } from '../core/clock.js'
+import { loadConfig } from '../core/config.js'
+import { stopSubstrate } from '../infra/substrate.js'
+import { bet, deposit, device, player } from './events.js'
+import { EngineChild, benchTopics, directoryBytes, machineInfo, printFigures, produceMessages, say, scrapeCounter, startBenchSubstrate, writeBenchResult, type OutgoingMessage } from './lib/harness.js'
+import { DEFAULT_START_MS } from './simulator/simulate.js'
+
+const { values: args } = parseArgs({ options: {
+  players: { type: 'string', default: '1000000' }, ahead: { type: 'string', default: '100000' }, 'keep-substrate': { type: 'boolean', default: false },
+} })
+
+const MIB = 2 ** 20
+const JURISDICTIONS = ['MT', 'UK', 'CW'] as const
+
+async function main(): Promise<void> {
+  const startedMs = Date.now()
+  const base = loadConfig()
+  const machine = machineInfo()
+  const players = Number(args.players)
+  const ahead = Number(args.ahead)
+  const benchDir = path.join(base.homeDir, 'bench', 'runs', `memory-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
+  const substrate = await startBenchSubstrate(base.homeDir)
+  const run = await benchTopics(substrate, benchDir, 'memory')
+  const stateDir = path.join(run.runDir, 'state')
+  const engine = new EngineChild(run, 'engine').start()
+  try {
+    const port = await engine.metricsPort(120_000)
+    await sleep(3_000) // settled after start: the baseline
+    const idleRssBytes = engine.rssBytes()
+    const idleStateBytes = directoryBytes(stateDir)
+    // Built lazily per chunk: 4M encoded messages at once would measure this process, not the engine.
+    const chunkPlayers = 10_000
+    let peakRssBytes = idleRssBytes
+    let processed = 0
+    const total = players * 4
+    for (let first = 0; first < players; first += chunkPlayers) {
+      const messages: OutgoingMessage[] = []
+      for (let index = first; index < Math.min(players, first + chunkPlayers); index += 1) {
+        const playerId = `mem-${String(index).padStart(7, '0')}`
+        const timeMs = DEFAULT_START_MS + Math.floor((index / players) * 20 * 3_600_000)
+        messages.push(
+          { topic: 'players', key: playerId, value: run.codec.encode('players', player({ playerId, eventTimeMs: timeMs, jurisdiction: JURISDICTIONS[index % 3] as (typeof JURISDICTIONS)[number] })) },
+          { topic: 'devices', key: playerId, value: run.codec.encode('devices', device({ playerId, eventTimeMs: timeMs + 1_000, ip: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}` })) },
+          { topic: 'deposits', key: playerId, value: run.codec.encode('deposits', deposit({ playerId, eventTimeMs: timeMs + 2_000, amountMinor: 10_00 + (index % 500) * 10 })) },
+          { topic: 'bets', key: playerId, value: run.codec.encode('bets', bet({ playerId, eventTimeMs: timeMs + 3_000, stakeMinor: 2_00, winMinor: index % 2 === 0 ? 4_00 : 0 })) },
+        )
+      }
+      const producedBefore = first * 4
+      await produceMessages(run.config, messages, {
+        beforeBatch: async (producedInChunk) => {
+          while (producedBefore + producedInChunk - processed > ahead) {
+            processed = await scrapeCounter(port, 'pitboss_events_processed_total')
+            peakRssBytes = Math.max(peakRssBytes, engine.rssBytes())
+            if (!engine.running) throw new Error(`the engine exited; see ${engine.logFile}`)
+            await sleep(100)
+          }
+        },
+      })
+      if ((first / chunkPlayers) % 10 === 0) say(`players ${Math.min(players, first + chunkPlayers)}/${players}, engine processed ${processed}, RSS ${(engine.rssBytes() / MIB).toFixed(0)} MiB`)
+    }
+    const deadlineMs = Date.now() + 60 * 60_000
+    while (processed < total) {
+      processed = await scrapeCounter(port, 'pitboss_events_processed_total')
+      peakRssBytes = Math.max(peakRssBytes, engine.rssBytes())
+      if (!engine.running || Date.now() > deadlineMs) throw new Error(`the engine stopped at ${processed} of ${total}; see ${engine.logFile}`)
+      await sleep(200)
+    }
+    await sleep(3_000) // a checkpoint interval or two
+    const endRssBytes = engine.rssBytes()
+    peakRssBytes = Math.max(peakRssBytes, endRssBytes)
+    const runningStateBytes = directoryBytes(stateDir)
+    const stopCode = await engine.stop('SIGTERM')
+    const stoppedStateBytes = directoryBytes(stateDir)
+    const result = {
+      name: 'memory', title: `Memory: engine RSS and RocksDB size with ${players.toLocaleString('en-US')} players' state`, dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
+      parameters: { players, eventsPerPlayer: 4, events: total, aheadEvents: ahead },
+      figures: [
+        { label: 'engine RSS at the end', value: endRssBytes / MIB, unit: 'MiB', baseline: { label: 'idle engine before any event', value: idleRssBytes / MIB } },
+        { label: 'engine peak RSS', value: peakRssBytes / MIB, unit: 'MiB' },
+        { label: 'RocksDB folder while running', value: runningStateBytes / MIB, unit: 'MiB', baseline: { label: 'before any event', value: idleStateBytes / MIB } },
+        { label: 'RocksDB folder after a clean stop', value: stoppedStateBytes / MIB, unit: 'MiB' },
+        { label: 'RocksDB bytes per player (after stop)', value: (stoppedStateBytes - idleStateBytes) / players, unit: 'bytes' },
+      ],
+      repetitions: [{ endRssMiB: endRssBytes / MIB, peakRssMiB: peakRssBytes / MIB, runningStateMiB: runningStateBytes / MIB, stoppedStateMiB: stoppedStateBytes / MIB }],
+      notes: [
+        `Run with ${players} players (the issue asks 1M: \`--players 1000000\`, about ${Math.round((4 * 1_000_000) / 4000 / 60)} min at 4k events/s).`,
+        `Engine exit code on SIGTERM: ${stopCode}. One repetition: the state grows once per run.`,
+        `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
+      ],
+    }
+    printFigures(result)
+    say(`wrote ${writeBenchResult(base.homeDir, result)}`)
+  } finally {
+    await engine.stop('SIGTERM')
+    if (!args['keep-substrate']) await stopSubstrate(path.join(base.homeDir, 'bench-substrate'))
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  process.stderr.write(`memory bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+})

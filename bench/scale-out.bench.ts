@@ -1,0 +1,158 @@
+/**
+ * Scale-out (issue 10): two engine processes in one group on the same pre-produced topics, the
+ * eight partition tasks split between them; one is SIGKILLed once --kill-at of the events are
+ * processed. Reports the throughput of the pair before the kill and over the whole run, the
+ * rebalance time (kill -> the survivor logs all eight partitions assigned) and the time to its
+ * resumed progress (kill -> the survivor reports lag on a partition the killed one held, i.e.
+ * it is fetching there), and checks that every withdrawal is decided exactly once (one decision
+ * id per withdrawal, re-emissions byte-identical, none missing).
+ * Baseline in the same run: one engine alone on a copy of the same events.
+ *
+ *   npx tsx bench/scale-out.bench.ts [--events 150000] [--kill-at 0.4] [--seed 13] [--keep-substrate]
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { sleep } from '../core/clock.js'
+import { loadConfig } from '../core/config.js'
+import { INPUT_PARTITIONS } from '../core/topics.js'
+import { stopSubstrate } from '../infra/substrate.js'
+import type { Decision } from '../schemas/generated/types.js'
+import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+
+const { values: args } = parseArgs({ options: {
+  events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' },
+  seed: { type: 'string', default: '13' }, 'keep-substrate': { type: 'boolean', default: false },
+} })
+
+const POLL_MS = 100
+const TIMEOUT_MS = 20 * 60_000
+
+function engineFor(run: BenchTopics, label: string): EngineChild {
+  return new EngineChild(run, label, 'pipelines/main.ts', { PITBOSS_INSTANCE_ID: label, PITBOSS_STATE_DIR: path.join(run.runDir, `state-${label}`) })
+}
+
+/** One engine alone: events/s from its first counter move to the total. */
+async function singleEngine(run: BenchTopics, total: number): Promise<number> {
+  const engine = engineFor(run, 'alone').start()
+  try {
+    const port = await engine.metricsPort(120_000)
+    let startMs = 0
+    let startCount = 0
+    const deadlineMs = Date.now() + TIMEOUT_MS
+    for (;;) {
+      const processed = await scrapeCounter(port, 'pitboss_events_processed_total')
+      if (startMs === 0 && processed > 0) [startMs, startCount] = [performance.now(), processed]
+      if (processed >= total) return (processed - startCount) / ((performance.now() - startMs) / 1000)
+      if (!engine.running || Date.now() > deadlineMs) throw new Error(`the lone engine stopped at ${processed} of ${total}; see ${engine.logFile}`)
+      await sleep(POLL_MS)
+    }
+  } finally {
+    await engine.stop('SIGTERM')
+  }
+}
+
+async function main(): Promise<void> {
+  const startedMs = Date.now()
+  const base = loadConfig()
+  const machine = machineInfo()
+  const total = Number(args.events)
+  const killAt = Number(args['kill-at'])
+  const benchDir = path.join(base.homeDir, 'bench', 'runs', `scale-out-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
+  const substrate = await startBenchSubstrate(base.homeDir)
+  const events = simulatedEvents(Number(args.seed), total, base.referenceDataDir)
+  const requests = new Set(events.flatMap((event) => (event.topic === 'withdrawals' && event.value.type === 'REQUESTED' ? [event.value.withdrawalId] : [])))
+  try {
+    const aloneRun = await benchTopics(substrate, benchDir, 'scale-alone')
+    await produceMessages(aloneRun.config, encodeEvents(aloneRun.codec, events))
+    const aloneRate = await singleEngine(aloneRun, events.length)
+    say(`one engine alone: ${Math.round(aloneRate)} events/s`)
+
+    const run = await benchTopics(substrate, benchDir, 'scale-pair')
+    await produceMessages(run.config, encodeEvents(run.codec, events))
+    const decisions = await new OutputReader<Decision>(run, 'decisions', 100).start()
+    const survivor = engineFor(run, 'engine-a').start()
+    const victim = engineFor(run, 'engine-b').start()
+    try {
+      const [survivorPort, victimPort] = await Promise.all([survivor.metricsPort(120_000), victim.metricsPort(120_000)])
+      let startMs = 0
+      let startCount = 0
+      let processed = 0
+      const deadlineMs = Date.now() + TIMEOUT_MS
+      while (processed < killAt * total) {
+        processed = (await scrapeCounter(survivorPort, 'pitboss_events_processed_total')) + (await scrapeCounter(victimPort, 'pitboss_events_processed_total'))
+        if (startMs === 0 && processed > 0) [startMs, startCount] = [performance.now(), processed]
+        if (Date.now() > deadlineMs) throw new Error(`the pair processed ${processed} of ${total}`)
+        await sleep(POLL_MS)
+      }
+      const survivorPartitions = new Set(await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition'))
+      const pairRate = (processed - startCount) / ((performance.now() - startMs) / 1000)
+      const killEpochMs = Date.now()
+      const killMs = performance.now()
+      await victim.stop('SIGKILL')
+      say(`killed engine-b after ${processed} events (${Math.round(pairRate)} events/s for the pair); engine-a held partitions ${[...survivorPartitions].sort().join(',')}`)
+
+      const assigned = await survivor.waitForLog((line) => line.msg === 'partitions assigned' && Array.isArray(line.partitions) && line.partitions.length === INPUT_PARTITIONS, TIMEOUT_MS, killEpochMs)
+      const rebalanceMs = assigned.time - killEpochMs
+      let resumedMs = Number.NaN
+      while (Number.isNaN(resumedMs)) {
+        const partitions = await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition')
+        if (partitions.some((partition) => !survivorPartitions.has(partition))) resumedMs = performance.now() - killMs
+        else if (performance.now() - killMs > TIMEOUT_MS) throw new Error('the survivor never fetched from the killed engine\'s partitions')
+        else await sleep(50)
+      }
+      await decisions.waitFor(() => new Set(decisions.values.map((decision) => decision.withdrawalId)).size >= requests.size, TIMEOUT_MS, 'every withdrawal decided')
+      const doneMs = performance.now()
+      await waitUntilQuiet(() => decisions.received.length, 3_000, 30_000)
+      const overallRate = events.length / ((doneMs - startMs) / 1000)
+
+      const byDecision = new Map<string, Set<string>>()
+      for (const entry of decisions.received) {
+        const copies = byDecision.get(entry.value.decisionId) ?? new Set<string>()
+        copies.add(entry.bytes?.toString('base64') ?? '')
+        byDecision.set(entry.value.decisionId, copies)
+      }
+      const firstRevisions = decisions.values.filter((decision) => decision.revision === 1)
+      const perWithdrawal = new Map<string, Set<string>>()
+      for (const decision of firstRevisions) perWithdrawal.set(decision.withdrawalId, (perWithdrawal.get(decision.withdrawalId) ?? new Set()).add(decision.decisionId))
+      const missing = [...requests].filter((id) => !perWithdrawal.has(id)).length
+      const conflicting = [...byDecision.values()].filter((copies) => copies.size > 1).length + [...perWithdrawal.values()].filter((ids) => ids.size > 1).length
+      const reEmitted = decisions.received.length - byDecision.size
+      const exactlyOnce = missing === 0 && conflicting === 0
+
+      const result = {
+        name: 'scale-out', title: 'Scale-out: two engines in one group, one SIGKILLed mid-run', dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
+        parameters: { events: events.length, withdrawals: requests.size, killAtFraction: killAt, seed: Number(args.seed), sessionTimeoutMs: run.config.kafka.sessionTimeoutMs },
+        figures: [
+          { label: 'two engines before the kill', value: pairRate, unit: 'events/s', baseline: { label: 'one engine alone', value: aloneRate } },
+          { label: 'whole run with the kill (first event to last decision)', value: overallRate, unit: 'events/s', baseline: { label: 'one engine alone', value: aloneRate } },
+          { label: 'rebalance: kill -> survivor holds all partitions', value: rebalanceMs, unit: 'ms' },
+          { label: 'kill -> survivor fetching the lost partitions', value: resumedMs, unit: 'ms' },
+          { label: 'withdrawals missing a decision', value: missing, unit: 'count', goal: '0', met: missing === 0 },
+          { label: 'conflicting decisions', value: conflicting, unit: 'count', goal: '0', met: conflicting === 0 },
+          { label: 'byte-identical re-emissions after the kill', value: reEmitted, unit: 'count' },
+        ],
+        repetitions: [{ aloneRate, pairRate, overallRate, rebalanceMs, resumedMs, missing, conflicting, reEmitted }],
+        notes: [
+          `Every withdrawal decided exactly once: ${exactlyOnce ? 'yes' : 'NO'} (${requests.size} withdrawals, ${byDecision.size} decision ids, ${decisions.received.length} records read).`,
+          `The rebalance waits for the broker to expire the killed member (session timeout ${run.config.kafka.sessionTimeoutMs} ms in this run); re-emissions are the killed engine's uncheckpointed batches replayed by the survivor.`,
+          'One repetition: a kill is a single event per run; run the bench again for more.',
+          `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
+        ],
+      }
+      printFigures(result)
+      say(`wrote ${writeBenchResult(base.homeDir, result)}`)
+      if (!exactlyOnce) process.exitCode = 1
+    } finally {
+      await decisions.stop()
+      await victim.stop('SIGKILL')
+      await survivor.stop('SIGTERM')
+    }
+  } finally {
+    if (!args['keep-substrate']) await stopSubstrate(path.join(base.homeDir, 'bench-substrate'))
+  }
+}
+
+main().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => {
+  process.stderr.write(`scale-out bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,131 @@
+/**
+ * Helpers for comparing a faulted run with a clean one: the RocksDB state dumped partition by
+ * partition, decisions normalised across topic prefixes, and the comparison the fault tests and
+ * bench/faults.ts assert on (none lost, none conflicting, re-emissions byte-identical).
+ *
+ * Example:
+ *   const comparison = compareDecisions(clean, cleanPrefix, faulted, faultedPrefix)
+ *   expect(comparison.missing).toEqual([]); expect(comparison.conflicting).toEqual([])
+ */
+import { INPUT_PARTITIONS, type TopicKey } from '../../core/topics.js'
+import { deposit, player, withdrawal } from '../../bench/events.js'
+import type { AvroCodec } from '../../schemas/codec.js'
+import { openRocksStore } from '../../pipelines/state/store.js'
+import type { Decision } from '../../schemas/generated/types.js'
+
+/** Every key and value of every partition's state, as `partition/key=value` lines in store order. */
+export async function stateDump(stateDir: string): Promise<string[]> {
+  const store = await openRocksStore(stateDir)
+  const entries: string[] = []
+  try {
+    for (let partition = 0; partition < INPUT_PARTITIONS; partition += 1) {
+      for await (const [key, value] of store.partition(partition).entries()) entries.push(`${partition}/${key}=${value.toString()}`)
+    }
+  } finally {
+    await store.close()
+  }
+  return entries
+}
+
+/** A decision names its source topic, which carries the run's prefix: compare without it. */
+export function normalisedDecision(decision: Decision, topicPrefix: string): string {
+  return JSON.stringify({ ...decision, source: { ...decision.source, topic: decision.source.topic.slice(topicPrefix.length) } })
+}
+
+export interface DecisionComparison {
+  /** Decision ids of the clean run the faulted run never emitted. */
+  readonly missing: string[]
+  /** Decision ids the faulted run emitted in another form than the clean run (or in two forms). */
+  readonly conflicting: string[]
+  /** Decision ids the faulted run emitted that the clean run did not. */
+  readonly unexpected: string[]
+  /** Records beyond one per decision id (byte-identical re-emissions after a restart). */
+  readonly reEmitted: number
+}
+
+export function compareDecisions(clean: readonly Decision[], cleanPrefix: string, faulted: readonly Decision[], faultedPrefix: string): DecisionComparison {
+  const cleanById = new Map(clean.map((decision) => [decision.decisionId, normalisedDecision(decision, cleanPrefix)]))
+  const faultedById = new Map<string, Set<string>>()
+  for (const decision of faulted) {
+    const copies = faultedById.get(decision.decisionId) ?? new Set<string>()
+    copies.add(normalisedDecision(decision, faultedPrefix))
+    faultedById.set(decision.decisionId, copies)
+  }
+  return {
+    missing: [...cleanById.keys()].filter((id) => !faultedById.has(id)),
+    conflicting: [...faultedById].filter(([id, copies]) => copies.size > 1 || (cleanById.has(id) && !copies.has(cleanById.get(id) as string))).map(([id]) => id),
+    unexpected: [...faultedById.keys()].filter((id) => !cleanById.has(id)),
+    reEmitted: faulted.length - faultedById.size,
+  }
+}
+
+/** Withdrawals with more than one decision id for the same revision (a withdrawal decided twice). */
+export function decidedTwice(decisions: readonly Decision[]): string[] {
+  const ids = new Map<string, Set<string>>()
+  for (const decision of decisions) {
+    const key = `${decision.withdrawalId}#${decision.revision}`
+    ids.set(key, (ids.get(key) ?? new Set<string>()).add(decision.decisionId))
+  }
+  return [...ids].filter(([, set]) => set.size > 1).map(([key]) => key)
+}
+
+export interface HostileMessage {
+  readonly topic: TopicKey
+  readonly key: string | null
+  readonly value: Buffer | null
+}
+
+export interface HostileFlood {
+  readonly messages: HostileMessage[]
+  /** Dead-letter reason expected for each hostile record, by its key (each has a player of its own). */
+  readonly expectedReason: Map<string, string>
+  /** Good withdrawal requests mixed in (ids good-wd-0..), each to be decided. */
+  readonly goodWithdrawals: number
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * `count` hostile records of ten kinds in turn (bad bytes, null value, unknown schema id, another
+ * topic's schema, truncated Avro, key mismatch, negative and far-future event times, an invalid
+ * field, a field beyond a 2048-byte PITBOSS_MAX_PAYLOAD_BYTES), with a good withdrawal of one of
+ * 100 registered players after every 50th. Event times near `baseMs`.
+ *
+ * Example: const flood = hostileFlood(codec, 10_000, 10 * DAY_MS) // flood.expectedReason.get('flood-3') === 'RISK_ERR_DECODE_WRONG_SCHEMA'
+ */
+export function hostileFlood(codec: AvroCodec, count: number, baseMs: number): HostileFlood {
+  const wd = (fields: Parameters<typeof withdrawal>[0]): Buffer => codec.encode('withdrawals', withdrawal(fields))
+  const kinds: Array<{ reason: string; make: (id: string, index: number) => HostileMessage }> = [
+    { reason: 'RISK_ERR_DECODE_MAGIC_BYTE', make: (id, index) => ({ topic: 'withdrawals', key: id, value: Buffer.from(`{"json":"not avro ${index}"}`) }) },
+    { reason: 'RISK_ERR_DECODE_MAGIC_BYTE', make: (id) => ({ topic: 'deposits', key: id, value: null }) },
+    { reason: 'RISK_ERR_DECODE_UNKNOWN_SCHEMA', make: (id, index) => ({ topic: 'bets', key: id, value: Buffer.from([0, 0x7f, 0xff, (index >> 8) & 0xff, index & 0xff, 2, 3]) }) },
+    { reason: 'RISK_ERR_DECODE_WRONG_SCHEMA', make: (id) => ({ topic: 'withdrawals', key: id, value: codec.encode('deposits', deposit({ playerId: id, eventTimeMs: baseMs })) }) },
+    { reason: 'RISK_ERR_DECODE_AVRO', make: (id) => ({ topic: 'withdrawals', key: id, value: wd({ playerId: id, eventTimeMs: baseMs }).subarray(0, 12) }) },
+    { reason: 'RISK_ERR_KEY_MISMATCH', make: (id) => ({ topic: 'withdrawals', key: id, value: wd({ playerId: `${id}-other`, eventTimeMs: baseMs }) }) },
+    { reason: 'RISK_ERR_EVENT_TIME_NEGATIVE', make: (id) => ({ topic: 'withdrawals', key: id, value: wd({ playerId: id, eventTimeMs: -5 }) }) },
+    // 30 days after it is written (the record timestamp is the producer's clock)
+    { reason: 'RISK_ERR_EVENT_TIME_FUTURE', make: (id) => ({ topic: 'deposits', key: id, value: codec.encode('deposits', deposit({ playerId: id, eventTimeMs: Date.now() + 30 * DAY_MS })) }) },
+    { reason: 'RISK_ERR_INVALID_FIELD', make: (id) => ({ topic: 'withdrawals', key: id, value: wd({ playerId: id, eventTimeMs: baseMs, amountMinor: -100 }) }) },
+    { reason: 'RISK_ERR_PAYLOAD_TOO_LARGE', make: (id) => ({ topic: 'withdrawals', key: id, value: wd({ playerId: id, eventTimeMs: baseMs, instrument: { token: 't', cardBin: null, walletAddress: null, holderName: 'x'.repeat(2100) } }) }) },
+  ]
+  const goodPlayers = 100
+  const messages: HostileMessage[] = []
+  for (let index = 0; index < goodPlayers; index += 1) {
+    const playerId = `good-${index}`
+    messages.push({ topic: 'players', key: playerId, value: codec.encode('players', player({ playerId, eventTimeMs: baseMs - 60_000 })) })
+  }
+  const expectedReason = new Map<string, string>()
+  let good = 0
+  for (let index = 0; index < count; index += 1) {
+    const kind = kinds[index % kinds.length] as (typeof kinds)[number]
+    const id = `flood-${index}`
+    expectedReason.set(id, kind.reason)
+    messages.push(kind.make(id, index))
+    if (index % 50 === 0) {
+      const playerId = `good-${good % goodPlayers}`
+      messages.push({ topic: 'withdrawals', key: playerId, value: wd({ playerId, withdrawalId: `good-wd-${good}`, eventTimeMs: baseMs + good * 60_000 }) })
+      good += 1
+    }
+  }
+  return { messages, expectedReason, goodWithdrawals: good }
+}
