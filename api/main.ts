@@ -18,6 +18,7 @@ import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { createClickHouse } from '../sinks/clickhouse/client.js'
 import { createClickHouseReadModel } from './read-model.js'
 import { createKafkaReviewPublisher } from './review-publisher.js'
+import { createKafkaScreeningPublisher } from './screening-publisher.js'
 import { openRuleSetFiles } from './rule-set-files.js'
 import { strSettings } from './str-settings.js'
 import { buildApp } from './app.js'
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   await worker.start()
   const readModel = createClickHouseReadModel(clickhouse)
   const reviews = createKafkaReviewPublisher(config, codec, logger)
+  const screeningInstructions = createKafkaScreeningPublisher(config, codec, logger)
   // 'skip': the API must still start (and roll back) when a deployed model no longer loads.
   const models = await loadModelService({ modelsDir: config.models.dir, deploymentFile: config.models.deploymentFile, clock, logger, defaultChampion: config.models.defaultChampion, unloadableAtStart: 'skip' })
   const ruleSets = openRuleSetFiles({ versionsDir: config.rules.versionsDir, activePath: config.rules.ruleSetPath, registry: new DetectorRegistry(), clock })
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const { webhooks } = config.api
   const app = buildApp({
     metrics, version: '0.1.0', checks: { clickhouse: () => clickhouse.ping() }, auth, rateLimits: settings.rateLimits, audit, logger, clock,
-    operations: { cases, readModel, publishReview: (verdict) => reviews.publish(verdict) },
+    operations: { cases, readModel, publishReview: (verdict) => reviews.publish(verdict), publishScreening: (instruction) => screeningInstructions.publish(instruction) },
     governance: { models, ruleSets, str, readModel, cases },
     screening: { listsDir: config.screening.listsDir },
     webhooks: { secrets: { kyc: webhooks.kycSecrets, regulator: webhooks.regulatorSecrets }, nonceFile: webhooks.nonceFile, toleranceMs: webhooks.toleranceMs },
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
       .then(() => worker.stop())
       .then(() => cases.shutdown())
       .then(() => reviews.close())
+      .then(() => screeningInstructions.close())
       .then(() => models.close())
       .then(() => audit.close())
       .then(() => clickhouse.close())

@@ -36,7 +36,7 @@ import type { PitbossConfig } from '../core/config.js'
 import type { Alert, Decision, DecisionOutcome } from '../schemas/generated/types.js'
 import { memorySchemaRegistry } from './lib/replay.js'
 import { readEvents, readLabels } from './simulator/json-lines.js'
-import { progressBar } from './simulator/progress.js'
+import { progressBar } from '../core/progress.js'
 import { TYPOLOGIES, type SimulatedEvent, type Typology, type TypologyLabel } from './simulator/world.js'
 
 export const DEFAULT_RULE_SET_PATH = new URL('../detectors/rule-sets/default.json', import.meta.url).pathname

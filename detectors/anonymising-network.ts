@@ -15,7 +15,7 @@
  * treat a consumer VPN as routine and only Tor or hosting ASNs as a stop.
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, formatDuration, insertByTime, isLate, retain, slidingWindow, windowsContaining } from './windows.js'
+import { capLatest, formatDuration, insertByTime, isLate, retainRecent, slidingWindow, windowsContaining } from './windows.js'
 import type { DeviceEvent } from '../schemas/domain.js'
 
 interface FlaggedLogin { readonly eventId: string; readonly eventTimeMs: number; readonly reasons: readonly string[] }
@@ -80,7 +80,7 @@ export const anonymisingNetwork = defineDetector({
   init: (): AnonymisingNetworkState => ({ flagged: [] }),
   step(state: AnonymisingNetworkState, event, params: AnonymisingNetworkParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
-    const kept = retain(state.flagged, context.streamTimeMs, params.lookbackMs, params.graceMs)
+    const kept = retainRecent(state.flagged, context.streamTimeMs, params.lookbackMs, params.graceMs)
     if (event.kind === 'device') {
       const reasons = anonymisingReasons(event, params)
       if (reasons.length === 0) return { state: { flagged: kept }, observation: null, late }

@@ -21,7 +21,7 @@
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
 import { BET_STEP_PARAM, addGrant, countsBet, forfeits, grantOf, isActiveAt, pruneGrants, type BetStep, type BonusGrant } from './bonus-tracking.js'
-import { isLate } from './windows.js'
+import { isLate, keepFrom } from './windows.js'
 
 export interface BonusMaxBetParams {
   /** Largest stake allowed from bonus funds, in minor units; a stake above it is a breach. */
@@ -56,6 +56,7 @@ export interface BonusMaxBetState {
 }
 
 const MAX_UNMATCHED = 100
+const NO_DEPOSITS: ReadonlySet<string> = new Set()
 
 const capLatest = <T>(items: readonly T[], maxCount: number): T[] => (items.length > maxCount ? items.slice(items.length - maxCount) : [...items])
 
@@ -87,10 +88,13 @@ export const bonusMaxBet = defineDetector({
   step(state: BonusMaxBetState, event, params: BonusMaxBetParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
     const bonuses = pruneGrants(state.bonuses, context.streamTimeMs, params.bonusValidityMs, params.graceMs)
-    const liveDeposits = new Set(bonuses.map((bonus) => bonus.depositId))
-    const breaches = state.breaches.filter((breach) => liveDeposits.has(breach.depositId))
-    const unmatched = state.unmatched.filter((bet) => bet.eventTimeMs >= context.streamTimeMs - params.graceMs)
-    const unchanged = { state: { bonuses, breaches, unmatched }, observation: null, late }
+    // This runs on every bet: no set and no copies for a player without bonuses, and the same
+    // state back when nothing expired.
+    const liveDeposits: ReadonlySet<string> = bonuses.length === 0 ? NO_DEPOSITS : new Set(bonuses.map((bonus) => bonus.depositId))
+    const breaches = state.breaches.length === 0 ? state.breaches : state.breaches.filter((breach) => liveDeposits.has(breach.depositId))
+    const unmatched = keepFrom(state.unmatched, context.streamTimeMs - params.graceMs)
+    const kept = bonuses === state.bonuses && breaches.length === state.breaches.length && unmatched === state.unmatched ? state : { bonuses, breaches, unmatched }
+    const unchanged = { state: kept, observation: null, late }
 
     if (event.kind === 'deposit') {
       const grant = grantOf(event)

@@ -22,7 +22,7 @@
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
 import { BET_STEP_PARAM, addGrant, countsBet, forfeits, grantOf, isActiveAt, pruneGrants, type BetStep, type BonusGrant } from './bonus-tracking.js'
-import { isLate } from './windows.js'
+import { isLate, keepFrom } from './windows.js'
 
 export interface ContributionPercentByGameType {
   readonly SLOT: number
@@ -66,6 +66,11 @@ export interface BonusWageringUnmetState {
 // Bounds the recent-bet list even for a bot betting many times a second within the grace.
 const MAX_RECENT_BETS = 500
 
+function hasBet(bets: readonly RecentBet[], eventId: string): boolean {
+  for (const bet of bets) if (bet.eventId === eventId) return true
+  return false
+}
+
 const requiredFor = (grant: BonusGrant, params: BonusWageringUnmetParams): number =>
   (params.requirementBase === 'bonus' ? grant.bonusAmountMinor : grant.depositAmountMinor + grant.bonusAmountMinor) * grant.multiplier
 
@@ -98,7 +103,8 @@ export const bonusWageringUnmet = defineDetector({
   init: (): BonusWageringUnmetState => ({ bonuses: [], recentBets: [] }),
   step(state: BonusWageringUnmetState, event, params: BonusWageringUnmetParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
-    const recentBets = state.recentBets.filter((bet) => bet.eventTimeMs >= context.streamTimeMs - params.graceMs)
+    // Lists are copied only when they change: this runs on every bet.
+    const recentBets = keepFrom(state.recentBets, context.streamTimeMs - params.graceMs)
     const bonuses = pruneGrants(state.bonuses, context.streamTimeMs, params.bonusValidityMs, params.graceMs)
 
     if (event.kind === 'deposit') {
@@ -117,14 +123,21 @@ export const bonusWageringUnmet = defineDetector({
 
     if (event.kind === 'bet') {
       // A redelivered bet (same event id, still within grace) is not counted twice.
-      if (!countsBet(event, params.countBetsOn) || recentBets.some((bet) => bet.eventId === event.eventId)) {
+      if (!countsBet(event, params.countBetsOn) || hasBet(recentBets, event.eventId)) {
         return { state: { bonuses, recentBets }, observation: null, late }
       }
       const turnoverMinor = turnoverOf(event.stakeMinor, event.gameType, params)
-      const counted = bonuses.map((bonus) =>
+      const counted = bonuses.length === 0 ? bonuses : bonuses.map((bonus) =>
         bonus.currency === event.currency && isActiveAt(bonus, event.eventTimeMs, params.bonusValidityMs) ? { ...bonus, wageredMinor: bonus.wageredMinor + turnoverMinor } : bonus)
-      const nextRecent = late ? recentBets : [...recentBets, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, turnoverMinor, currency: event.currency }]
-      return { state: { bonuses: counted, recentBets: nextRecent.slice(-MAX_RECENT_BETS) }, observation: null, late }
+      let nextRecent = recentBets
+      if (!late) {
+        const appended = recentBets.length >= MAX_RECENT_BETS ? recentBets.slice(recentBets.length - MAX_RECENT_BETS + 1) : recentBets.slice()
+        appended.push({ eventId: event.eventId, eventTimeMs: event.eventTimeMs, turnoverMinor, currency: event.currency })
+        nextRecent = appended
+      } else if (recentBets.length > MAX_RECENT_BETS) {
+        nextRecent = recentBets.slice(recentBets.length - MAX_RECENT_BETS)
+      }
+      return { state: { bonuses: counted, recentBets: nextRecent }, observation: null, late }
     }
 
     if (event.type !== 'REQUESTED') return { state: { bonuses, recentBets }, observation: null, late }

@@ -14,7 +14,7 @@
  * count hit) but 550.00 > 500.00 -> hit on the amount, value 55000, threshold 50000.
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, formatDuration, insertFirstOccurrence, isLate, retain, slidingWindow, windowsContaining } from './windows.js'
+import { capLatest, formatDuration, insertFirstOccurrence, isLate, retainRecent, slidingWindow, windowsContaining } from './windows.js'
 import type { DepositStatus } from '../schemas/domain.js'
 
 interface Chargeback { readonly eventId: string; readonly eventTimeMs: number; readonly depositId: string; readonly amountMinor: number }
@@ -52,8 +52,13 @@ function observe(inWindow: readonly Chargeback[], endMs: number, params: Chargeb
 }
 
 /** The window around `eventTimeMs` most over a limit: highest count, then highest sum. */
+function total(items: readonly Chargeback[]): number {
+  let sumMinor = 0
+  for (const chargeback of items) sumMinor += chargeback.amountMinor
+  return sumMinor
+}
+
 function worstWindow(chargebacks: readonly Chargeback[], eventTimeMs: number, params: ChargebackCountParams): { endMs: number; items: Chargeback[] } {
-  const total = (items: readonly Chargeback[]): number => items.reduce((sum, chargeback) => sum + chargeback.amountMinor, 0)
   return windowsContaining(chargebacks, eventTimeMs, params.windowMs).reduce((worst, window) =>
     window.items.length > worst.items.length || (window.items.length === worst.items.length && total(window.items) > total(worst.items)) ? window : worst)
 }
@@ -79,7 +84,7 @@ export const chargebackCount = defineDetector({
   init: (): ChargebackCountState => ({ chargebacks: [] }),
   step(state: ChargebackCountState, event, params: ChargebackCountParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
-    const kept = retain(state.chargebacks, context.streamTimeMs, params.windowMs, params.graceMs)
+    const kept = retainRecent(state.chargebacks, context.streamTimeMs, params.windowMs, params.graceMs)
     if (event.kind === 'deposit') {
       if (!params.statuses.includes(event.status)) return { state, observation: null }
       // One deposit counts once (CHARGEBACK then REVERSED, or a redelivery), at its earliest such event.

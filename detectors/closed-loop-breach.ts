@@ -73,6 +73,14 @@ export const closedLoopBreach = defineDetector({
             lastEventId: event.eventTimeMs >= known.lastUsedMs ? event.eventId : known.lastEventId,
           }
       const forgetBeforeMs = context.streamTimeMs - params.instrumentMemoryMs
+      const last = state.instruments[state.instruments.length - 1]
+      const first = state.instruments[0]
+      // The usual deposit: the newest instrument again, nothing to forget. One copy, no sort.
+      if (last !== undefined && last.token === token && updated.lastUsedMs >= last.lastUsedMs && (first as KnownInstrument).lastUsedMs > forgetBeforeMs && state.instruments.length <= params.maxInstruments) {
+        const instruments = state.instruments.slice()
+        instruments[instruments.length - 1] = updated
+        return { state: { instruments }, observation: null }
+      }
       const instruments = [...state.instruments.filter((instrument) => instrument.token !== token && instrument.lastUsedMs > forgetBeforeMs), updated]
         .sort((a, b) => a.lastUsedMs - b.lastUsedMs)
         .slice(-params.maxInstruments)

@@ -14,7 +14,7 @@
  * Each deposit or withdrawal counts once, at its earliest cancellation event.
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, formatDuration, insertFirstOccurrence, isLate, retain, slidingWindow, windowsContaining } from './windows.js'
+import { capLatest, formatDuration, insertFirstOccurrence, isLate, retainRecent, slidingWindow, windowsContaining } from './windows.js'
 import type { DepositStatus } from '../schemas/domain.js'
 
 interface Cancellation {
@@ -70,7 +70,7 @@ export const depositCancelCycle = defineDetector({
   init: (): DepositCancelCycleState => ({ cancellations: [] }),
   step(state: DepositCancelCycleState, event, params: DepositCancelCycleParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
-    const kept = retain(state.cancellations, context.streamTimeMs, params.windowMs, params.graceMs)
+    const kept = retainRecent(state.cancellations, context.streamTimeMs, params.windowMs, params.graceMs)
     const subject = event.kind === 'deposit'
       ? (params.depositStatuses.includes(event.status) ? `deposit:${event.depositId}` : null)
       : (event.type === 'CANCELLED' && params.countWithdrawalCancellations ? `withdrawal:${event.withdrawalId}` : null)

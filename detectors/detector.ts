@@ -38,11 +38,33 @@ export interface PlayerProfile {
 /**
  * Name screening against the loaded sanctions and PEP lists (screening/), as detectors see it:
  * a pure lookup in an in-memory index, null when the engine runs without lists.
+ *
+ * `exclude` holds `listId:entryId` keys an officer dismissed as false matches for this player
+ * (issue 7): those entries are skipped and the best remaining one is answered.
+ *
+ * Example:
+ *   screen({ fullName: 'Ivan Petrov', dateOfBirth: '1970-01-01', country: 'RU', exclude: new Set(['ofac-sdn:7843']) })
+ *   // -> { score: 0.91, best: { listId: 'un-consolidated', entryId: '6908048', ... }, excludedMatches: 1 }
  */
-export type ScreenFunction = (query: { readonly fullName: string; readonly dateOfBirth: string | null; readonly country: string | null }) => ScreenedName
+export type ScreenFunction = (query: ScreenQuery) => ScreenedName
+export interface ScreenQuery {
+  readonly fullName: string
+  readonly dateOfBirth: string | null
+  readonly country: string | null
+  /** List entries (`listId:entryId`) never to answer; absent or empty = none. */
+  readonly exclude?: ReadonlySet<string>
+}
+/** The key of a list entry in `ScreenQuery.exclude` and in officers' verdicts. Example: `listEntryKey('ofac-sdn', '7843')` -> `'ofac-sdn:7843'`. */
+export const listEntryKey = (listId: string, entryId: string): string => `${listId}:${entryId}`
 export interface ScreenedName {
-  /** Best score of any list entry, 0..1. */
+  /**
+   * Best score of any list entry not excluded, 0..1. When every match at or above the screener's
+   * threshold was excluded, 0: the screener keeps no scores under its threshold, so the best
+   * remaining one is not known, only that it is under the threshold.
+   */
   readonly score: number
+  /** How many matches at or above the threshold were skipped because `exclude` named them; absent = 0. */
+  readonly excludedMatches?: number
   readonly best: {
     readonly listId: string
     readonly listVersion: string

@@ -16,7 +16,7 @@
  * With no KYC country on file a withdrawal is recorded as no hit with value null.
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, formatDuration, insertByTime, isLate, retain, slidingWindow, windowsContaining } from './windows.js'
+import { capLatest, formatDuration, insertByTime, isLate, retainRecent, slidingWindow, windowsContaining } from './windows.js'
 import type { DeviceActivityType } from '../schemas/domain.js'
 
 interface ForeignLogin { readonly eventId: string; readonly eventTimeMs: number; readonly country: string }
@@ -75,7 +75,7 @@ export const geoMismatch = defineDetector({
       const anonymised = event.isProxy || event.isVpn || event.isTor
       if (!params.activityTypes.includes(event.type) || event.ipCountry === null || (params.ignoreAnonymised && anonymised)) return { state, observation: null }
       const country = event.ipCountry.toUpperCase()
-      const kept = retain(state.logins, context.streamTimeMs, params.windowMs, params.graceMs)
+      const kept = retainRecent(state.logins, context.streamTimeMs, params.windowMs, params.graceMs)
       if (kycCountry === country) return { state: { logins: kept }, observation: null, late }
       const logins = capLatest(insertByTime(kept, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, country }), params.maxTrackedLogins)
       // A late login is kept for later withdrawals but raises nothing: its window has closed.
@@ -87,7 +87,7 @@ export const geoMismatch = defineDetector({
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
     // A withdrawal is always evaluated (a decision is owed); if it is late, its window may miss pruned logins.
-    const next: GeoMismatchState = { logins: retain(state.logins, context.streamTimeMs, params.windowMs, params.graceMs) }
+    const next: GeoMismatchState = { logins: retainRecent(state.logins, context.streamTimeMs, params.windowMs, params.graceMs) }
     if (kycCountry === null) {
       const observation: Observation = {
         hit: false, value: null, threshold: params.maxMismatchedLogins, detail: 'no KYC country on file; logins not judged',

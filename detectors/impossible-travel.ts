@@ -21,7 +21,7 @@
  */
 import centroidData from './data/country-centroids.json' with { type: 'json' }
 import { DAY_MS, HOUR_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, formatDuration, insertByTime, isLate, retain, slidingWindow } from './windows.js'
+import { capLatest, formatDuration, insertByTime, isLate, retainRecent, slidingWindow } from './windows.js'
 
 /** Mean Earth radius (IUGG), km. */
 const EARTH_RADIUS_KM = 6371.0088
@@ -128,7 +128,7 @@ export const impossibleTravel = defineDetector({
       const country = event.ipCountry?.toUpperCase() ?? null
       if (country === null || !CENTROIDS.has(country) || (params.ignoreAnonymised && anonymised)) return { state, observation: null }
       const login: PlacedLogin = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, country }
-      const logins = capLatest(retain(addLogin(state.logins, login), context.streamTimeMs, params.lookbackMs, params.graceMs), params.maxTrackedLogins)
+      const logins = capLatest(retainRecent(addLogin(state.logins, login), context.streamTimeMs, params.lookbackMs, params.graceMs), params.maxTrackedLogins)
       if (late) return { state: { logins }, observation: null, late }
       // Pair with the neighbours in event time: an out-of-order login sits between two others.
       const index = logins.findIndex((other) => other.eventId === login.eventId)
@@ -141,7 +141,7 @@ export const impossibleTravel = defineDetector({
       return { state: { logins }, observation: observeLeg(leg, params, leg.from.eventTimeMs, leg.to.eventTimeMs), late }
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
-    const logins = retain(state.logins, context.streamTimeMs, params.lookbackMs, params.graceMs)
+    const logins = retainRecent(state.logins, context.streamTimeMs, params.lookbackMs, params.graceMs)
     const windowStartMs = event.eventTimeMs - params.lookbackMs
     const recent = slidingWindow(logins, event.eventTimeMs, params.lookbackMs)
     const leg = fastest(recent.slice(1).map((to, index) => legOf(recent[index] as PlacedLogin, to)).filter((leg) => qualifies(leg, params)))

@@ -40,16 +40,34 @@ export function ipBlockOf(ip: string, ipv4PrefixBits: number, ipv6PrefixBits: nu
   return `${formatIpv6(masked)}/${ipv6PrefixBits}`
 }
 
+/** Dotted-quad IPv4 (1-3 digits per octet, each <= 255) as a 32-bit number, or null. A character scan: this runs on every login. */
 function parseIpv4(text: string): number | null {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text)
-  if (match === null) return null
-  const octets = match.slice(1).map(Number)
-  if (octets.some((octet) => octet > 255)) return null
-  return octets.reduce((value, octet) => value * 256 + octet, 0)
+  let value = 0
+  let octet = 0
+  let digits = 0
+  let dots = 0
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index)
+    if (code >= 48 && code <= 57) {
+      if (digits === 3) return null
+      octet = octet * 10 + (code - 48)
+      digits += 1
+    } else if (code === 46 && digits > 0 && dots < 3) {
+      if (octet > 255) return null
+      value = value * 256 + octet
+      octet = 0
+      digits = 0
+      dots += 1
+    } else {
+      return null
+    }
+  }
+  if (dots !== 3 || digits === 0 || octet > 255) return null
+  return value * 256 + octet
 }
 
 const maskIpv4 = (value: number, prefixBits: number): number => (prefixBits === 0 ? 0 : (value & (0xffffffff << (32 - prefixBits))) >>> 0)
-const formatIpv4 = (value: number): string => [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.')
+const formatIpv4 = (value: number): string => `${(value >>> 24) & 0xff}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`
 
 /** Eight 16-bit groups, or null. Accepts `::` compression, a zone (`%eth0`) and a dotted IPv4 tail. */
 function parseIpv6(text: string): number[] | null {

@@ -2,7 +2,7 @@
  * long_session: a playing session longer than `maxSessionMs` (catalog 9, responsible
  * gambling). A session is a run of activity — bets (placed or settled) and device events
  * (logins, session start/end) — with no gap of `gapMs` or more (session windows, `sessions()`
- * in windows.ts); its length is last activity minus first. One alert per session, raised by the
+ * in windows.ts, computed here in one pass); its length is last activity minus first. One alert per session, raised by the
  * first event that takes it over the limit (RG intervention by default).
  *
  * Worked example (maxSessionMs 6 h, gapMs 30 min): bets every 10 minutes from 18:00; the bet at
@@ -17,7 +17,7 @@
  * nothing.
  */
 import { DAY_MS, HOUR_MS, defineDetector, type Observation } from './detector.js'
-import { insertByTime, isLate, sessions, type TimedWithId } from './windows.js'
+import { insertByTime, isLate, type TimedWithId } from './windows.js'
 
 export interface LongSessionParams {
   /** Hit when a session lasts longer than this. */
@@ -72,15 +72,45 @@ export const longSession = defineDetector({
   init: (): LongSessionState => ({ activity: [], alertedAtMs: [] }),
   step(state: LongSessionState, event, params: LongSessionParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
-    const inserted = insertByTime(state.activity, { eventId: event.eventId, eventTimeMs: event.eventTimeMs })
-    // Sessions that no event within grace can reach any more are done with.
+    const item: TimedWithId = { eventId: event.eventId, eventTimeMs: event.eventTimeMs }
+    const inserted = insertByTime(state.activity, item)
+    const eventIndex = inserted.indexOf(item)
+    // Sessions (runs without a gap of gapMs) in one pass over the ordered activity, no arrays:
+    // those that no event within grace can reach any more are done with; their ends ascend, so
+    // they are a prefix. `current` is the open session holding this event, as [start, end] indexes.
     const openAfterMs = context.streamTimeMs - params.graceMs - params.gapMs
-    const open = sessions(inserted, params.gapMs).filter((session) => (session[session.length - 1] as TimedWithId).eventTimeMs > openAfterMs)
-    const current = open.find((session) => session.some((item) => item.eventId === event.eventId))
-    const activity = thinActivity(open.flat(), params.gapMs).slice(-params.maxTrackedActivity)
+    let firstOpen = inserted.length
+    let sessionStart = 0
+    let currentStart = -1
+    let currentEnd = -1
+    for (let index = 0; index < inserted.length; index += 1) {
+      const timeMs = (inserted[index] as TimedWithId).eventTimeMs
+      const next = inserted[index + 1]
+      if (next !== undefined && next.eventTimeMs - timeMs < params.gapMs) continue
+      if (timeMs > openAfterMs) {
+        if (firstOpen === inserted.length) firstOpen = sessionStart
+        if (eventIndex >= sessionStart && eventIndex <= index) {
+          currentStart = sessionStart
+          currentEnd = index
+        }
+      }
+      sessionStart = index + 1
+    }
+    // thinActivity over the open sessions, inline.
+    let thinned: TimedWithId[] = []
+    for (let index = firstOpen; index < inserted.length; index += 1) {
+      const previous = thinned[thinned.length - 1]
+      const next = inserted[index + 1]
+      if (previous !== undefined && next !== undefined && next.eventTimeMs - previous.eventTimeMs < params.gapMs) continue
+      thinned.push(inserted[index] as TimedWithId)
+    }
+    if (thinned.length > params.maxTrackedActivity) thinned = thinned.slice(thinned.length - params.maxTrackedActivity)
+    const activity: readonly TimedWithId[] = thinned
     const firstKeptMs = activity[0]?.eventTimeMs ?? Number.POSITIVE_INFINITY
-    const alertedAtMs = state.alertedAtMs.filter((timeMs) => timeMs >= firstKeptMs)
-    if (late || current === undefined || duration(current) <= params.maxSessionMs) return { state: { activity, alertedAtMs }, observation: null, late }
+    const alertedAtMs = state.alertedAtMs.every((timeMs) => timeMs >= firstKeptMs) ? state.alertedAtMs : state.alertedAtMs.filter((timeMs) => timeMs >= firstKeptMs)
+    if (late || currentStart === -1) return { state: { activity, alertedAtMs }, observation: null, late }
+    const current = [inserted[currentStart] as TimedWithId, inserted[currentEnd] as TimedWithId] as const
+    if (duration(current) <= params.maxSessionMs) return { state: { activity, alertedAtMs }, observation: null, late }
 
     const startMs = (current[0] as TimedWithId).eventTimeMs
     const endMs = (current[current.length - 1] as TimedWithId).eventTimeMs

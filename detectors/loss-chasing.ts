@@ -19,7 +19,7 @@
  * compared as amounts: a player depositing in two currencies is not converted.
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
-import { insertByTime, isLate, retain } from './windows.js'
+import { insertByTime, isLate, keepFrom, retainRecent } from './windows.js'
 
 export interface LossChasingParams {
   /** Hit when a rising chain has at least this many deposits. */
@@ -57,6 +57,19 @@ function depositBefore(deposits: readonly TrackedDeposit[], timeMs: number): num
   let index = deposits.length - 1
   while (index >= 0 && (deposits[index] as TrackedDeposit).eventTimeMs > timeMs) index -= 1
   return index
+}
+
+/** Deposits some window within grace can still hold, at most `maxTrackedDeposits` (the newest). */
+function prune(deposits: readonly TrackedDeposit[], streamTimeMs: number, params: LossChasingParams): readonly TrackedDeposit[] {
+  const kept = retainRecent(deposits, streamTimeMs, params.windowMs, params.graceMs)
+  return kept.length > params.maxTrackedDeposits ? kept.slice(kept.length - params.maxTrackedDeposits) : kept
+}
+
+// Helpers are module functions, not closures in step: under tsx (esbuild keepNames) every named
+// closure costs a __name() call each time it is created, ~0.3 µs, on every event.
+function hasEvent(items: ReadonlyArray<{ readonly eventId: string }>, eventId: string): boolean {
+  for (const item of items) if (item.eventId === eventId) return true
+  return false
 }
 
 function lostEnough(deposit: TrackedDeposit, minLossPercent: number): boolean {
@@ -111,22 +124,30 @@ export const lossChasing = defineDetector({
   init: (): LossChasingState => ({ deposits: [], recentBets: [] }),
   step(state: LossChasingState, event, params: LossChasingParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
-    const recentBets = state.recentBets.filter((bet) => bet.eventTimeMs >= context.streamTimeMs - params.graceMs)
-    const prune = (deposits: readonly TrackedDeposit[]): TrackedDeposit[] => {
-      const kept = retain(deposits, context.streamTimeMs, params.windowMs, params.graceMs)
-      return kept.length > params.maxTrackedDeposits ? kept.slice(kept.length - params.maxTrackedDeposits) : kept
-    }
+    // Lists are copied only when they change: this runs on every bet.
+    const recentBets = keepFrom(state.recentBets, context.streamTimeMs - params.graceMs)
 
     if (event.kind === 'bet') {
-      if (event.type !== 'SETTLED' || recentBets.some((bet) => bet.eventId === event.eventId)) return { state: { deposits: state.deposits, recentBets }, observation: null, late }
+      if (event.type !== 'SETTLED' || hasEvent(recentBets, event.eventId)) return { state: { deposits: state.deposits, recentBets }, observation: null, late }
       const netMinor = event.winMinor - event.stakeMinor
       const index = depositBefore(state.deposits, event.eventTimeMs)
-      const deposits = state.deposits.map((deposit, position) => (position === index ? { ...deposit, netAfterMinor: deposit.netAfterMinor + netMinor } : deposit))
-      const nextRecent = late ? recentBets : [...recentBets, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, netMinor }].slice(-MAX_RECENT_BETS)
-      return { state: { deposits: prune(deposits), recentBets: nextRecent }, observation: null, late }
+      let deposits = state.deposits
+      if (index !== -1) {
+        const changed = deposits.slice()
+        const deposit = changed[index] as TrackedDeposit
+        changed[index] = { ...deposit, netAfterMinor: deposit.netAfterMinor + netMinor }
+        deposits = changed
+      }
+      let nextRecent = recentBets
+      if (!late) {
+        const appended = recentBets.length >= MAX_RECENT_BETS ? recentBets.slice(recentBets.length - MAX_RECENT_BETS + 1) : recentBets.slice()
+        appended.push({ eventId: event.eventId, eventTimeMs: event.eventTimeMs, netMinor })
+        nextRecent = appended
+      }
+      return { state: { deposits: prune(deposits, context.streamTimeMs, params), recentBets: nextRecent }, observation: null, late }
     }
 
-    if (event.status !== 'COMPLETED' || state.deposits.some((deposit) => deposit.eventId === event.eventId)) {
+    if (event.status !== 'COMPLETED' || hasEvent(state.deposits, event.eventId)) {
       return { state: { deposits: state.deposits, recentBets }, observation: null, late }
     }
     // Place the deposit, then move the net of the bets settled after it (and before the next
@@ -134,15 +155,16 @@ export const lossChasing = defineDetector({
     const placed = insertByTime(state.deposits, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, amountMinor: event.amountMinor, netAfterMinor: 0 })
     const index = placed.findIndex((deposit) => deposit.eventId === event.eventId)
     const nextTimeMs = placed[index + 1]?.eventTimeMs ?? Number.POSITIVE_INFINITY
-    const movedMinor = recentBets.filter((bet) => bet.eventTimeMs >= event.eventTimeMs && bet.eventTimeMs < nextTimeMs).reduce((sum, bet) => sum + bet.netMinor, 0)
-    const deposits = placed.map((deposit, position) => {
-      if (position === index) return { ...deposit, netAfterMinor: movedMinor }
-      if (position === index - 1) return { ...deposit, netAfterMinor: deposit.netAfterMinor - movedMinor }
-      return deposit
-    })
+    let movedMinor = 0
+    for (const bet of recentBets) if (bet.eventTimeMs >= event.eventTimeMs && bet.eventTimeMs < nextTimeMs) movedMinor += bet.netMinor
+    // `placed` is a new list: its two entries are replaced in place.
+    const deposits = placed
+    deposits[index] = { ...(placed[index] as TrackedDeposit), netAfterMinor: movedMinor }
+    const predecessor = placed[index - 1]
+    if (predecessor !== undefined) deposits[index - 1] = { ...predecessor, netAfterMinor: predecessor.netAfterMinor - movedMinor }
 
     const chain = longestChainThrough(deposits, index, params)
-    const nextState = { deposits: prune(deposits), recentBets }
+    const nextState = { deposits: prune(deposits, context.streamTimeMs, params), recentBets }
     if (late || chain.length < params.minRisingDeposits) return { state: nextState, observation: null, late }
     const observation: Observation = {
       hit: true,

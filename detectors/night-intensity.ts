@@ -13,8 +13,9 @@
  * 00:00 and 06:00 -> share 0.5, no hit; a sixth night bet -> 6 of 11 = 0.545, hit, threshold 0.5.
  * With only 9 bets, all at night, nothing is judged yet (below minEvents).
  *
- * State is counts per tumbling bucket of `bucketMs` (1 h: 168 buckets for a week), so the window
- * is exact to a bucket: it holds the buckets that start after `t - windowMs`, where t is stream
+ * State is counts per tumbling bucket of `bucketMs` (1 h: 168 buckets for a week, kept as one
+ * flat array of numbers), so the window is exact to a bucket: it holds the buckets that start
+ * after `t - windowMs`, where t is stream
  * time (an out-of-order activity within grace is judged with what was seen after it). A late activity
  * (beyond grace) is flagged `late`, counted in its bucket if that is still kept, and raises
  * nothing.
@@ -39,26 +40,29 @@ export interface NightIntensityParams {
   readonly graceMs: number
 }
 
-interface Bucket {
-  readonly startMs: number
-  readonly total: number
-  readonly night: number
-}
-
 interface NightActivity {
   readonly eventId: string
   readonly eventTimeMs: number
 }
 
 export interface NightIntensityState {
-  readonly buckets: readonly Bucket[]
+  /**
+   * Counts per bucket, flat and ordered by bucket start: `[startMs, total, night, startMs, ...]`
+   * (a third the JSON of one object per bucket, and one array to copy per step).
+   */
+  readonly buckets: readonly number[]
   /** The latest night activities (evidence), at most MAX_EVIDENCE. */
   readonly nightEvidence: readonly NightActivity[]
   readonly lastAlertMs: number | null
 }
 
+/** The state shape before buckets were flattened (`{ startMs, total, night }` each), still read from older checkpoints. */
+interface LegacyBucket { readonly startMs: number; readonly total: number; readonly night: number }
+
 const MAX_EVIDENCE = 10
 const MINUTE_MS = 60_000
+/** Numbers per bucket in `buckets`. */
+const STRIDE = 3
 
 /** True when `timeMs` falls in the night hours of the local time at `utcOffsetMinutes`. */
 export function isNight(timeMs: number, params: Pick<NightIntensityParams, 'utcOffsetMinutes' | 'nightStartHour' | 'nightEndHour'>): boolean {
@@ -67,6 +71,46 @@ export function isNight(timeMs: number, params: Pick<NightIntensityParams, 'utcO
   return params.nightStartHour <= params.nightEndHour
     ? hour >= params.nightStartHour && hour < params.nightEndHour
     : hour >= params.nightStartHour || hour < params.nightEndHour
+}
+
+function flatBuckets(buckets: readonly number[] | readonly LegacyBucket[]): readonly number[] {
+  const first = buckets[0]
+  if (first === undefined || typeof first === 'number') return buckets as readonly number[]
+  return (buckets as readonly LegacyBucket[]).flatMap((bucket) => [bucket.startMs, bucket.total, bucket.night])
+}
+
+/**
+ * The buckets after counting one activity in the bucket starting at `startMs`, without those
+ * starting at or before `keepAfterMs`: one copy of the kept part, in start order.
+ */
+function countInBucket(buckets: readonly number[], startMs: number, night: boolean, keepAfterMs: number): number[] {
+  let from = 0
+  while (from < buckets.length && (buckets[from] as number) <= keepAfterMs) from += STRIDE
+  const next = buckets.slice(from)
+  // A bucket at or before the horizon is dropped with its count, as the pruning would drop it.
+  if (startMs <= keepAfterMs) return next
+  // Scan from the newest bucket: in-order activity lands in the last one.
+  let index = next.length - STRIDE
+  while (index >= 0 && (next[index] as number) > startMs) index -= STRIDE
+  if (index >= 0 && next[index] === startMs) {
+    next[index + 1] = (next[index + 1] as number) + 1
+    if (night) next[index + 2] = (next[index + 2] as number) + 1
+  } else {
+    next.splice(index + STRIDE, 0, startMs, 1, night ? 1 : 0)
+  }
+  return next
+}
+
+/** The night evidence with this activity added (stable time order), the expired dropped, the latest MAX_EVIDENCE kept. */
+function addEvidence(evidence: readonly NightActivity[], activity: NightActivity | null, keepAfterMs: number): readonly NightActivity[] {
+  let from = 0
+  while (from < evidence.length && (evidence[from] as NightActivity).eventTimeMs <= keepAfterMs) from += 1
+  if (activity === null || activity.eventTimeMs <= keepAfterMs) return from === 0 ? evidence : evidence.slice(from)
+  const next = evidence.slice(from)
+  let index = next.length
+  while (index > 0 && (next[index - 1] as NightActivity).eventTimeMs > activity.eventTimeMs) index -= 1
+  next.splice(index, 0, activity)
+  return next.length > MAX_EVIDENCE ? next.slice(next.length - MAX_EVIDENCE) : next
 }
 
 export const nightIntensity = defineDetector({
@@ -99,25 +143,23 @@ export const nightIntensity = defineDetector({
     const startMs = tumblingWindowStart(event.eventTimeMs, params.bucketMs)
     // Buckets some window within grace can still hold.
     const keepAfterMs = context.streamTimeMs - params.graceMs - params.windowMs - params.bucketMs
-    const existing = state.buckets.find((bucket) => bucket.startMs === startMs)
-    const updated: Bucket = { startMs, total: (existing?.total ?? 0) + 1, night: (existing?.night ?? 0) + (night ? 1 : 0) }
-    const buckets = [...state.buckets.filter((bucket) => bucket.startMs !== startMs), updated]
-      .filter((bucket) => bucket.startMs > keepAfterMs)
-      .sort((left, right) => left.startMs - right.startMs)
-    const nightEvidence = (night ? [...state.nightEvidence, { eventId: event.eventId, eventTimeMs: event.eventTimeMs }] : [...state.nightEvidence])
-      .filter((activity) => activity.eventTimeMs > keepAfterMs)
-      .sort((left, right) => left.eventTimeMs - right.eventTimeMs)
-      .slice(-MAX_EVIDENCE)
-    const nextState = { buckets, nightEvidence, lastAlertMs: state.lastAlertMs }
+    const buckets = countInBucket(flatBuckets(state.buckets), startMs, night, keepAfterMs)
+    const nightEvidence = addEvidence(state.nightEvidence, night ? { eventId: event.eventId, eventTimeMs: event.eventTimeMs } : null, keepAfterMs)
+    const nextState: NightIntensityState = { buckets, nightEvidence, lastAlertMs: state.lastAlertMs }
     if (late) return { state: nextState, observation: null, late }
 
     // The window ends at stream time: an activity arriving out of order (within grace) is judged
     // together with what was already seen after it.
     const windowEndMs = context.streamTimeMs
     const windowStartMs = windowEndMs - params.windowMs
-    const inWindow = buckets.filter((bucket) => bucket.startMs > windowStartMs && bucket.startMs <= windowEndMs)
-    const total = inWindow.reduce((sum, bucket) => sum + bucket.total, 0)
-    const nightCount = inWindow.reduce((sum, bucket) => sum + bucket.night, 0)
+    let total = 0
+    let nightCount = 0
+    for (let index = 0; index < buckets.length; index += STRIDE) {
+      const bucketStartMs = buckets[index] as number
+      if (bucketStartMs <= windowStartMs || bucketStartMs > windowEndMs) continue
+      total += buckets[index + 1] as number
+      nightCount += buckets[index + 2] as number
+    }
     const share = total === 0 ? 0 : nightCount / total
     const alertedRecently = state.lastAlertMs !== null && Math.abs(event.eventTimeMs - state.lastAlertMs) < params.windowMs
     if (total < params.minEvents || share <= params.maxNightShare || alertedRecently) return { state: nextState, observation: null, late }

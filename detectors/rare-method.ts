@@ -17,7 +17,7 @@
  * an out-of-order event is stored in event-time order.
  */
 import { DAY_MS, defineDetector } from './detector.js'
-import { insertByTime, retain } from './windows.js'
+import { capLatest, insertByTime, retainRecent } from './windows.js'
 import type { PaymentMethod } from '../schemas/domain.js'
 
 interface Payment { readonly eventId: string; readonly eventTimeMs: number; readonly method: PaymentMethod }
@@ -51,7 +51,7 @@ export const rareMethod = defineDetector({
     const counts = event.kind === 'deposit' ? event.status === 'COMPLETED' : event.type === 'REQUESTED'
     if (!counts) return { state, observation: null }
     const payment: Payment = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, method: event.method }
-    const payments = retain(insertByTime(state.payments, payment), context.streamTimeMs, params.historyMaxAgeMs, 0).slice(-params.historySize)
+    const payments = capLatest(retainRecent(insertByTime(state.payments, payment), context.streamTimeMs, params.historyMaxAgeMs, 0), params.historySize)
     if (event.kind === 'deposit') return { state: { payments }, observation: null }
 
     const oldestMs = event.eventTimeMs - params.historyMaxAgeMs

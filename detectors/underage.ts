@@ -37,13 +37,55 @@ const MINUTE_MS = 60_000
  * Example: ageInYears('2008-06-01', Date.UTC(2026, 4, 31, 23), 60) === 18
  */
 export function ageInYears(dateOfBirth: string, timeMs: number, utcOffsetMinutes: number): number | null {
-  const match = DATE.exec(dateOfBirth)
-  if (match === null) return null
-  const [birthYear, birthMonth, birthDay] = [Number(match[1]), Number(match[2]), Number(match[3])]
-  const local = new Date(timeMs + utcOffsetMinutes * MINUTE_MS)
-  const [year, month, day] = [local.getUTCFullYear(), local.getUTCMonth() + 1, local.getUTCDate()]
-  const birthdayPassed = month > birthMonth || (month === birthMonth && day >= birthDay)
-  return year - birthYear - (birthdayPassed ? 0 : 1)
+  const birth = parseDateOfBirth(dateOfBirth)
+  if (birth === null) return null
+  const localMs = timeMs + utcOffsetMinutes * MINUTE_MS
+  // Integer calendar arithmetic instead of a Date per event (this runs on every bet); Date only
+  // outside the range where the two agree for certain.
+  let year: number
+  let month: number
+  let day: number
+  if (Math.abs(localMs) < MAX_CIVIL_MS) {
+    [year, month, day] = civilFromDays(Math.floor(localMs / DAY_MS))
+  } else {
+    const local = new Date(localMs)
+    ;[year, month, day] = [local.getUTCFullYear(), local.getUTCMonth() + 1, local.getUTCDate()]
+  }
+  const birthdayPassed = month > birth.month || (month === birth.month && day >= birth.day)
+  return year - birth.year - (birthdayPassed ? 0 : 1)
+}
+
+const DAY_MS = 86_400_000
+/** Within ±100,000 years of the epoch; any event time is far inside. */
+const MAX_CIVIL_MS = 100_000 * 365 * DAY_MS
+
+/**
+ * Year, month (1-12) and day of month of a day count since 1970-01-01 in the proleptic Gregorian
+ * calendar (Howard Hinnant's days_from_civil inverse), as Date's UTC getters give them.
+ * Example: civilFromDays(0) -> [1970, 1, 1]; civilFromDays(11_016) -> [2000, 2, 29]
+ */
+export function civilFromDays(days: number): [year: number, month: number, day: number] {
+  const shifted = days + 719_468
+  const era = Math.floor(shifted / 146_097)
+  const dayOfEra = shifted - era * 146_097
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365)
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153)
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day]
+}
+
+interface BirthDate { readonly year: number; readonly month: number; readonly day: number }
+/** The last date of birth parsed: a player's events repeat it, so the regular expression runs once per player and batch, not per bet. */
+let lastParsed: { readonly text: string; readonly birth: BirthDate | null } = { text: '', birth: null }
+
+function parseDateOfBirth(text: string): BirthDate | null {
+  if (text === lastParsed.text) return lastParsed.birth
+  const match = DATE.exec(text)
+  const birth = match === null ? null : { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }
+  lastParsed = { text, birth }
+  return birth
 }
 
 export const underage = defineDetector({

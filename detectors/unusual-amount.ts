@@ -22,7 +22,7 @@
  * compared with the requests before it in event time and then stored in order.
  */
 import { DAY_MS, defineDetector } from './detector.js'
-import { insertByTime, retain } from './windows.js'
+import { capLatest, insertByTime, retainRecent } from './windows.js'
 
 interface PastWithdrawal { readonly eventId: string; readonly eventTimeMs: number; readonly amountMinor: number; readonly currency: string }
 export interface UnusualAmountState { readonly withdrawals: readonly PastWithdrawal[] }
@@ -78,7 +78,7 @@ export const unusualAmount = defineDetector({
       .filter((past) => past.currency === event.currency && past.eventId !== event.eventId && past.eventTimeMs <= event.eventTimeMs && past.eventTimeMs > oldestMs)
       .slice(-params.historySize)
     const current: PastWithdrawal = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, amountMinor: event.amountMinor, currency: event.currency }
-    const withdrawals = retain(insertByTime(state.withdrawals, current), context.streamTimeMs, params.historyMaxAgeMs, 0).slice(-params.historySize)
+    const withdrawals = capLatest(retainRecent(insertByTime(state.withdrawals, current), context.streamTimeMs, params.historyMaxAgeMs, 0), params.historySize)
     if (history.length < params.minHistory) return { state: { withdrawals }, observation: null }
 
     const amounts = history.map((past) => past.amountMinor).sort(ascending)

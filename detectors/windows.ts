@@ -26,7 +26,9 @@ export interface TimedWithId extends Timed {
 /** Items in the sliding window (endMs - sizeMs, endMs]. Items must be in event-time order. */
 export function slidingWindow<T extends Timed>(items: readonly T[], endMs: number, sizeMs: number): T[] {
   const startMs = endMs - sizeMs
-  return items.filter((item) => item.eventTimeMs > startMs && item.eventTimeMs <= endMs)
+  const result: T[] = []
+  for (const item of items) if (item.eventTimeMs > startMs && item.eventTimeMs <= endMs) result.push(item)
+  return result
 }
 
 /** Start of the tumbling window of `sizeMs` (aligned to the epoch plus `offsetMs`) holding `eventTimeMs`. */
@@ -66,16 +68,60 @@ export function isLate(eventTimeMs: number, streamTimeMs: number, graceMs: numbe
  * eventId — a redelivered event does not count twice.
  */
 export function insertByTime<T extends TimedWithId>(items: readonly T[], item: T): T[] {
-  const rest = items.filter((other) => other.eventId !== item.eventId)
-  let index = rest.length
-  while (index > 0 && (rest[index - 1] as T).eventTimeMs > item.eventTimeMs) index -= 1
-  return [...rest.slice(0, index), item, ...rest.slice(index)]
+  // One copy on the hot path: a redelivery (same eventId) is rare, so look for one before filtering.
+  let redelivered = false
+  for (const other of items) {
+    if (other.eventId === item.eventId) {
+      redelivered = true
+      break
+    }
+  }
+  const result = redelivered ? items.filter((other) => other.eventId !== item.eventId) : items.slice()
+  let index = result.length
+  while (index > 0 && (result[index - 1] as T).eventTimeMs > item.eventTimeMs) index -= 1
+  if (index === result.length) result.push(item)
+  else result.splice(index, 0, item)
+  return result
 }
 
 /** Drops items no window of `sizeMs` with `graceMs` can include any more (retention = size + grace). */
 export function retain<T extends Timed>(items: readonly T[], streamTimeMs: number, sizeMs: number, graceMs: number): T[] {
   const horizonMs = streamTimeMs - sizeMs - graceMs
   return items.filter((item) => item.eventTimeMs > horizonMs)
+}
+
+/**
+ * Items at or after `fromMs`, in their order (sorted or not); the same list (no copy) when all
+ * are, which is most steps. Example: keepFrom(recentBets, streamTimeMs - graceMs)
+ */
+export function keepFrom<T extends Timed>(items: readonly T[], fromMs: number): readonly T[] {
+  let index = 0
+  while (index < items.length && (items[index] as T).eventTimeMs >= fromMs) index += 1
+  if (index === items.length) return items
+  const result = items.slice(0, index)
+  for (index += 1; index < items.length; index += 1) {
+    const item = items[index] as T
+    if (item.eventTimeMs >= fromMs) result.push(item)
+  }
+  return result
+}
+
+/**
+ * `retain` for a detector's own state: the same list (no copy) when nothing has expired, which
+ * is most steps. The result is read-only, since it may be the list it was given.
+ * Example: retainRecent(items, streamTimeMs, DAY_MS, graceMs) === items   // when nothing expired
+ */
+export function retainRecent<T extends Timed>(items: readonly T[], streamTimeMs: number, sizeMs: number, graceMs: number): readonly T[] {
+  const horizonMs = streamTimeMs - sizeMs - graceMs
+  let index = 0
+  while (index < items.length && (items[index] as T).eventTimeMs > horizonMs) index += 1
+  if (index === items.length) return items
+  const result = items.slice(0, index)
+  for (index += 1; index < items.length; index += 1) {
+    const item = items[index] as T
+    if (item.eventTimeMs > horizonMs) result.push(item)
+  }
+  return result
 }
 
 /**
@@ -90,9 +136,12 @@ export function retain<T extends Timed>(items: readonly T[], streamTimeMs: numbe
  */
 export function windowsContaining<T extends Timed>(items: readonly T[], eventTimeMs: number, sizeMs: number): Array<{ endMs: number; items: T[] }> {
   const ends = [eventTimeMs]
+  let last = eventTimeMs
   for (const item of items) {
-    const last = ends[ends.length - 1] as number
-    if (item.eventTimeMs > last && item.eventTimeMs < eventTimeMs + sizeMs) ends.push(item.eventTimeMs)
+    if (item.eventTimeMs > last && item.eventTimeMs < eventTimeMs + sizeMs) {
+      ends.push(item.eventTimeMs)
+      last = item.eventTimeMs
+    }
   }
   return ends.map((endMs) => ({ endMs, items: slidingWindow(items, endMs, sizeMs) }))
 }
@@ -119,18 +168,28 @@ export interface Sighting {
  * Example: recordSighting([], 'fp-a', 1_000, 'e1') -> [{ key: 'fp-a', firstSeenMs: 1000, lastSeenMs: 1000, ... }]
  */
 export function recordSighting(sightings: readonly Sighting[], key: string, eventTimeMs: number, eventId: string): readonly Sighting[] {
-  const index = sightings.findIndex((sighting) => sighting.key === key)
-  const existing = sightings[index]
+  // From the newest: the key seen last time is the usual one.
+  let index = sightings.length - 1
+  while (index >= 0 && (sightings[index] as Sighting).key !== key) index -= 1
+  const existing = index === -1 ? undefined : sightings[index]
   if (existing !== undefined && eventTimeMs >= existing.firstSeenMs && eventTimeMs <= existing.lastSeenMs) return sightings
+  // Every field spelt out in one order (no spread): one object shape for all sightings.
   const next: Sighting = existing === undefined
     ? { key, firstSeenMs: eventTimeMs, firstEventId: eventId, lastSeenMs: eventTimeMs, lastEventId: eventId }
     : eventTimeMs < existing.firstSeenMs
-      ? { ...existing, firstSeenMs: eventTimeMs, firstEventId: eventId }
-      : { ...existing, lastSeenMs: eventTimeMs, lastEventId: eventId }
+      ? { key, firstSeenMs: eventTimeMs, firstEventId: eventId, lastSeenMs: existing.lastSeenMs, lastEventId: existing.lastEventId }
+      : { key, firstSeenMs: existing.firstSeenMs, firstEventId: existing.firstEventId, lastSeenMs: eventTimeMs, lastEventId: eventId }
   const last = sightings[sightings.length - 1]
   // The common case: the newest sighting of all, appended (or replacing the key's entry at the end).
   if (last === undefined || next.lastSeenMs >= last.lastSeenMs) {
-    return index === -1 ? [...sightings, next] : [...sightings.slice(0, index), ...sightings.slice(index + 1), next]
+    const result = sightings.slice()
+    if (index === -1) result.push(next)
+    else if (index === sightings.length - 1) result[index] = next
+    else {
+      result.splice(index, 1)
+      result.push(next)
+    }
+    return result
   }
   const rest = index === -1 ? [...sightings] : [...sightings.slice(0, index), ...sightings.slice(index + 1)]
   let position = rest.length
@@ -141,7 +200,9 @@ export function recordSighting(sightings: readonly Sighting[], key: string, even
 
 /** True when `key` is among the keys `sightedInWindow` would return, without building the list. */
 export function isSightedInWindow(sightings: readonly Sighting[], key: string, endMs: number, sizeMs: number): boolean {
-  return sightings.some((sighting) => sighting.key === key && sighting.firstSeenMs <= endMs && sighting.lastSeenMs > endMs - sizeMs)
+  const startMs = endMs - sizeMs
+  for (const sighting of sightings) if (sighting.key === key && sighting.firstSeenMs <= endMs && sighting.lastSeenMs > startMs) return true
+  return false
 }
 
 /**
@@ -151,7 +212,10 @@ export function isSightedInWindow(sightings: readonly Sighting[], key: string, e
  * window that ends before its last one without falling inside it.
  */
 export function sightedInWindow(sightings: readonly Sighting[], endMs: number, sizeMs: number): Sighting[] {
-  return sightings.filter((sighting) => sighting.firstSeenMs <= endMs && sighting.lastSeenMs > endMs - sizeMs)
+  const startMs = endMs - sizeMs
+  const result: Sighting[] = []
+  for (const sighting of sightings) if (sighting.firstSeenMs <= endMs && sighting.lastSeenMs > startMs) result.push(sighting)
+  return result
 }
 
 /**
@@ -163,8 +227,13 @@ export function sightedInWindow(sightings: readonly Sighting[], endMs: number, s
  * Example (size 10): first sightings at 0, 7, 12, 30; sightingWindowEnds(s, 5, 10) -> [5, 7, 12]
  */
 export function sightingWindowEnds(sightings: readonly Sighting[], eventTimeMs: number, sizeMs: number): number[] {
-  const later = sightings.map((sighting) => sighting.firstSeenMs).filter((timeMs) => timeMs > eventTimeMs && timeMs < eventTimeMs + sizeMs)
-  return [eventTimeMs, ...[...new Set(later)].sort((a, b) => a - b)]
+  let later: number[] | null = null
+  for (const sighting of sightings) {
+    const timeMs = sighting.firstSeenMs
+    if (timeMs > eventTimeMs && timeMs < eventTimeMs + sizeMs && (later === null || !later.includes(timeMs))) (later ??= []).push(timeMs)
+  }
+  // The in-order case has no later first sighting: no set, no sort.
+  return later === null ? [eventTimeMs] : [eventTimeMs, ...later.sort((a, b) => a - b)]
 }
 
 /**
@@ -175,8 +244,10 @@ export function retainSightings(sightings: readonly Sighting[], streamTimeMs: nu
   const horizonMs = streamTimeMs - retentionMs
   // Ordered by last sighting: the first one is the oldest.
   if (sightings.length <= maxCount && (sightings[0] === undefined || sightings[0].lastSeenMs > horizonMs)) return sightings
-  const kept = sightings.filter((sighting) => sighting.lastSeenMs > horizonMs)
-  return kept.length > maxCount ? kept.slice(kept.length - maxCount) : kept
+  // Ordered by last sighting, so the expired are a prefix.
+  let from = 0
+  while (from < sightings.length && (sightings[from] as Sighting).lastSeenMs <= horizonMs) from += 1
+  return sightings.slice(Math.max(from, sightings.length - maxCount))
 }
 
 /** Keeps the last `maxCount` items (event-time order: the most recent), a hard cap on state size; the same list when under it. */

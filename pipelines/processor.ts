@@ -128,6 +128,18 @@ export interface ProcessorOptions {
   readonly links?: boolean
 }
 
+/** What every result of one process() call shares. */
+interface ResultParts {
+  readonly outputs: OutputRecord[]
+  readonly detectorErrors: Array<{ detectorId: string; message: string }>
+  readonly lateFor: string[]
+}
+
+/** A module function, not a closure per event: allocation on the hot path (and tsx names every closure it creates). */
+function resultOf(parts: ResultParts, player: PlayerState, rejected: ProcessResult['rejected'] = null, duplicate = false): ProcessResult {
+  return { player, outputs: parts.outputs, detectorErrors: parts.detectorErrors, lateFor: parts.lateFor, duplicate, rejected, awaitingScore: null }
+}
+
 /** A withdrawal request's detector pass, before the model's score joins it. */
 interface PendingDecision {
   readonly event: WithdrawalEvent
@@ -205,13 +217,12 @@ export class EventProcessor {
       for (const link of linksFor(event)) outputs.push({ topic: 'links', key: linkKeyOf(link), value: link as unknown as Record<string, unknown> })
     }
     const base: PlayerState = { profile, detectors: detectorStates, withdrawals, cluster: player.cluster ?? null }
-    const done = (next: PlayerState, rejected: ProcessResult['rejected'] = null, duplicate = false): ProcessResult =>
-      ({ player: next, outputs, detectorErrors, lateFor, duplicate, rejected, awaitingScore: null })
+    const parts: ResultParts = { outputs, detectorErrors, lateFor }
 
     if (isWithdrawalRequest) {
       const pending: PendingDecision = { event, profile, policy: ruleSet.policyFor(profile.jurisdiction, profile.tier), executions, source }
       if (features === null || hardStopHits(executions, pending.policy).length > 0) {
-        return done(this.decideRequest(pending, base, null, [], ruleSet.version, outputs))
+        return resultOf(parts, this.decideRequest(pending, base, null, [], ruleSet.version, outputs))
       }
       let completed = false
       const complete = (scored: ScoredWithdrawal, current: PlayerState): { player: PlayerState; outputs: OutputRecord[] } => {
@@ -226,22 +237,22 @@ export class EventProcessor {
         withdrawalId: event.withdrawalId, amountMinor: event.amountMinor, currency: event.currency, method: event.method, instrumentToken: event.instrument.token,
         jurisdiction: profile.jurisdiction, tier: profile.tier, requestedAtMs: event.eventTimeMs, revisions: 0, attempt: 0, log: [],
       }
-      return { ...done({ ...base, withdrawals: { ...base.withdrawals, [event.withdrawalId]: provisional } }), awaitingScore: { withdrawalId: event.withdrawalId, features, complete } }
+      return { ...resultOf(parts, { ...base, withdrawals: { ...base.withdrawals, [event.withdrawalId]: provisional } }), awaitingScore: { withdrawalId: event.withdrawalId, features, complete } }
     }
     if (event.kind === 'withdrawal' && event.type === 'CANCELLED') {
       const moved = this.move(base, event.playerId, event.withdrawalId, event.eventId, event.eventTimeMs, { trigger: 'cancel' }, 'WITHDRAWAL_CANCELLED', null, outputs)
-      if (!moved.ok) return moved.duplicate ? done(base, null, true) : done(base, moved.rejected)
+      if (!moved.ok) return moved.duplicate ? resultOf(parts, base, null, true) : resultOf(parts, base, moved.rejected)
       const record = moved.record
       outputs.push(ledgerCommand(record, event.playerId, 'RELEASE', Math.max(1, record.attempt), `${record.withdrawalId}:cancel`))
-      return done(moved.player)
+      return resultOf(parts, moved.player)
     }
     if (event.kind === 'cluster') {
       const cluster: ClusterSignal | null = event.erased || event.clusterId === null ? null : { clusterId: event.clusterId, size: event.size, risk: event.risk, typologies: [...event.typologies] }
-      return done({ ...base, cluster })
+      return resultOf(parts, { ...base, cluster })
     }
-    if (event.kind === 'review') return this.review(event, base, ruleSet, source, outputs, done)
-    if (event.kind === 'payout') return this.payout(event, base, outputs, done)
-    return done(base)
+    if (event.kind === 'review') return this.review(event, base, ruleSet, source, outputs, parts)
+    if (event.kind === 'payout') return this.payout(event, base, outputs, parts)
+    return resultOf(parts, base)
   }
 
   /** A request's decision: transitions PENDING -> RISK_SCORING -> outcome, the decision record and its command. */
@@ -279,13 +290,13 @@ export class EventProcessor {
   }
 
   /** An officer's verdict on a withdrawal awaiting review: decision revision N+1 and its command. */
-  private review(event: ReviewEvent, player: PlayerState, ruleSet: RuleSet, source: SourceRef, outputs: OutputRecord[], done: (next: PlayerState, rejected?: ProcessResult['rejected'], duplicate?: boolean) => ProcessResult): ProcessResult {
+  private review(event: ReviewEvent, player: PlayerState, ruleSet: RuleSet, source: SourceRef, outputs: OutputRecord[], parts: ResultParts): ProcessResult {
     const outcome = event.verdict === 'APPROVE' ? 'APPROVE' : 'DECLINE'
     const existing = player.withdrawals[event.withdrawalId]
     const revision = (existing?.revisions ?? 0) + 1
     const decisionId = decisionIdOf(event.withdrawalId, revision)
     const moved = this.move(player, event.playerId, event.withdrawalId, event.eventId, event.eventTimeMs, { trigger: 'review', outcome }, 'REVIEW', `${outcome} by ${event.reviewerId}: ${event.reasonCode}`, outputs, (record) => ({ ...record, revisions: revision, attempt: outcome === 'APPROVE' ? 1 : record.attempt }))
-    if (!moved.ok) return moved.duplicate ? done(player, null, true) : done(player, moved.rejected)
+    if (!moved.ok) return moved.duplicate ? resultOf(parts, player, null, true) : resultOf(parts, player, moved.rejected)
     const record = moved.record
     const policy = ruleSet.policyFor(record.jurisdiction, record.tier)
     const reasons: Reason[] = [{ code: outcome === 'APPROVE' ? 'REVIEWER_APPROVED' : 'REVIEWER_DECLINED', detectorId: null, detail: `${event.reviewerId}${event.caseId === null ? '' : ` in case ${event.caseId}`}: ${event.reasonCode}${event.note === null ? '' : ` — ${event.note}`}` }]
@@ -300,29 +311,29 @@ export class EventProcessor {
     // The amount was held when the withdrawal went to review: an approval pays it, a decline releases it.
     const command = outcome === 'APPROVE' ? payoutCommand(record, event.playerId, 1, decisionId, notBeforeMs, null) : ledgerCommand(record, event.playerId, 'RELEASE', 1, decisionId)
     outputs.unshift(decision, command)
-    return done(moved.player)
+    return resultOf(parts, moved.player)
   }
 
   /** What the payout service reports: dispatched, settled, failed (the debit is reversed), or a retry on another rail. */
-  private payout(event: PayoutEvent, player: PlayerState, outputs: OutputRecord[], done: (next: PlayerState, rejected?: ProcessResult['rejected'], duplicate?: boolean) => ProcessResult): ProcessResult {
+  private payout(event: PayoutEvent, player: PlayerState, outputs: OutputRecord[], parts: ResultParts): ProcessResult {
     const record = player.withdrawals[event.withdrawalId]
     if (record !== undefined && !alreadyApplied(record, event.eventId)) {
       // A retry names the attempt that failed; every other event the attempt in force.
       const expected = record.attempt
       if (event.attempt !== expected) {
-        return done(player, { code: 'RISK_ERR_WITHDRAWAL_TRANSITION', message: `withdrawal ${event.withdrawalId}: payout event ${event.type} is for attempt ${event.attempt}, but attempt ${expected} is in force (state ${String(stateOf(record))})` })
+        return resultOf(parts, player, { code: 'RISK_ERR_WITHDRAWAL_TRANSITION', message: `withdrawal ${event.withdrawalId}: payout event ${event.type} is for attempt ${event.attempt}, but attempt ${expected} is in force (state ${String(stateOf(record))})` })
       }
     }
     const trigger: Trigger = event.type === 'DISPATCHED' ? { trigger: 'dispatch' } : event.type === 'SETTLED' ? { trigger: 'settle' } : event.type === 'FAILED' ? { trigger: 'fail' } : { trigger: 'retry' }
     const causeType = `PAYOUT_${event.type === 'RETRY_REQUESTED' ? 'RETRY' : event.type}`
     const detail = [event.rail === null ? null : `rail ${event.rail}`, event.pspReference === null ? null : `psp ${event.pspReference}`, event.failureReason].filter((part) => part !== null).join(', ') || null
     const moved = this.move(player, event.playerId, event.withdrawalId, event.eventId, event.eventTimeMs, trigger, causeType, detail, outputs, (next) => (trigger.trigger === 'retry' ? { ...next, attempt: next.attempt + 1 } : next))
-    if (!moved.ok) return moved.duplicate ? done(player, null, true) : done(player, moved.rejected)
+    if (!moved.ok) return moved.duplicate ? resultOf(parts, player, null, true) : resultOf(parts, player, moved.rejected)
     const moving = moved.record
     const decisionId = decisionIdOf(moving.withdrawalId, moving.revisions)
     if (trigger.trigger === 'fail') outputs.push(ledgerCommand(moving, event.playerId, 'REVERSE', moving.attempt, decisionId))
     if (trigger.trigger === 'retry') outputs.push(payoutCommand(moving, event.playerId, moving.attempt, decisionId, null, event.rail))
-    return done(moved.player)
+    return resultOf(parts, moved.player)
   }
 
   /**

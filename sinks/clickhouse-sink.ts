@@ -121,8 +121,10 @@ export class ClickHouseSink {
   async stop(): Promise<void> {
     this.running = false
     if (this.timer !== null) clearInterval(this.timer)
-    await this.consumer.stop()
+    // Flush while the consumer is still in its group: offsets can only be committed from there.
+    // A batch fetched after this flush stays uncommitted and is re-read on restart (rows collapse by key).
     await this.flush()
+    await this.consumer.stop()
     await this.consumer.disconnect()
   }
 

@@ -14,7 +14,7 @@ import { loadConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import { produceToBroker } from './broker-output.js'
 import { writeJsonLines } from './json-lines.js'
-import { progressBar } from './progress.js'
+import { progressBar } from '../../core/progress.js'
 import { loadSanctionedName } from './sanctions.js'
 import { DEFAULT_START_MS, simulate } from './simulate.js'
 

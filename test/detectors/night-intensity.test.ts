@@ -90,7 +90,7 @@ describe('night_intensity: scenarios', () => {
   it('forgets buckets older than the window', () => {
     const steps = runScenario(nightIntensity, SMALL, [...activity(9, 0), ...activity(1, 0, DAY0 + 8 * DAY_MS)])
     expect(lastObservation(steps)).toBeNull()
-    expect((steps[steps.length - 1]?.state as NightIntensityState).buckets.map((bucket) => bucket.startMs)).toEqual([DAY0 + 9 * DAY_MS + HOUR_MS])
+    expect((steps[steps.length - 1]?.state as NightIntensityState).buckets.filter((_, index) => index % 3 === 0)).toEqual([DAY0 + 9 * DAY_MS + HOUR_MS])
   })
 
   it('an out-of-order activity within grace counts at once; a late one is flagged, counted, and raises nothing', () => {
@@ -127,5 +127,21 @@ describe('night_intensity end to end', () => {
     const alerts = await alertsOf(pipeline)
     expect(alerts.map((alert) => [alert.alertId, alert.action, alert.severity, alert.value, alert.threshold])).toEqual([['night_intensity@1:ev:b49', 'rg_intervention', 'LOW', 1, 0.4]])
     expect(alerts[0]?.evidenceEventIds).toHaveLength(10)
+  })
+})
+
+describe('night_intensity: state shape', () => {
+  it('keeps buckets as one flat list, and reads the object-per-bucket shape of older checkpoints the same way', () => {
+    const events = activity(6, 4)
+    const flat = runScenario(nightIntensity, SMALL, events.slice(0, -1))
+    const flatState = flat[flat.length - 1]?.state as NightIntensityState
+    expect(flatState.buckets.every((value) => typeof value === 'number')).toBe(true)
+    const buckets = []
+    for (let index = 0; index < flatState.buckets.length; index += 3) buckets.push({ startMs: flatState.buckets[index], total: flatState.buckets[index + 1], night: flatState.buckets[index + 2] })
+    const legacy = { ...flatState, buckets }
+    const last = events.slice(-1)
+    const streamTimeMs = flat[flat.length - 1]?.streamTimeMs
+    expect(runScenario(nightIntensity, SMALL, last, { state: legacy, streamTimeMs })).toEqual(runScenario(nightIntensity, SMALL, last, { state: flatState, streamTimeMs }))
+    expect(lastObservation(runScenario(nightIntensity, SMALL, last, { state: legacy, streamTimeMs }))?.hit).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { bet as wireBet, player, withdrawal as wireWithdrawal } from '../../bench/events.js'
-import { ageInYears, underage } from '../../detectors/underage.js'
+import { ageInYears, civilFromDays, underage } from '../../detectors/underage.js'
 import { testPipeline } from '../support/pipeline.js'
 import { HOUR_MS, MINUTE_MS, alertsOf, at, bet, deposit, lastObservation, paramsFor, profile, runScenario, shippedRuleSetWith, withdrawal } from './scenario.js'
 
@@ -22,6 +22,22 @@ describe('underage: age on the local calendar', () => {
     expect(ageInYears('2008-02-29', Date.UTC(2026, 1, 28, 23, 59), 0)).toBe(17)
     expect(ageInYears('2008-02-29', Date.UTC(2026, 2, 1), 0)).toBe(18)
     expect(ageInYears('2008-02-29', Date.UTC(2028, 1, 29), 0)).toBe(20)
+  })
+})
+
+describe('underage: calendar arithmetic without a Date per event', () => {
+  it('civilFromDays gives the UTC calendar date Date gives, across leap years and centuries', () => {
+    expect(civilFromDays(0)).toEqual([1970, 1, 1])
+    expect(civilFromDays(11_016)).toEqual([2000, 2, 29])
+    for (let days = -200_000; days <= 200_000; days += 7) {
+      const date = new Date(days * 86_400_000)
+      expect(civilFromDays(days)).toEqual([date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()])
+    }
+  })
+
+  it('reads the date of birth again when it changes between calls', () => {
+    const timeMs = Date.UTC(2026, 5, 1)
+    expect([ageInYears('2008-06-01', timeMs, 0), ageInYears('2008-06-02', timeMs, 0), ageInYears('not a date', timeMs, 0), ageInYears('2008-06-01', timeMs, 0)]).toEqual([18, 17, null, 18])
   })
 })
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { insertByTime, isLate, retain, sessions, slidingWindow, tumblingWindow, tumblingWindowStart } from '../../detectors/windows.js'
 import {
-  capLatest, formatDuration, insertFirstOccurrence, recordSighting, retainSightings, sightedInWindow, sightingWindowEnds, windowsContaining,
+  capLatest, formatDuration, insertFirstOccurrence, keepFrom, recordSighting, retainRecent, retainSightings, sightedInWindow, sightingWindowEnds, windowsContaining,
 } from '../../detectors/windows.js'
 
 const item = (eventId: string, eventTimeMs: number) => ({ eventId, eventTimeMs })
@@ -35,6 +35,32 @@ describe('windows', () => {
 
   it('retains size + grace behind stream time', () => {
     expect(retain([item('a', 0), item('b', 1), item('c', 5_000)], 5_000, 4_000, 1_000).map((entry) => entry.eventId)).toEqual(['b', 'c'])
+  })
+})
+
+describe('copy only what changes (issue 3)', () => {
+  it('retainRecent is retain, and the same list when nothing expired', () => {
+    const items = [item('a', 0), item('b', 1_000), item('c', 2_000)]
+    expect(retainRecent(items, 2_000, 2_500, 0)).toBe(items)
+    expect(retainRecent(items, 2_000, 1_500, 100)).toEqual(retain(items, 2_000, 1_500, 100))
+    expect(retainRecent(items, 2_600, 1_500, 200).map((entry) => entry.eventId)).toEqual(['b', 'c'])
+    expect(retainRecent(items, 9_000, 1_000, 0)).toEqual([])
+  })
+
+  it('keepFrom keeps items at or after a time, in list order (sorted or not), the same list when all stay', () => {
+    const arrived = [item('a', 500), item('b', 100), item('c', 300)]
+    expect(keepFrom(arrived, 100)).toBe(arrived)
+    expect(keepFrom(arrived, 300).map((entry) => entry.eventId)).toEqual(['a', 'c'])
+  })
+
+  it('insertByTime, recordSighting and the window helpers never change the list they are given', () => {
+    const items = Object.freeze([item('a', 0), item('b', 2_000)])
+    expect(insertByTime(items, item('c', 1_000)).map((entry) => entry.eventId)).toEqual(['a', 'c', 'b'])
+    expect(insertByTime(items, item('a', 3_000)).map((entry) => entry.eventId)).toEqual(['b', 'a'])
+    const sightings = Object.freeze(recordSighting(recordSighting([], 'x', 0, 'e1'), 'y', 10, 'e2'))
+    expect(recordSighting(sightings, 'y', 20, 'e3').map((entry) => [entry.key, entry.lastSeenMs])).toEqual([['x', 0], ['y', 20]])
+    expect(recordSighting(sightings, 'x', 30, 'e4').map((entry) => [entry.key, entry.lastSeenMs])).toEqual([['y', 10], ['x', 30]])
+    expect(sightings.map((entry) => entry.lastSeenMs)).toEqual([0, 10])
   })
 })
 
