@@ -21,3 +21,29 @@ export function exitAfterLogging(logger: Logger, code: number): void {
   // If the destination cannot drain, exit anyway.
   setTimeout(() => process.exit(code), 1000).unref()
 }
+
+/**
+ * Catches SIGTERM and SIGINT from the first line of a process's start-up: a supervisor may stop
+ * a process that is still starting (connecting, loading lists and models). Until `whenStarted`
+ * hands over the graceful shutdown, a signal exits at once with 0: nothing has been committed
+ * yet, and the engine's and sink's recovery treats an exit there like any crash.
+ *
+ * Example:
+ *   const signals = deferSignals(logger)
+ *   const engine = await startEngine(config, logger)
+ *   signals.whenStarted((reason) => shutdown(0, reason))
+ */
+export function deferSignals(logger: Logger): { whenStarted(handler: (reason: string) => void): void } {
+  let handler: ((reason: string) => void) | null = null
+  const onSignal = (signal: string): void => {
+    if (handler !== null) {
+      handler(signal)
+      return
+    }
+    logger.info({ signal }, 'stopped while starting')
+    exitAfterLogging(logger, 0)
+  }
+  process.once('SIGTERM', () => onSignal('SIGTERM'))
+  process.once('SIGINT', () => onSignal('SIGINT'))
+  return { whenStarted(next) { handler = next } }
+}

@@ -3,13 +3,14 @@
  * An unrecoverable error exits 1 so the supervisor restarts it (it resumes from its checkpoint).
  */
 import { loadConfig } from '../core/config.js'
-import { createLogger, exitAfterLogging } from '../core/logger.js'
+import { createLogger, deferSignals, exitAfterLogging } from '../core/logger.js'
 import { startEngine } from './engine.js'
 
 const config = loadConfig()
 const logger = createLogger('engine', config.logLevel)
 
 async function main(): Promise<void> {
+  const signals = deferSignals(logger)
   const engine = await startEngine(config, logger)
   logger.info({ instance: config.instanceId, metricsPort: engine.metricsPort, stateDir: config.state.dir }, 'engine started')
   let stopping = false
@@ -26,8 +27,7 @@ async function main(): Promise<void> {
     )
   }
   engine.runner.onFatal(() => shutdown(1, 'fatal error'))
-  process.once('SIGTERM', () => shutdown(0, 'SIGTERM'))
-  process.once('SIGINT', () => shutdown(0, 'SIGINT'))
+  signals.whenStarted((reason) => shutdown(0, reason))
 }
 
 main().catch((error: unknown) => {

@@ -6,7 +6,7 @@
 import { systemClock } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
-import { createLogger, exitAfterLogging } from '../core/logger.js'
+import { createLogger, deferSignals, exitAfterLogging } from '../core/logger.js'
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client'
 import { untilAvailable } from '../pipelines/engine.js'
 import { serveMetrics } from '../pipelines/metrics.js'
@@ -19,6 +19,7 @@ const config = loadConfig()
 const logger = createLogger('sink', config.logLevel)
 
 async function main(): Promise<void> {
+  const signals = deferSignals(logger)
   const clickhouse = createClickHouse(config.clickhouse)
   await untilAvailable('ClickHouse', () => migrate(clickhouse, config.clickhouse.database), logger)
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
@@ -47,8 +48,7 @@ async function main(): Promise<void> {
       },
     )
   }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  signals.whenStarted(shutdown)
 }
 
 main().catch((error: unknown) => {

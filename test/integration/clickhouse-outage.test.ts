@@ -25,6 +25,7 @@ const PER_TOPIC_PER_WAVE = 60
 const TABLE_KEYS: Readonly<Record<string, string>> = {
   events: 'topic, partition, offset',
   decisions: 'withdrawal_id, revision',
+  decision_verdicts: 'withdrawal_id, revision',
   rule_executions: 'withdrawal_id, revision, execution_index',
   model_scores: 'withdrawal_id, revision, role, model_id, model_version',
   alerts: 'alert_id',

@@ -43,7 +43,7 @@ async function stateDump(test: Isolated): Promise<string[]> {
  * verdicts (as the case service would, after the decisions exist) and, when `killDuringReviews`,
  * kills both again while the second revisions come out.
  */
-async function run(test: Isolated, killAtFractions: readonly number[], killDuringReviews: boolean): Promise<{ decisions: Decision[]; killedAt: number[] }> {
+async function run(test: Isolated, killAtFractions: readonly number[], killDuringReviews: boolean, expectedTotal?: number): Promise<{ decisions: Decision[]; killedAt: number[] }> {
   await produce(test, generated.map((event) => encoded(test, event.topic, event.value)))
   const reader = await new TopicReader<Decision>(test, 'decisions').start()
   const firsts = (values: readonly Decision[]): number => new Set(values.filter((decision) => decision.revision === 1).map((decision) => decision.decisionId)).size
@@ -69,11 +69,25 @@ async function run(test: Isolated, killAtFractions: readonly number[], killDurin
       await reader.waitFor((values) => seconds(values) >= 3, 120_000)
       await killBoth()
     }
-    // Every review either makes a second revision or is refused (the withdrawal was not held): wait until quiet.
-    for (let seen = -1; seen !== reader.values.length;) {
-      seen = reader.values.length
-      await sleep(3000)
+    // Every review either makes a second revision or is refused (the withdrawal was not held):
+    // the clean run waits until quiet; the crashed run until it has as many decisions as the clean one.
+    if (expectedTotal !== undefined) {
+      await reader.waitFor((values) => new Set(values.map((decision) => decision.decisionId)).size >= expectedTotal, 180_000)
+    } else {
+      for (let seen = -1; seen !== reader.values.length;) {
+        seen = reader.values.length
+        await sleep(5000)
+      }
     }
+    // the sink (restarted as often as the engine) catches up before it is stopped
+    const clickhouse = createClickHouse(test.config.clickhouse)
+    const expectedRows = new Set(reader.values.map((decision) => decision.decisionId)).size
+    const deadline = Date.now() + 120_000
+    while (Number((await clickhouse.query<{ rows: string }>(sql`SELECT count() AS rows FROM decisions FINAL`).catch(() => [{ rows: '0' }]))[0]?.rows ?? 0) < expectedRows) {
+      if (Date.now() > deadline) throw new Error(`${test.name}: ClickHouse holds fewer than ${expectedRows} decisions; see ${sink.logFile}`)
+      await sleep(250)
+    }
+    await clickhouse.close()
     expect(await engine.stop('SIGTERM')).toBe(0)
     expect(await sink.stop('SIGTERM'), `sink log: ${sink.logFile}`).toBe(0)
     return { decisions: [...reader.values], killedAt }
@@ -95,7 +109,7 @@ describe('crash recovery', () => {
     const secondRevisions = clean.decisions.filter((decision) => decision.revision === 2).length
     expect(secondRevisions).toBeGreaterThan(0)
     expect(cleanById.size).toBe(expectedFirstDecisions + secondRevisions)
-    const crashed = await run(crashedTest, [0.2, 0.5, 0.8], true)
+    const crashed = await run(crashedTest, [0.2, 0.5, 0.8], true, cleanById.size)
 
     // every kill landed mid-stream
     expect(crashed.killedAt).toHaveLength(4)
