@@ -12,7 +12,7 @@ import type { DecisionPolicy, ResolvedRule, RuleSet } from '../detectors/rule-se
 import { linkKeyOf, linksFor } from '../graph/links.js'
 import { extractFeatures } from '../models/features.js'
 import { commandIdempotencyKey, decisionIdOf, type InputEvent, type PayoutEvent, type PlayerEvent, type ReviewEvent, type WithdrawalEvent } from '../schemas/domain.js'
-import { decide, hardStopHits, PLAYER_REASON_CODES, type ClusterSignal, type DetectorExecution, type ModelSignal, type Outcome, type Reason, type Verdict } from './decide.js'
+import { decide, hardStopHits, PLAYER_REASON_CODES, type ClusterSignal, type DetectorExecution, type ModelSignal, type Reason, type Verdict } from './decide.js'
 import { alreadyApplied, lastMovedAtMs, next, stateOf, TERMINAL_STATES, type Trigger, type TransitionEntry, type WithdrawalRecord, type WithdrawalState } from './withdrawal-state.js'
 
 export interface PlayerState {

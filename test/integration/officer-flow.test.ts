@@ -34,6 +34,7 @@ describe('officer flow across the engine, the sink and the API', () => {
     const test = await isolated('officer-flow', { PITBOSS_API_PORT: String(port), PITBOSS_API_JWT_HS256_SECRET: SECRET, PITBOSS_API_CONSOLE: 'off' })
     const base = `http://127.0.0.1:${port}`
     const token = mintAccessToken({ subject: 'officer-olga', roles: ['aml_officer'], issuer: test.config.api.jwt.issuer, audience: test.config.api.jwt.audience, nowMs: Date.now(), lifetimeMs: 3_600_000, key: { algorithm: 'HS256', secret: SECRET } })
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses of several routes, checked field by field below
     const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
       const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) })
       return { status: response.status, json: await response.json().catch(() => null) }
