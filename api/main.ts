@@ -20,6 +20,7 @@ import { createClickHouseReadModel } from './read-model.js'
 import { createKafkaReviewPublisher } from './review-publisher.js'
 import { createKafkaScreeningPublisher } from './screening-publisher.js'
 import { openRuleSetFiles } from './rule-set-files.js'
+import { startAutoRescreen } from '../screening/auto-rescreen.js'
 import { strSettings } from './str-settings.js'
 import { buildApp } from './app.js'
 import { openAuditLog } from './audit.js'
@@ -81,11 +82,14 @@ async function main(): Promise<void> {
     webhooks: { secrets: { kyc: webhooks.kycSecrets, regulator: webhooks.regulatorSecrets }, nonceFile: webhooks.nonceFile, toleranceMs: webhooks.toleranceMs },
     console: { enabled: config.api.console },
   })
+  // Every list update rescreens every known player (screening/auto-rescreen.ts).
+  const autoRescreen = startAutoRescreen(config, logger)
   const address = await app.listen({ host: config.api.host, port: config.api.port })
   logger.info({ address, auditFile: audit.path, auditHead: audit.headHash, casesDir: config.cases.dir }, 'api listening')
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'api stopping')
     app.close()
+      .then(() => autoRescreen.stop())
       .then(() => worker.stop())
       .then(() => cases.shutdown())
       .then(() => reviews.close())

@@ -4,7 +4,6 @@
  * is the process around it; tests and the demo can call it directly.
  */
 import fs from 'node:fs'
-import path from 'node:path'
 import { sleep, systemClock, type Clock } from '../core/clock.js'
 import type { PitbossConfig } from '../core/config.js'
 import { isRiskError } from '../core/errors.js'
@@ -15,6 +14,7 @@ import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { loadModelService, type ModelService } from '../models/service.js'
 import type { ScreenFunction } from '../detectors/detector.js'
+import { listsFolderFingerprint } from '../screening/directory.js'
 import { loadScreenFunction } from '../screening/screen-function.js'
 import { RegistryRecordDecoder } from './decoder.js'
 import { EngineRunner } from './kafka/engine-runner.js'
@@ -43,30 +43,6 @@ export async function untilAvailable<T>(what: string, step: () => Promise<T>, lo
       await sleep(Math.min(2000, 100 * 2 ** attempt))
     }
   }
-}
-
-/** Names, sizes and modification times of a folder's files (recursively): changes when a list file is replaced. */
-function directoryFingerprint(directory: string): string {
-  const parts: string[] = []
-  const walk = (folder: string): void => {
-    let entries: fs.Dirent[]
-    try {
-      entries = fs.readdirSync(folder, { withFileTypes: true })
-    } catch {
-      parts.push(`${folder}:unreadable`)
-      return
-    }
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const full = path.join(folder, entry.name)
-      if (entry.isDirectory()) walk(full)
-      else {
-        const stat = fs.statSync(full, { throwIfNoEntry: false })
-        parts.push(`${full}:${stat?.size ?? -1}:${stat?.mtimeMs ?? -1}`)
-      }
-    }
-  }
-  walk(directory)
-  return parts.join('|')
 }
 
 export async function startEngine(config: PitbossConfig, logger: Logger, clock: Clock = systemClock): Promise<Engine> {
@@ -101,11 +77,11 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   // Players screened before are screened again when risk.screening.v1 says RESCREEN
   // (screening/rescreen.ts sends one per player after a list update).
   const screens: { current: ScreenFunction | null } = { current: screening?.screen ?? null }
-  let listsFingerprint = config.screening.listsDir === null ? '' : directoryFingerprint(config.screening.listsDir)
+  let listsFingerprint = config.screening.listsDir === null ? '' : listsFolderFingerprint(config.screening.listsDir)
   let reloadingLists = false
   const listsReload = config.screening.listsDir === null ? null : setInterval(() => {
     const listsDir = config.screening.listsDir as string
-    const fingerprint = directoryFingerprint(listsDir)
+    const fingerprint = listsFolderFingerprint(listsDir)
     if (fingerprint === listsFingerprint || reloadingLists) return
     reloadingLists = true
     loadScreenFunction(listsDir)

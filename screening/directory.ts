@@ -46,3 +46,27 @@ export async function loadListsFromDirectory(directory: string): Promise<LoadedL
   }
   return Promise.all(loads)
 }
+
+/** Names, sizes and modification times of a folder's files (recursively): changes when a list file is replaced. */
+export function listsFolderFingerprint(directory: string): string {
+  const parts: string[] = []
+  const walk = (folder: string): void => {
+    let entries: fs.Dirent[]
+    try {
+      entries = fs.readdirSync(folder, { withFileTypes: true })
+    } catch {
+      parts.push(`${folder}:unreadable`)
+      return
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(folder, entry.name)
+      if (entry.isDirectory()) walk(full)
+      else {
+        const stat = fs.statSync(full, { throwIfNoEntry: false })
+        parts.push(`${full}:${stat?.size ?? -1}:${stat?.mtimeMs ?? -1}`)
+      }
+    }
+  }
+  walk(directory)
+  return parts.join('|')
+}

@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,6 +21,7 @@ import { silentLogger } from '../../core/logger.js'
 import type { Decision } from '../../schemas/generated/types.js'
 import { createClickHouse, type ClickHouse } from '../../sinks/clickhouse/client.js'
 import { knownPlayers, rescreenAlerts } from '../../screening/rescreen.js'
+import { sql } from '../../sinks/clickhouse/sql.js'
 import { EngineProcess, REPO_ROOT, TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
 
 const HOUR = 60 * 60 * 1000
@@ -37,6 +39,17 @@ async function waitForLog(engine: EngineProcess, message: string, timeoutMs = 60
     if (Date.now() > deadline) throw new Error(`engine did not log '${message}' within ${timeoutMs} ms; log:\n${engine.log().slice(-4000)}`)
     await sleep(100)
   }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 /** Runs the command as an operator would; resolves with its exit code and output. */
@@ -129,6 +142,9 @@ describe('rescreen after a list update, and a remembered false-match verdict', (
 
       // the officer: int-9 is not bob; his next withdrawal has no sanctions hit
       await publisher.publish({ eventId: 'screening-verdict:bob:request:r1', playerId: 'bob', eventTimeMs: base + 2 * HOUR, type: 'FALSE_MATCH', listVersion: null, listId: 'watchlist-internal', entryId: 'int-9', officerId: 'officer-anna', caseId: null, note: 'different person' })
+      // Screening instructions are a side input of the merge (they never hold the casino feeds
+      // back), so the verdict is given a moment to be read before the withdrawal that follows it.
+      await sleep(2000)
       await produce(test, [encoded(test, 'withdrawals', withdrawal({ playerId: 'bob', withdrawalId: 'b1', eventTimeMs: base + 3 * HOUR }))])
       await decisions.waitFor((values) => values.some((decision) => decision.withdrawalId === 'b1'), 90_000)
       const decided = decisions.values.find((decision) => decision.withdrawalId === 'b1')
@@ -137,6 +153,27 @@ describe('rescreen after a list update, and a remembered false-match verdict', (
       for (const execution of sanctions) expect(execution.detail).toContain('1 dismissed entry skipped')
       // alice, screened before and after the update, was never a hit
       expect(decisions.values.find((decision) => decision.withdrawalId === 'a1')?.executions.find((execution) => execution.detectorId === 'sanctions_potential_match')?.status).toBe('NO_HIT')
+
+      // Without an operator: the API process watches the lists folder and rescreens every known
+      // player after the engines have loaded a new version (screening/auto-rescreen.ts).
+      const api = new EngineProcess({ ...test, env: { ...test.env, PITBOSS_API_PORT: String(await freePort()), PITBOSS_API_CONSOLE: 'off' } }, 'api', 'api/main.ts').start()
+      try {
+        await waitForLog(api, 'api listening')
+        writeWatchlist(watchlist, ['int-1,individual,"Lorenzo Example Farrugia",,,1950-01-01,IT,internal:fraud-ring', 'int-9,individual,"Joseph CAMILLERI",,,1979-11-23,MT,internal:mule-network', 'int-12,individual,"Anna GRECH",,,1990-07-14,MT,internal:mule-network'])
+        await waitForLog(api, 'rescreen after the list update sent', 60_000)
+        const deadlineCarol = Date.now() + 90_000
+        for (;;) {
+          const found = await clickhouse.query<{ alert_id: string }>(sql`SELECT alert_id FROM alerts FINAL WHERE player_id = 'carol' AND detector_id = 'sanctions_confirmed_match'`).catch(() => [])
+          if (found.length > 0) {
+            expect(found[0]?.alert_id).toMatch(/^sanctions_confirmed_match@2:rescreen:[0-9a-f]{16}:carol$/)
+            break
+          }
+          if (Date.now() > deadlineCarol) throw new Error(`no automatic rescreen alert for carol; api log:\n${api.log().slice(-3000)}`)
+          await sleep(250)
+        }
+      } finally {
+        expect(await api.stop('SIGTERM')).toBe(0)
+      }
     } finally {
       await publisher.close()
       await decisions.stop()
