@@ -136,6 +136,8 @@ export function buildApp(dependencies: ApiDependencies): FastifyInstance {
   })
   const responses = new Counter({ name: 'pitboss_api_responses_total', help: 'API responses by route and status', labelNames: ['route', 'status'], registers: [dependencies.metrics] })
   const duration = new Histogram({ name: 'pitboss_api_response_seconds', help: 'API response time by route', labelNames: ['route'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [dependencies.metrics] })
+  const reportTime = new Histogram({ name: 'pitboss_report_generation_seconds', help: 'regulator period reports (regulator_daily|weekly|monthly) and goAML STR exports (str_goaml), by kind', labelNames: ['kind'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [dependencies.metrics] })
+  const observeReport = (kind: string, seconds: number): void => reportTime.observe({ kind }, seconds)
 
   // Before any route: the registry checks each route's declaration as it is added.
   installRouteRegistry(app, { auditEnabled: dependencies.audit !== undefined })
@@ -189,7 +191,7 @@ export function buildApp(dependencies: ApiDependencies): FastifyInstance {
   if (dependencies.screening !== undefined) registerScreeningRoutes(app, dependencies.screening, clock)
   if (dependencies.operations?.publishScreening !== undefined) registerScreeningVerdictRoutes(app, dependencies.operations, clock)
   if (dependencies.webhooks !== undefined) registerWebhookRoutes(app, dependencies.webhooks, { audit: dependencies.audit, clock })
-  if (dependencies.governance !== undefined) { registerStrRoutes(app, dependencies.governance, { clock }); registerRegulatorRoutes(app, dependencies.governance, { clock, ...(dependencies.audit === undefined ? {} : { audit: dependencies.audit }) }) }
+  if (dependencies.governance !== undefined) { registerStrRoutes(app, dependencies.governance, { clock, observeReport }); registerRegulatorRoutes(app, dependencies.governance, { clock, observeReport, ...(dependencies.audit === undefined ? {} : { audit: dependencies.audit }) }) }
   if (dependencies.console?.enabled === true) registerConsoleRoutes(app, dependencies.console)
   return app
 }

@@ -19,10 +19,14 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
   const events = new Counter({ name: 'pitboss_events_processed_total', help: 'input events processed, by topic key', labelNames: ['topic'], registers: [registry] })
   const deadLetters = new Counter({ name: 'pitboss_dead_letters_total', help: 'inputs sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers: [registry] })
   const decisions = new Counter({ name: 'pitboss_decisions_total', help: 'withdrawal decisions, by outcome', labelNames: ['outcome'], registers: [registry] })
+  // By outcome: an APPROVE is an instant payout, whose own objective (30 s) the
+  // PitbossInstantPayoutSlow alert checks. Buckets up to 60 s so a p99 past 30 s is
+  // measurable (past the last bucket histogram_quantile answers that bucket's bound).
   const latency = new Histogram({
-    name: 'pitboss_decision_latency_seconds', help: 'withdrawal record arrival in the engine to its decision acknowledged by Kafka',
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
+    name: 'pitboss_decision_latency_seconds', help: 'withdrawal record arrival in the engine to its decision acknowledged by Kafka, by outcome',
+    labelNames: ['outcome'], buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry],
   })
+  const detectorHits = new Counter({ name: 'pitboss_detector_hits_total', help: 'alerts raised, by detector id', labelNames: ['detector'], registers: [registry] })
   const detectorErrors = new Counter({ name: 'pitboss_detector_errors_total', help: 'detector steps that threw', labelNames: ['detector'], registers: [registry] })
   const duplicates = new Counter({ name: 'pitboss_duplicate_inputs_total', help: 'withdrawal requests already decided (dropped as duplicates)', registers: [registry] })
   const gaps = new Counter({ name: 'pitboss_offset_gaps_total', help: 'offset gaps found in input partitions (records removed by the broker before being read)', labelNames: ['topic'], registers: [registry] })
@@ -39,8 +43,9 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
     deadLetter: (reason) => deadLetters.inc({ reason }),
     decision: (outcome, latencyMs) => {
       decisions.inc({ outcome })
-      latency.observe(latencyMs / 1000)
+      latency.observe({ outcome }, latencyMs / 1000)
     },
+    detectorHit: (detectorId) => detectorHits.inc({ detector: detectorId }),
     detectorError: (detectorId) => detectorErrors.inc({ detector: detectorId }),
     duplicateInput: () => duplicates.inc(),
     offsetGap: (topic) => gaps.inc({ topic }),

@@ -65,6 +65,8 @@ export interface TaskMetrics {
   lateEvent(detectorId: string): void
   /** Milliseconds the withdrawals of one batch waited for the model service, and how many they were. */
   modelInference?(elapsedMs: number, rows: number): void
+  /** One alert raised by a detector (counted once its batch is emitted, like decisions). */
+  detectorHit?(detectorId: string): void
 }
 
 export const noopTaskMetrics: TaskMetrics = {
@@ -451,6 +453,7 @@ export class PartitionTask {
     const counts = new Map<InputTopicKey, number>()
     const deadLetters: ErrorCode[] = []
     const decisions: Array<{ outcome: string; arrivedAtMs: number }> = []
+    const detectorHits: string[] = []
     const detectorErrors: string[] = []
     const lateEvents: string[] = []
     let duplicates = 0
@@ -470,7 +473,10 @@ export class PartitionTask {
         const { player: decided, outputs } = entry.pending.complete(scores[index] as ScoredWithdrawal, changed.get(entry.playerId) as PlayerState)
         changed.set(entry.playerId, decided)
         completed.push({ insertAt: entry.insertAt, outputs })
-        for (const output of outputs) if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: entry.arrivedAtMs })
+        for (const output of outputs) {
+          if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: entry.arrivedAtMs })
+          else if (output.topic === 'alerts') detectorHits.push(String(output.value.detectorId))
+        }
       })
     }
 
@@ -525,6 +531,7 @@ export class PartitionTask {
       for (const output of result.outputs) {
         emissions.push({ ...output, processingMs: 0 })
         if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: arrival })
+        else if (output.topic === 'alerts') detectorHits.push(String(output.value.detectorId))
       }
       if (result.awaitingScore !== null) {
         // the provisional state must be the player's from here on (it is what later events step)
@@ -569,6 +576,7 @@ export class PartitionTask {
     for (const [topic, count] of counts) this.metrics.eventsProcessed(topic, count)
     for (const reason of deadLetters) this.metrics.deadLetter(reason)
     for (const decision of decisions) this.metrics.decision(decision.outcome, doneMs - decision.arrivedAtMs)
+    if (this.metrics.detectorHit !== undefined) for (const detectorId of detectorHits) this.metrics.detectorHit(detectorId)
     for (const detectorId of detectorErrors) this.metrics.detectorError(detectorId)
     for (const detectorId of lateEvents) this.metrics.lateEvent(detectorId)
     for (let index = 0; index < duplicates; index += 1) this.metrics.duplicateInput()

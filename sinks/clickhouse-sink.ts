@@ -52,6 +52,11 @@ export interface SinkOptions {
   readonly onInserted?: (table: string, rows: number) => void
   /** A record that did not decode and was skipped, with the decoder's RISK_ERR_* code. */
   readonly onSkipped?: (topic: string, code: ErrorCode) => void
+  /**
+   * Rows not yet in ClickHouse (buffered, plus the batch being inserted), after each fetched
+   * batch and each flush. Example: `onBuffered: (rows) => bufferedGauge.set(rows)`.
+   */
+  readonly onBuffered?: (rows: number) => void
 }
 
 interface Pending {
@@ -83,6 +88,8 @@ export class ClickHouseSink {
   private abandonedBatch = false
   private running = false
   private paused = false
+  /** Rows of the batch being inserted: still waiting for ClickHouse, no longer in `pending`. */
+  private insertingRows = 0
   private readonly maxRows: number
   private readonly maxAgeMs: number
   private readonly maxBackoffMs: number
@@ -151,6 +158,7 @@ export class ClickHouseSink {
       this.pending.offsets.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: String(BigInt(message.offset) + 1n) })
       resolveOffset(message.offset)
     }
+    this.reportBuffered()
     if (this.pending.rowCount >= this.maxRows) this.requestFlush()
     // Back-pressure: hold fetching while rows wait for a ClickHouse that does not answer. The
     // flush is never awaited here, so the consumer keeps heartbeating (kafkajs heartbeats while
@@ -207,12 +215,16 @@ export class ClickHouseSink {
     const batch = this.pending
     if (batch.recordCount === 0) return
     this.pending = emptyPending()
+    this.insertingRows = batch.rowCount
     try {
       try {
         await this.insertAll(batch)
       } catch (error) {
         this.abandonedBatch = true
         throw error
+      } finally {
+        this.insertingRows = 0
+        this.reportBuffered()
       }
       // After an abandoned batch these rows are in but stay uncommitted: re-read on restart, they collapse by key.
       if (!this.abandonedBatch) await this.consumer.commitOffsets([...batch.offsets.values()])
@@ -225,6 +237,10 @@ export class ClickHouseSink {
       }
     }
     if (this.pending.rowCount >= this.maxRows) this.requestFlush()
+  }
+
+  private reportBuffered(): void {
+    this.options.onBuffered?.(this.pending.rowCount + this.insertingRows)
   }
 
   /** Inserts every table of the batch; a retry re-sends only the tables not in yet. */

@@ -7,7 +7,7 @@ import { systemClock } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
 import { createLogger, deferSignals, exitAfterLogging } from '../core/logger.js'
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { untilAvailable } from '../pipelines/engine.js'
 import { serveMetrics } from '../pipelines/metrics.js'
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
@@ -27,8 +27,9 @@ async function main(): Promise<void> {
   collectDefaultMetrics({ register: registry, prefix: 'pitboss_process_' })
   const inserted = new Counter({ name: 'pitboss_sink_rows_inserted_total', help: 'rows inserted into ClickHouse, by table', labelNames: ['table'], registers: [registry] })
   const skipped = new Counter({ name: 'pitboss_sink_records_skipped_total', help: 'records the sink could not decode and skipped, by topic and reason code', labelNames: ['topic', 'reason'], registers: [registry] })
+  const buffered = new Gauge({ name: 'pitboss_sink_buffered_rows', help: 'rows read from Kafka and not yet inserted into ClickHouse (buffered or being inserted)', registers: [registry] })
   const metricsServer = await serveMetrics(registry, config.metrics.host, config.metrics.port)
-  const sink = new ClickHouseSink({ config, kafka: createKafka(config.kafka, logger), codec, clickhouse, clock: systemClock, logger, onInserted: (table, rows) => inserted.inc({ table }, rows), onSkipped: (topic, reason) => skipped.inc({ topic, reason }) })
+  const sink = new ClickHouseSink({ config, kafka: createKafka(config.kafka, logger), codec, clickhouse, clock: systemClock, logger, onInserted: (table, rows) => inserted.inc({ table }, rows), onSkipped: (topic, reason) => skipped.inc({ topic, reason }), onBuffered: (rows) => buffered.set(rows) })
   await sink.start()
   logger.info({ clickhouse: config.clickhouse.url, database: config.clickhouse.database, metricsPort: metricsServer.port }, 'sink started')
   let stopping = false

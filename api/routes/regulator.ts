@@ -42,6 +42,11 @@ export interface RegulatorRouteOptions {
   readonly clock: Clock
   /** The API audit log whose entries /regulator/audit shows; absent = no history. */
   readonly audit?: AuditLog
+  /**
+   * Seconds one real period report took (query and rendering), kind `regulator_<period>`;
+   * the sandbox's are not measured. Example: `(kind, seconds) => histogram.observe({ kind }, seconds)`.
+   */
+  readonly observeReport?: (kind: string, seconds: number) => void
 }
 
 const formatQuery = (formats: readonly OutputFormat[]) => ({ type: 'string', enum: formats, default: 'json' }) as const
@@ -59,7 +64,7 @@ function send(reply: FastifyReply, format: OutputFormat, fileStem: string, json:
 }
 
 /** One set of routes under `prefix`, reading `source`; `audited` = real data (recorded in the audit log). */
-function registerReaderRoutes(app: FastifyInstance, prefix: string, source: RegulatorSource, defaultDate: () => string, audited: boolean): void {
+function registerReaderRoutes(app: FastifyInstance, prefix: string, source: RegulatorSource, defaultDate: () => string, audited: boolean, timing?: { clock: Clock; observeReport: (kind: string, seconds: number) => void }): void {
   const audit = (declaration: RouteAuditDeclaration): { audit?: RouteAuditDeclaration } => (audited ? { audit: declaration } : {})
   const tags = [audited ? 'regulator' : 'regulator sandbox']
 
@@ -77,12 +82,15 @@ function registerReaderRoutes(app: FastifyInstance, prefix: string, source: Regu
     const { period } = request.params as { period: ReportPeriod }
     const query = request.query as { date?: string; format: OutputFormat }
     const date = query.date ?? defaultDate()
+    const startedMs = timing?.clock.monotonicMs() ?? 0
     const report = await source.periodReport(period, date)
     if (audited) recordAuditChange(request, { detail: { date, format: query.format } })
-    return send(reply, query.format, `pitboss-${period}-${date}`, report, {
+    const sent = send(reply, query.format, `pitboss-${period}-${date}`, report, {
       csv: () => toCsv(reportRows(report), REPORT_CSV_COLUMNS),
       xml: () => toXml('regulator_report', report),
     })
+    timing?.observeReport(`regulator_${period}`, (timing.clock.monotonicMs() - startedMs) / 1000)
+    return sent
   })
 
   app.get(`${prefix}/logs/:type`, {
@@ -161,6 +169,7 @@ export function registerRegulatorRoutes(app: FastifyInstance, governance: Govern
     })
     return live
   }
-  registerReaderRoutes(app, '/regulator', source, () => new Date(options.clock.nowMs()).toISOString().slice(0, 10), true)
+  const timing = options.observeReport === undefined ? undefined : { clock: options.clock, observeReport: options.observeReport }
+  registerReaderRoutes(app, '/regulator', source, () => new Date(options.clock.nowMs()).toISOString().slice(0, 10), true, timing)
   registerReaderRoutes(app, '/sandbox/regulator', sandboxRegulatorSource(), () => SANDBOX_DATE, false)
 }

@@ -169,7 +169,7 @@ describe('ClickHouseSink', () => {
     expect(await countOf(setup.clickhouse, 'decisions', false)).toBe(10)
   })
 
-  it('pauses reading once 2 x maxRows rows wait for ClickHouse, and resumes when they are in', async () => {
+  it('pauses reading once 2 x maxRows rows wait for ClickHouse, and resumes when they are in; reports the rows waiting', async () => {
     const setup = await setUp('sink-c.', 'sink_pause', 'sink-c')
     const lines: string[] = []
     const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
@@ -177,12 +177,15 @@ describe('ClickHouseSink', () => {
     await produce(setup, 'decisions', Array.from({ length: 40 }, (_, index) => variedRecord('decisions', index)))
     const perDecision = Object.values(rowsPerRecord('decisions')).reduce((sum, rows) => sum + rows, 0)
 
-    const sink = new ClickHouseSink({ config: setup.config, kafka: setup.kafka, codec: setup.codec, clickhouse: setup.clickhouse, clock: systemClock, logger, maxRows: 2 * perDecision, maxAgeMs: 100, maxBackoffMs: 200 })
+    const buffered: number[] = []
+    const sink = new ClickHouseSink({ config: setup.config, kafka: setup.kafka, codec: setup.codec, clickhouse: setup.clickhouse, clock: systemClock, logger, maxRows: 2 * perDecision, maxAgeMs: 100, maxBackoffMs: 200, onBuffered: (rows) => buffered.push(rows) })
     await sink.start()
     try {
       await until('the sink paused', async () => lines.some((line) => line.includes('sink paused')))
       await sleep(500)
       expect(await committed(setup, 'decisions')).toBe(0)
+      // paused at 2 x maxRows buffered, with the rows of the batch being retried on top of them
+      expect(buffered.at(-1)).toBeGreaterThan(4 * perDecision)
       expect(lines.some((line) => line.includes('sink resumed'))).toBe(false)
       await setup.clickhouse.command(sql`RENAME TABLE decisions_parked TO decisions`)
       await until('the offsets committed', async () => (await committed(setup, 'decisions')) === 40)
@@ -191,5 +194,7 @@ describe('ClickHouseSink', () => {
     }
     expect(lines.some((line) => line.includes('sink resumed'))).toBe(true)
     expect(await countOf(setup.clickhouse, 'decisions', true)).toBe(40)
+    expect(Math.max(...buffered)).toBeLessThanOrEqual(40 * perDecision)
+    expect(buffered.at(-1)).toBe(0)
   })
 })

@@ -54,6 +54,18 @@ describe('GET /regulator/reports/:period', () => {
     expect(xml.body).toContain('<amount_minor>740000</amount_minor>')
   })
 
+  it('times each real report in pitboss_report_generation_seconds by kind; the sandbox\'s are not timed', async () => {
+    const reportsOf = async (kind: string): Promise<number> => {
+      const metrics = (await test.app.inject({ method: 'GET', url: '/metrics' })).body
+      return Number(new RegExp(`^pitboss_report_generation_seconds_count\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0)
+    }
+    const [daily, weekly] = [await reportsOf('regulator_daily'), await reportsOf('regulator_weekly')]
+    expect((await get('/regulator/reports/daily?date=2025-01-15&format=xml')).statusCode).toBe(200)
+    expect((await get('/regulator/reports/daily?date=2025-01-15&format=csv')).statusCode).toBe(200)
+    expect((await get('/sandbox/regulator/reports/weekly')).statusCode).toBe(200)
+    expect([await reportsOf('regulator_daily'), await reportsOf('regulator_weekly')]).toEqual([daily + 2, weekly])
+  })
+
   it('refuses an impossible date (400) and other roles (403)', async () => {
     expect((await get('/regulator/reports/daily?date=2025-02-30')).statusCode).toBe(400)
     expect((await get('/regulator/reports/daily', bearer(tokenFor(['aml_officer'])))).statusCode).toBe(403)

@@ -302,7 +302,13 @@ describe('infra/compose/claim-instance-id.sh', () => {
   })
 })
 
-const METRICS = ['pitboss_events_processed_total', 'pitboss_dead_letters_total', 'pitboss_decision_latency_seconds', 'pitboss_decisions_total', 'pitboss_late_events_total', 'pitboss_consumer_lag']
+// Issue 8, item 5: every metric it lists has a panel.
+const METRICS = [
+  'pitboss_events_processed_total', 'pitboss_dead_letters_total', 'pitboss_decision_latency_seconds', 'pitboss_decisions_total', 'pitboss_late_events_total', 'pitboss_consumer_lag',
+  'pitboss_detector_hits_total', 'pitboss_model_inference_seconds', 'pitboss_sink_buffered_rows', 'pitboss_report_generation_seconds', 'pitboss_api_response_seconds', 'pitboss_api_responses_total',
+]
+/** Metric files whose `name: 'pitboss_…'` declarations the dashboard and the alerts may read. */
+const METRIC_SOURCES = ['pipelines/metrics.ts', 'pipelines/graph-worker.ts', 'sinks/main.ts', 'api/app.ts']
 
 interface DashboardPanel { title: string; datasource?: { uid?: string }; targets?: Array<{ expr: string; datasource?: { uid?: string } }> }
 
@@ -321,7 +327,7 @@ describe('Prometheus and Grafana', () => {
 
   it('alerts cover dead letters, decision latency and consumer lag; prometheus scrapes engine, sink and api', () => {
     const alerts = read('infra/prometheus/alerts.yml')
-    for (const name of ['PitbossDeadLetterRateHigh', 'PitbossDecisionLatencyHigh', 'PitbossConsumerLagGrowing']) expect(alerts).toContain(`alert: ${name}`)
+    for (const name of ['PitbossDeadLetterRateHigh', 'PitbossErrorRateHigh', 'PitbossDecisionLatencyHigh', 'PitbossInstantPayoutSlow', 'PitbossConsumerLagGrowing']) expect(alerts).toContain(`alert: ${name}`)
     for (const metric of ['pitboss_dead_letters_total', 'pitboss_events_processed_total', 'pitboss_decision_latency_seconds_bucket', 'pitboss_consumer_lag']) expect(alerts).toContain(metric)
     const prometheus = read('infra/prometheus/prometheus.yml')
     for (const job of ['engine', 'sink', 'api']) expect(prometheus).toContain(`job_name: ${job}`)
@@ -340,6 +346,13 @@ describe('Prometheus and Grafana', () => {
     for (const title of ['Events/s by topic', 'Decisions by outcome', 'Decision latency p50 / p99', 'Dead letters by reason', 'Late events', 'Consumer lag by partition']) {
       expect(dashboard.panels.map((panel) => panel.title)).toContain(title)
     }
+  })
+
+  it('the dashboard and the alerts read only metrics the code declares', () => {
+    const declared = new Set(METRIC_SOURCES.flatMap((file) => [...read(file).matchAll(/name: '(pitboss_\w+)'/g)].map((match) => match[1])))
+    const used = new Set([...`${read('infra/grafana/dashboards/pitboss.json')}\n${read('infra/prometheus/alerts.yml')}`.matchAll(/pitboss_\w+/g)]
+      .map((match) => match[0].replace(/_(bucket|count|sum)$/, '')))
+    expect([...used].filter((name) => !declared.has(name))).toEqual([])
   })
 
   it.skipIf(!promtoolInstalled)(`every dashboard query is valid PromQL${needsPromtool}`, () => {

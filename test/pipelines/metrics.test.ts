@@ -1,0 +1,57 @@
+/**
+ * The engine's prom-client metrics fed by real partition tasks (the in-memory pipeline with the
+ * shipped detectors and rule set): decisions and their latency by outcome, and detector hits
+ * counted from the alerts the batch emitted, read back from the registry's /metrics text.
+ */
+import { Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import { player, withdrawal } from '../../bench/events.js'
+import { createEngineMetrics, serveMetrics } from '../../pipelines/metrics.js'
+import { testPipeline } from '../support/pipeline.js'
+
+const HOUR = 60 * 60 * 1000
+
+/** The value of one sample line of the exposition text, or null when there is none. */
+function sample(text: string, series: string): number | null {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `))
+  return line === undefined ? null : Number(line.slice(series.length + 1))
+}
+
+describe('engine metrics', () => {
+  it('counts detector hits from the alerts emitted, and decision latency by outcome', async () => {
+    const metrics = createEngineMetrics(new Registry())
+    const pipeline = await testPipeline({ metrics })
+    pipeline.send('players', player({ playerId: 'p1', eventTimeMs: 0, jurisdiction: 'MT' }))
+    // MT allows 3 withdrawal requests a day: the fourth raises a withdrawal_velocity alert and is reviewed.
+    for (let index = 0; index < 4; index += 1) pipeline.send('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR }))
+    await pipeline.driver.run()
+
+    const alerts = await pipeline.outputs<{ detectorId: string }>('alerts')
+    expect(alerts.map((alert) => alert.detectorId)).toEqual(['withdrawal_velocity'])
+    const text = await metrics.registry.metrics()
+    expect(sample(text, 'pitboss_detector_hits_total{detector="withdrawal_velocity"}')).toBe(1)
+    expect(text.match(/^pitboss_detector_hits_total\{/gm)).toHaveLength(1)
+    expect(sample(text, 'pitboss_decisions_total{outcome="APPROVE"}')).toBe(3)
+    expect(sample(text, 'pitboss_decisions_total{outcome="REVIEW"}')).toBe(1)
+    // the latency histogram carries the outcome, so instant payouts (APPROVE) have their own p99
+    expect(sample(text, 'pitboss_decision_latency_seconds_count{outcome="APPROVE"}')).toBe(3)
+    expect(sample(text, 'pitboss_decision_latency_seconds_count{outcome="REVIEW"}')).toBe(1)
+    // buckets reach past the 30 s instant-payout objective
+    expect(sample(text, 'pitboss_decision_latency_seconds_bucket{le="30",outcome="APPROVE"}')).toBe(3)
+    expect(sample(text, 'pitboss_decision_latency_seconds_bucket{le="60",outcome="APPROVE"}')).toBe(3)
+  })
+
+  it('serves the registry at /metrics on a random port', async () => {
+    const metrics = createEngineMetrics(new Registry())
+    metrics.detectorHit?.('deposit_structuring')
+    const server = await serveMetrics(metrics.registry, '127.0.0.1', 0)
+    try {
+      const response = await fetch(`http://127.0.0.1:${server.port}/metrics`)
+      expect(response.status).toBe(200)
+      expect(sample(await response.text(), 'pitboss_detector_hits_total{detector="deposit_structuring"}')).toBe(1)
+      expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404)
+    } finally {
+      await server.close()
+    }
+  })
+})
