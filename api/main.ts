@@ -24,6 +24,7 @@ import { startAutoRescreen } from '../screening/auto-rescreen.js'
 import { strSettings } from './str-settings.js'
 import { buildApp } from './app.js'
 import { openAuditLog } from './audit.js'
+import { AuditRelay, createKafkaAuditPublisher } from './audit-relay.js'
 import { loadPublicKeysFile } from './jwt.js'
 import { apiSettings, hasVerificationKeys } from './settings.js'
 
@@ -44,6 +45,10 @@ async function main(): Promise<void> {
   const clock = systemClock
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
   await codec.registerAll()
+  // The audit file is the outbox of risk.audit.v1 (ClickHouse audit_log, str_reports): only synced lines go out.
+  const auditPublisher = createKafkaAuditPublisher(config, logger)
+  const auditRelay = new AuditRelay({ auditPath: audit.path, syncedBytes: () => audit.syncedBytes, publisher: auditPublisher, codec, logger: logger.child({ component: 'audit-relay' }) })
+  await auditRelay.start()
 
   // The case store: this process owns it, files alerts into it, and serves officers from it.
   const cases = await createCaseService({ directory: config.cases.dir, clock })
@@ -96,6 +101,8 @@ async function main(): Promise<void> {
       .then(() => screeningInstructions.close())
       .then(() => models.close())
       .then(() => audit.close())
+      .then(() => auditRelay.stop())
+      .then(() => auditPublisher.close())
       .then(() => clickhouse.close())
       .then(() => process.exit(0), (error: unknown) => {
         logger.error({ err: error }, 'api did not stop cleanly')

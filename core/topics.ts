@@ -45,6 +45,7 @@ export const TOPICS = {
   withdrawalEvents: { name: 'risk.withdrawal-events.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'delete', keyedBy: 'withdrawalId', description: 'the withdrawal state machine\'s event log: every transition with its cause' },
   caseEvents: { name: 'risk.case-events.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'caseId', description: 'every change to a case (opened, alert joined, claimed, commented, escalated, closed), hash-chained' },
   labels: { name: 'risk.labels.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'caseId', description: 'case outcomes as training labels' },
+  auditEntries: { name: 'risk.audit.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'entity type:id', description: 'the API\'s hash-chained audit log, relayed line by line from its file (api/audit-relay.ts)' },
 } as const satisfies Record<string, TopicSpec>
 
 export type TopicKey = keyof typeof TOPICS

@@ -8,6 +8,7 @@
  *
  * `links` and `clusters` are the graph worker's internal topics (pipelines/graph-worker.ts);
  * `caseEvents` and `labels` are written by the case service (cases/, docs/cases.md).
+ * `auditEntries` is the API's audit log, relayed from its file by api/audit-relay.ts (docs/api.md).
  *
  * Example:
  *   SCHEMA_CATALOG.deposits.fullName          // 'io.pitboss.casino.Deposit'
@@ -28,6 +29,7 @@ export const SCHEMA_TOPIC_KEYS = [
   'decisions', 'alerts', 'payoutCommands', 'ledgerCommands', 'deadLetters', 'withdrawalEvents',
   'links', 'clusters',
   'caseEvents', 'labels',
+  'auditEntries',
 ] as const satisfies readonly TopicKey[]
 
 export type SchemaTopicKey = (typeof SCHEMA_TOPIC_KEYS)[number]

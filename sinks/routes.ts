@@ -18,7 +18,7 @@ import type { WireValue } from '../schemas/codec.js'
 import type { SchemaTopicKey } from '../schemas/catalog.js'
 import { isIdentifier } from './clickhouse/sql.js'
 import {
-  toAlertRow, toCaseEventRow, toLabelRow, toPlayerClusterRow, toWithdrawalEventRow, toDeadLetterRow, toDecisionRow, toDecisionVerdictRow, toEventRow, toLedgerCommandRow, toModelScoreRows, toPayoutCommandRow, toRuleExecutionRows,
+  toAlertRow, toAuditLogRow, toCaseEventRow, toLabelRow, toPlayerClusterRow, toWithdrawalEventRow, toDeadLetterRow, toDecisionRow, toDecisionVerdictRow, toEventRow, toLedgerCommandRow, toModelScoreRows, toPayoutCommandRow, toRuleExecutionRows, toStrReportRows,
   type Row, type RowMeta,
 } from './rows.js'
 
@@ -68,6 +68,7 @@ export const SINK_ROUTES: readonly AnySinkRoute[] = checkedRoutes([
   route('caseEvents', { case_events: one(toCaseEventRow) }),
   route('labels', { labels: one(toLabelRow) }),
   route('clusters', { player_clusters: one(toPlayerClusterRow) }),
+  route('auditEntries', { audit_log: one(toAuditLogRow), str_reports: toStrReportRows }),
 ])
 
 /**

@@ -15,7 +15,7 @@
  */
 import type { CasinoTopicKey } from '../core/topics.js'
 import type { WireValue } from '../schemas/codec.js'
-import type { Alert, CaseEvent, CaseLabel, DeadLetter, Decision, FeatureContribution, LedgerCommand, PayoutCommand, PlayerCluster, WithdrawalTransition } from '../schemas/generated/types.js'
+import type { Alert, AuditEntry, CaseEvent, CaseLabel, DeadLetter, Decision, FeatureContribution, LedgerCommand, PayoutCommand, PlayerCluster, WithdrawalTransition } from '../schemas/generated/types.js'
 import { formatDateTime } from './clickhouse/sql.js'
 
 /** A row for `ClickHouse.insert`: column name -> value. */
@@ -364,4 +364,64 @@ export function toDecisionVerdictRow(decision: Decision, meta: RowMeta): Row {
     event_time_ms: decision.eventTimeMs,
     inserted_at: formatDateTime(meta.insertedAtMs),
   }
+}
+
+/** One row per audit entry (risk.audit.v1); identity (sequence, hash): a re-published line has the same hash. */
+export function toAuditLogRow(entry: AuditEntry, meta: RowMeta): Row {
+  return {
+    sequence: entry.sequence,
+    hash: entry.hash,
+    previous_hash: entry.previousHash,
+    recorded_at: clampedDateTime(entry.atMs),
+    recorded_at_ms: entry.atMs,
+    actor: entry.actor,
+    roles: entry.roles,
+    token_id: entry.tokenId,
+    action: entry.action,
+    entity_type: entry.entityType,
+    entity_id: entry.entityId,
+    before_json: entry.before,
+    after_json: entry.after,
+    detail_json: entry.detail,
+    request_json: entry.request,
+    inserted_at: formatDateTime(meta.insertedAtMs),
+  }
+}
+
+/** The audit action of an STR export (api/routes/str.ts, POST /str/:draftId/export). */
+export const STR_EXPORT_ACTION = 'str.export'
+
+/**
+ * One row per STR export, from its audit entry; [] for every other action. The export route
+ * puts caseId, fileName, sha256 and exportedAtMs in the entry's detail; an entry written before
+ * caseId and exportedAtMs were there gives '' and the entry's time instead.
+ *
+ * Example: toStrReportRows({ action: 'str.export', entityId: 'str-CASE-42-1', detail: '{"caseId":"CASE-42","fileName":"STR-str-CASE-42-1.xml","sha256":"5d41…"}', ... }, meta)
+ *   -> [{ draft_id: 'str-CASE-42-1', case_id: 'CASE-42', file_name: 'STR-str-CASE-42-1.xml', sha256: '5d41…', ... }]
+ */
+export function toStrReportRows(entry: AuditEntry, meta: RowMeta): Row[] {
+  if (entry.action !== STR_EXPORT_ACTION || entry.entityId === null || entry.detail === null) return []
+  let detail: Record<string, unknown>
+  try {
+    const parsed: unknown = JSON.parse(entry.detail)
+    if (parsed === null || typeof parsed !== 'object') return []
+    detail = parsed as Record<string, unknown>
+  } catch {
+    return []
+  }
+  // Without the file's name and hash the row would name no report: such an entry is not an export.
+  if (typeof detail.fileName !== 'string' || typeof detail.sha256 !== 'string') return []
+  const exportedAtMs = Number.isSafeInteger(detail.exportedAtMs) ? (detail.exportedAtMs as number) : entry.atMs
+  return [{
+    draft_id: entry.entityId,
+    case_id: typeof detail.caseId === 'string' ? detail.caseId : '',
+    file_name: detail.fileName,
+    sha256: detail.sha256,
+    exported_by: entry.actor,
+    exported_at: clampedDateTime(exportedAtMs),
+    exported_at_ms: exportedAtMs,
+    audit_sequence: entry.sequence,
+    audit_hash: entry.hash,
+    inserted_at: formatDateTime(meta.insertedAtMs),
+  }]
 }

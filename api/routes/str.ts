@@ -117,6 +117,11 @@ const patchSchema = {
 export interface StrRouteOptions {
   /** Submission times, approval and creation times. */
   readonly clock: Clock
+  /**
+   * Seconds one goAML export took (render, xmllint, write), kind `str_goaml`; refused exports
+   * are not measured. Example: `(kind, seconds) => histogram.observe({ kind }, seconds)`.
+   */
+  readonly observeReport?: (kind: string, seconds: number) => void
 }
 
 /** A refusal that lists what to fix: 422 with `problems` (draft rules) or `schemaErrors` (xmllint). */
@@ -271,6 +276,7 @@ export function registerStrRoutes(app: FastifyInstance, governance: GovernanceDe
     const problems = checkDraft(current.draft)
     if (problems.length > 0) return sendRefusal(reply, new RiskError('RISK_ERR_REQUEST_INVALID', `STR draft ${draftId} breaks ${problems.length} draft rule(s)`), { problems })
     const nowMs = options.clock.nowMs()
+    const startedMs = options.clock.monotonicMs()
     let exported
     try {
       exported = await exportGoaml(current.draft, { schemaPath: settings.schemaPath, submissionTimeMs: nowMs, outputDir: settings.exportDir, timeoutMs: settings.xmllintTimeoutMs })
@@ -278,9 +284,10 @@ export function registerStrRoutes(app: FastifyInstance, governance: GovernanceDe
       if (error instanceof GoamlSchemaRejection) return sendRefusal(reply, error, { schemaErrors: error.schemaErrors })
       throw error
     }
+    options.observeReport?.('str_goaml', (options.clock.monotonicMs() - startedMs) / 1000)
     const exportRecord = { fileName: exported.fileName, sha256: exported.sha256, filePath: exported.filePath, exportedAtMs: nowMs, exportedBy: actorOf(request) }
     const { before, after } = await drafts.update(draftId, null, (stored) => ({ ...stored, exports: [...stored.exports, exportRecord], updatedAtMs: nowMs }))
-    recordAuditChange(request, { before: { exports: before.exports.length }, after: { exports: after.exports.length }, detail: { fileName: exported.fileName, sha256: exported.sha256 } })
+    recordAuditChange(request, { before: { exports: before.exports.length }, after: { exports: after.exports.length }, detail: { caseId: current.draft.caseId, fileName: exported.fileName, sha256: exported.sha256, exportedAtMs: nowMs } })
     return { draftId, revision: after.draft.revision, fileName: exported.fileName, sha256: exported.sha256, exportedAtMs: nowMs, xml: exported.xml }
   })
 

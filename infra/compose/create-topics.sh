@@ -113,6 +113,8 @@ create_topic risk.withdrawal-events.v1 8 cleanup.policy=delete retention.ms=6048
 create_topic risk.case-events.v1 4 cleanup.policy=delete retention.ms=604800000
 # labels (output, keyed by caseId): case outcomes as training labels
 create_topic risk.labels.v1 4 cleanup.policy=delete retention.ms=604800000
+# auditEntries (output, keyed by entity type:id): the API's hash-chained audit log, relayed line by line from its file (api/audit-relay.ts)
+create_topic risk.audit.v1 4 cleanup.policy=delete retention.ms=604800000
 
 # One describe for all topics: every kafka-topics.sh call starts a JVM (about 2 s).
 described=$("$kafka_topics" --bootstrap-server "$bootstrap" --describe --exclude-internal)
@@ -135,7 +137,8 @@ check_topic risk.clusters.v1 8 cleanup.policy=compact
 check_topic risk.withdrawal-events.v1 8
 check_topic risk.case-events.v1 4
 check_topic risk.labels.v1 4
-topic_count=19
+check_topic risk.audit.v1 4
+topic_count=20
 
 if [ "$failures" -gt 0 ]; then
   echo "topic-init: $failures problem(s) with existing topics; the engine must not start on them" >&2

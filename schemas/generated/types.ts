@@ -1210,6 +1210,52 @@ export type LabelOutcome = 'TRUE_POSITIVE' | 'FALSE_POSITIVE' | 'UNKNOWN'
  */
 export type CaseResolution = 'DISMISSED' | 'RESTRICTED' | 'STR_FILED' | 'UNKNOWN'
 
+/**
+ * One line of the API's hash-chained audit log (api/audit.ts), relayed from the file by
+ * api/audit-relay.ts. Topic risk.audit.v1, keyed by entityType ':' entityId. Delivered at least
+ * once: consumers de-duplicate by hash.
+ * Avro record io.pitboss.api.AuditEntry.
+ */
+export interface AuditEntry {
+  /** Line number of the entry in its audit file, from 1, without gaps. */
+  readonly sequence: number
+  /**
+   * Hex SHA-256 of previousHash and the canonical JSON of the entry without its hash (api/audit.ts
+   * chainHash); the entry's identity.
+   */
+  readonly hash: string
+  /** Hex SHA-256 of the previous line (64 zeros for the first line of a file). */
+  readonly previousHash: string
+  /** When the API recorded the entry (the line's recordedAt, epoch milliseconds). */
+  readonly atMs: number
+  /** Who acted: the token's subject, or 'anonymous'. */
+  readonly actor: string
+  /** The actor's roles when acting, e.g. aml_officer, compliance_officer. */
+  readonly roles: readonly string[]
+  /** Id of the token used, when it had one. */
+  readonly tokenId: string | null
+  /** What was done, e.g. case.read, str.export (the route's audit declaration). */
+  readonly action: string
+  /** Kind of thing acted on, e.g. case, player, str_draft. */
+  readonly entityType: string
+  /** Id of the thing acted on; null for actions on a collection. */
+  readonly entityId: string | null
+  /** State before the change as canonical JSON; null when the entry has none. */
+  readonly before: string | null
+  /** State after the change (or what was created) as canonical JSON; null when the entry has none. */
+  readonly after: string | null
+  /**
+   * Other facts of the action as canonical JSON (for str.export: caseId, fileName, sha256,
+   * exportedAtMs); null when none.
+   */
+  readonly detail: string | null
+  /**
+   * The HTTP request as canonical JSON (method, route, requestId, ip); null for entries not made by
+   * a request.
+   */
+  readonly request: string | null
+}
+
 /** The wire value of each topic that has a schema (schemas/catalog.ts). */
 export interface TopicWireTypes {
   readonly players: PlayerChange
@@ -1231,4 +1277,5 @@ export interface TopicWireTypes {
   readonly clusters: PlayerCluster
   readonly caseEvents: CaseEvent
   readonly labels: CaseLabel
+  readonly auditEntries: AuditEntry
 }

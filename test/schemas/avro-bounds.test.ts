@@ -43,7 +43,7 @@ describe('checkAvroBounds', () => {
   })
 
   it('tells which schemas need the check: those with arrays or maps', () => {
-    expect(SCHEMA_TOPIC_KEYS.filter((topic) => hasRepeatedValues(SCHEMA_CATALOG[topic].type))).toEqual(['decisions', 'alerts', 'clusters', 'labels'])
+    expect(SCHEMA_TOPIC_KEYS.filter((topic) => hasRepeatedValues(SCHEMA_CATALOG[topic].type))).toEqual(['decisions', 'alerts', 'clusters', 'labels', 'auditEntries'])
     expect(hasRepeatedValues(bag)).toBe(true)
   })
 })

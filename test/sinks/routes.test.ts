@@ -32,6 +32,7 @@ describe('SINK_ROUTES', () => {
       caseEvents: ['case_events'],
       labels: ['labels'],
       clusters: ['player_clusters'],
+      auditEntries: ['audit_log', 'str_reports'],
     })
     expect(routedTables()).toContain('events')
   })

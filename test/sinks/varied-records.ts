@@ -47,6 +47,9 @@ export function variedRecord(topic: SchemaTopicKey, index: number): Value {
       return { ...base, labelId: `${String(base.labelId)}-${index}`, caseId: `case-${index}`, playerId }
     case 'clusters':
       return { ...base, eventId: `${String(base.eventId)}-${index}`, playerId, sequence: index, eventTimeMs: Number(base.eventTimeMs) + index }
+    case 'auditEntries':
+      // Each line its own hash (the tables' identity); an STR export, so str_reports gets a row too.
+      return { ...base, sequence: index + 1, hash: `${String(base.hash).slice(0, 56)}${index.toString(16).padStart(8, '0')}`, entityId: `str-case-${index}-1` }
     default:
       throw new Error(`no varied record for ${topic}`)
   }

@@ -107,6 +107,8 @@ describe('edit, approve, export', () => {
     const stored = await test.app.inject({ method: 'GET', url: `/str/${draft.draftId}`, headers: officer })
     expect(stored.json<DraftBody>().exports).toEqual([{ fileName: body.fileName, sha256: body.sha256, filePath: path.join(test.governance.str.exportDir, body.fileName), exportedAtMs: test.clock.nowMs(), exportedBy: 'mlro-max' }])
     expect((await test.app.inject({ method: 'POST', url: `/str/${draft.draftId}/export`, headers: officer })).statusCode).toBe(403)
+    // the export is timed as a report (refused ones are not)
+    expect((await test.app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^pitboss_report_generation_seconds_count\{kind="str_goaml"\} 1$/m)
   })
 
   it('refuses to approve a draft that breaks the draft rules (422 with the problems) and to export one not approved (409)', async () => {

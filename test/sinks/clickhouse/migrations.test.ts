@@ -39,7 +39,7 @@ describe('migrations', () => {
   it('create every routed table as a ReplacingMergeTree', async () => {
     const tables = await clickhouse.query<{ name: string; engine: string }>(sql`SELECT name, engine FROM system.tables WHERE database = ${DATABASE} ORDER BY name`)
     const engines = new Map(tables.map((table) => [table.name, table.engine]))
-    expect(routedTables()).toEqual(['alerts', 'case_events', 'dead_letters', 'decision_verdicts', 'decisions', 'events', 'labels', 'ledger_commands', 'model_scores', 'payout_commands', 'player_clusters', 'rule_executions', 'withdrawal_events'])
+    expect(routedTables()).toEqual(['alerts', 'audit_log', 'case_events', 'dead_letters', 'decision_verdicts', 'decisions', 'events', 'labels', 'ledger_commands', 'model_scores', 'payout_commands', 'player_clusters', 'rule_executions', 'str_reports', 'withdrawal_events'])
     for (const table of routedTables()) expect(engines.get(table), table).toBe('ReplacingMergeTree')
   })
 
