@@ -176,6 +176,8 @@ describe('local broker launcher', () => {
   it('stops the broker, leaves no process or run files behind, and stops again harmlessly', async () => {
     const paths = brokerPaths(homeDir)
     await stopBroker(homeDir)
+    // The exited process may stay a zombie until this process's event loop reaps it.
+    for (let waitedMs = 0; isAlive(broker.pid) && waitedMs < 5000; waitedMs += 50) await new Promise((resolve) => setTimeout(resolve, 50))
     expect(isAlive(broker.pid)).toBe(false)
     expect(existsSync(paths.runFile)).toBe(false)
     expect(existsSync(paths.stateFile)).toBe(false)

@@ -79,6 +79,8 @@ describe('startClickHouse', () => {
     const stopStartedMs = performance.now()
     await stopClickHouse(homeDir)
     const stopMs = performance.now() - stopStartedMs
+    // The exited process may stay a zombie until this process's event loop reaps it.
+    for (let waitedMs = 0; isAlive(before.pid) && waitedMs < 5000; waitedMs += 50) await new Promise((resolve) => setTimeout(resolve, 50))
     expect(isAlive(before.pid)).toBe(false)
     expect(await clickHouseStatus(homeDir)).toEqual({ running: false, info: null })
     await stopClickHouse(homeDir)

@@ -56,6 +56,8 @@ describe('registry process', () => {
     expect({ ...(await client.decode(encoded)) }).toEqual(deposit)
 
     await stopRegistry(homeDir)
+    // The exited process may stay a zombie until this process's event loop reaps it.
+    for (let waitedMs = 0; isAlive(first.pid) && waitedMs < 5000; waitedMs += 50) await new Promise((resolve) => setTimeout(resolve, 50))
     expect(isAlive(first.pid)).toBe(false)
     expect(await registryStatus(homeDir)).toMatchObject({ running: false })
     await stopRegistry(homeDir) // idempotent
