@@ -23,10 +23,9 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { Partitioners, type Producer } from 'kafkajs'
 import type { KafkaConfig } from '../core/config.js'
 import { RiskError, isRiskError } from '../core/errors.js'
-import { createKafka } from '../core/kafka.js'
+import { createLazyProducer } from './lazy-producer.js'
 import type { Logger } from '../core/logger.js'
 import { topicName } from '../core/topics.js'
 import type { AvroCodec } from '../schemas/codec.js'
@@ -359,37 +358,18 @@ export class AuditRelay {
  */
 export function createKafkaAuditPublisher(config: { readonly kafka: KafkaConfig }, logger: Logger): AuditPublisher {
   const topic = topicName(config.kafka, 'auditEntries')
-  let producer: Producer | null = null
-  let connecting: Promise<Producer> | null = null
-
-  function connected(): Promise<Producer> {
-    connecting ??= (async () => {
-      const created = createKafka(config.kafka, logger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-      try {
-        await created.connect()
-      } catch (error) {
-        connecting = null
-        throw error
-      }
-      producer = created
-      return created
-    })()
-    return connecting
-  }
+  const producer = createLazyProducer(config, logger)
 
   return {
     async publish(messages) {
       try {
-        const ready = await connected()
-        await ready.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.key, value: message.value })) })
+        await producer.send(topic, messages)
       } catch (error) {
         throw new RiskError('RISK_ERR_KAFKA_PRODUCE', `producing ${messages.length} audit entries to ${topic} failed (${(error as Error).message}); the relay retries from the same line`, { topic }, { cause: error })
       }
     },
     async close() {
-      await connecting?.catch(() => undefined)
-      await (producer as Producer | null)?.disconnect()
-      producer = null
+      await producer.close()
     },
   }
 }

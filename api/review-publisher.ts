@@ -13,14 +13,13 @@
  *   ...
  *   await reviews.close()
  */
-import { Partitioners, type Producer } from 'kafkajs'
 import type { KafkaConfig } from '../core/config.js'
 import { RiskError, isRiskError } from '../core/errors.js'
-import { createKafka } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import { topicName } from '../core/topics.js'
 import type { AvroCodec } from '../schemas/codec.js'
 import type { ReviewVerdict } from '../schemas/generated/types.js'
+import { createLazyProducer } from './lazy-producer.js'
 
 export interface ReviewPublisher {
   /** Encodes and produces one verdict; resolves once the broker acknowledged it. Bound: pass it as a function. */
@@ -33,25 +32,8 @@ export interface ReviewPublisher {
 export function createKafkaReviewPublisher(config: { readonly kafka: KafkaConfig }, codec: AvroCodec, logger: Logger): ReviewPublisher {
   const topic = topicName(config.kafka, 'reviews')
   const log = logger.child({ component: 'review-publisher', topic })
-  let producer: Producer | null = null
-  let connecting: Promise<Producer> | null = null
+  const producer = createLazyProducer(config, logger)
   let closed = false
-
-  /** Connects on first use, so the API starts (and serves reads) while the broker is still down. */
-  function connected(): Promise<Producer> {
-    connecting ??= (async () => {
-      const created = createKafka(config.kafka, logger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-      try {
-        await created.connect()
-      } catch (error) {
-        connecting = null
-        throw error
-      }
-      producer = created
-      return created
-    })()
-    return connecting
-  }
 
   return {
     publish: async (verdict) => {
@@ -59,8 +41,7 @@ export function createKafkaReviewPublisher(config: { readonly kafka: KafkaConfig
       // Encoding first: a verdict the schema refuses is a bug here, not a broker problem to retry.
       const value = codec.encode('reviews', verdict)
       try {
-        const ready = await connected()
-        await ready.send({ topic, acks: -1, messages: [{ key: verdict.playerId, value }] })
+        await producer.send(topic, [{ key: verdict.playerId, value }])
       } catch (error) {
         if (isRiskError(error)) throw error
         log.warn({ err: error, eventId: verdict.eventId, withdrawalId: verdict.withdrawalId }, 'producing a review verdict failed')
@@ -69,9 +50,7 @@ export function createKafkaReviewPublisher(config: { readonly kafka: KafkaConfig
     },
     async close() {
       closed = true
-      await connecting?.catch(() => undefined)
-      await (producer as Producer | null)?.disconnect()
-      producer = null
+      await producer.close()
     },
   }
 }

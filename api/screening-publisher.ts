@@ -14,14 +14,13 @@
  *   ...
  *   await screening.close()
  */
-import { Partitioners, type Producer } from 'kafkajs'
 import type { KafkaConfig } from '../core/config.js'
 import { RiskError, isRiskError } from '../core/errors.js'
-import { createKafka } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import { topicName } from '../core/topics.js'
 import type { AvroCodec } from '../schemas/codec.js'
 import type { ScreeningInstruction } from '../schemas/generated/types.js'
+import { createLazyProducer } from './lazy-producer.js'
 
 export interface ScreeningPublisher {
   /** Encodes and produces one instruction; resolves once the broker acknowledged it. Bound: pass it as a function. */
@@ -34,25 +33,8 @@ export interface ScreeningPublisher {
 export function createKafkaScreeningPublisher(config: { readonly kafka: KafkaConfig }, codec: AvroCodec, logger: Logger): ScreeningPublisher {
   const topic = topicName(config.kafka, 'screening')
   const log = logger.child({ component: 'screening-publisher', topic })
-  let producer: Producer | null = null
-  let connecting: Promise<Producer> | null = null
+  const producer = createLazyProducer(config, logger)
   let closed = false
-
-  /** Connects on first use, so the API starts (and serves reads) while the broker is still down. */
-  function connected(): Promise<Producer> {
-    connecting ??= (async () => {
-      const created = createKafka(config.kafka, logger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-      try {
-        await created.connect()
-      } catch (error) {
-        connecting = null
-        throw error
-      }
-      producer = created
-      return created
-    })()
-    return connecting
-  }
 
   return {
     publish: async (instruction) => {
@@ -60,8 +42,7 @@ export function createKafkaScreeningPublisher(config: { readonly kafka: KafkaCon
       // Encoding first: an instruction the schema refuses is a bug here, not a broker problem to retry.
       const value = codec.encode('screening', instruction)
       try {
-        const ready = await connected()
-        await ready.send({ topic, acks: -1, messages: [{ key: instruction.playerId, value }] })
+        await producer.send(topic, [{ key: instruction.playerId, value }])
       } catch (error) {
         if (isRiskError(error)) throw error
         log.warn({ err: error, eventId: instruction.eventId, playerId: instruction.playerId }, 'producing a screening instruction failed')
@@ -70,9 +51,7 @@ export function createKafkaScreeningPublisher(config: { readonly kafka: KafkaCon
     },
     async close() {
       closed = true
-      await connecting?.catch(() => undefined)
-      await (producer as Producer | null)?.disconnect()
-      producer = null
+      await producer.close()
     },
   }
 }
