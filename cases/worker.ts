@@ -25,7 +25,8 @@
  *   await worker.stop()
  *   await cases.shutdown()
  */
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs'
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs'
+import { groupConsumerConfig, ORDERED_PRODUCER_CONFIG } from '../core/kafka.js'
 import type { PitbossConfig } from '../core/config.js'
 import { isRiskError, type ErrorCode } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -74,17 +75,9 @@ export class CaseWorker {
     this.deadLettersTopic = topicName(config.kafka, 'deadLetters')
     this.caseEventsTopic = topicName(config.kafka, 'caseEvents')
     this.labelsTopic = topicName(config.kafka, 'labels')
-    this.consumer = kafka.consumer({
-      groupId: options.groupId ?? `${config.kafka.groupId}-cases`,
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: config.kafka.heartbeatIntervalMs,
-      rebalanceTimeout: config.kafka.rebalanceTimeoutMs,
-      maxWaitTimeInMs: config.kafka.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    })
-    // One request in flight keeps each partition's messages in outbox order across retries.
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
+    this.consumer = kafka.consumer(groupConsumerConfig(config.kafka, options.groupId ?? `${config.kafka.groupId}-cases`))
+    // Each partition's messages stay in outbox order across retries.
+    this.producer = kafka.producer(ORDERED_PRODUCER_CONFIG)
     this.relay = new OutboxRelay({
       source: options.service.outbox,
       publish: (messages) => this.publish(messages),

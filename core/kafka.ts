@@ -1,7 +1,7 @@
 /**
  * A kafkajs client configured from PitbossConfig, logging through our structured logger.
  */
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs'
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type ConsumerConfig, type LogEntry, type ProducerConfig } from 'kafkajs'
 import type { KafkaConfig } from './config.js'
 import type { Logger } from './logger.js'
 
@@ -23,3 +23,30 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
     },
   })
 }
+
+/**
+ * The consumer settings every pitboss consumer group shares (engine, graph worker, case worker):
+ * the group timing of the config, no topic auto-creation (topics come from the catalog), and
+ * retries with backoff. Callers add their group id and, where they need one, an assigner.
+ *
+ * Example: kafka.consumer({ ...groupConsumerConfig(config.kafka, `${config.kafka.groupId}-graph`), partitionAssigners: [assigner] })
+ */
+export function groupConsumerConfig(config: KafkaConfig, groupId: string): ConsumerConfig {
+  return {
+    groupId,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: config.heartbeatIntervalMs,
+    rebalanceTimeout: config.rebalanceTimeoutMs,
+    maxWaitTimeInMs: config.maxWaitTimeMs,
+    allowAutoTopicCreation: false,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+  }
+}
+
+/** A producer that keeps each partition in send order across retries (one request in flight). */
+export const ORDERED_PRODUCER_CONFIG: ProducerConfig = Object.freeze({
+  createPartitioner: Partitioners.DefaultPartitioner,
+  allowAutoTopicCreation: false,
+  maxInFlightRequests: 1,
+  retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+})

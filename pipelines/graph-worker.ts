@@ -32,12 +32,12 @@
  *   await worker.start()          // restores the snapshot, seeks, consumes
  *   await worker.stop()           // recomputes what it holds, snapshots, commits
  */
-import { AssignerProtocol, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type PartitionAssigner, type Producer } from 'kafkajs'
+import { AssignerProtocol, type Admin, type Consumer, type EachBatchPayload, type Kafka, type PartitionAssigner, type Producer } from 'kafkajs'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { sleep, systemClock, type Clock } from '../core/clock.js'
 import type { PitbossConfig } from '../core/config.js'
 import { RiskError, isRiskError, type ErrorCode } from '../core/errors.js'
-import { createKafka } from '../core/kafka.js'
+import { createKafka, groupConsumerConfig, ORDERED_PRODUCER_CONFIG } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import { topicName, type TopicKey } from '../core/topics.js'
 import { LinkGraph, type RecomputeResult } from '../graph/link-graph.js'
@@ -323,18 +323,9 @@ export class GraphWorker {
     this.recomputeRecords = options.recomputeRecords ?? DEFAULT_RECOMPUTE_RECORDS
     this.ruleSetVersion = options.ruleSetVersion ?? `graph@${GRAPH_DETECTOR_VERSION}`
     this.graph = new LinkGraph(options.graphParams)
-    this.consumer = kafka.consumer({
-      groupId: options.groupId ?? `${config.kafka.groupId}-graph`,
-      partitionAssigners: [graphAssigner(() => this.sequence)],
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: config.kafka.heartbeatIntervalMs,
-      rebalanceTimeout: config.kafka.rebalanceTimeoutMs,
-      maxWaitTimeInMs: config.kafka.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    })
-    // One request in flight keeps each output partition in order across retries.
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
+    this.consumer = kafka.consumer({ ...groupConsumerConfig(config.kafka, options.groupId ?? `${config.kafka.groupId}-graph`), partitionAssigners: [graphAssigner(() => this.sequence)] })
+    // Each output partition stays in order across retries.
+    this.producer = kafka.producer(ORDERED_PRODUCER_CONFIG)
     this.admin = kafka.admin()
   }
 

@@ -13,7 +13,8 @@
  * partition it held before resumes from its own, older checkpoint and re-emits identical
  * outputs for the stretch another process already covered.
  */
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs'
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs'
+import { groupConsumerConfig, ORDERED_PRODUCER_CONFIG } from '../../core/kafka.js'
 import type { Clock } from '../../core/clock.js'
 import { sleep } from '../../core/clock.js'
 import type { PitbossConfig } from '../../core/config.js'
@@ -73,22 +74,13 @@ export class EngineRunner {
     for (const key of INPUT_TOPIC_KEYS) this.topicByName.set(topicName(config.kafka, key), key)
     this.consumer = this.newConsumer()
     // One request in flight keeps each output partition in order across retries.
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } })
+    this.producer = kafka.producer(ORDERED_PRODUCER_CONFIG)
     this.admin = kafka.admin()
   }
 
   private newConsumer(): Consumer {
     const { config, kafka } = this.options
-    return kafka.consumer({
-      groupId: config.kafka.groupId,
-      partitionAssigners: [coPartitionedAssigner],
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: config.kafka.heartbeatIntervalMs,
-      rebalanceTimeout: config.kafka.rebalanceTimeoutMs,
-      maxWaitTimeInMs: config.kafka.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    })
+    return kafka.consumer({ ...groupConsumerConfig(config.kafka, config.kafka.groupId), partitionAssigners: [coPartitionedAssigner] })
   }
 
   /** Called with an error the runner cannot recover from (the process should exit non-zero and be restarted). */
