@@ -22,14 +22,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Partitioners, type Consumer } from 'kafkajs'
 import { sleep } from '../../core/clock.js'
-import { loadConfig, type PitbossConfig } from '../../core/config.js'
+import type { PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import { createKafka } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
-import { topicCatalog, topicName, type TopicKey } from '../../core/topics.js'
-import { BrokerControl } from '../../infra/broker/launcher.js'
-import { startSubstrate, substrateEnv, type SubstrateInfo } from '../../infra/substrate.js'
-import { AvroCodec, createHttpRegistryClient } from '../../schemas/codec.js'
+import { topicName, type TopicKey } from '../../core/topics.js'
+import { isolatedRun } from '../../infra/isolated-run.js'
+import { startSubstrate, type SubstrateInfo } from '../../infra/substrate.js'
+import type { AvroCodec } from '../../schemas/codec.js'
 import { loadSanctionedName } from '../simulator/sanctions.js'
 import { simulate } from '../simulator/simulate.js'
 import type { SimulatedEvent } from '../simulator/world.js'
@@ -68,30 +68,7 @@ export async function benchTopics(substrate: SubstrateInfo, parentDir: string, l
   const prefix = `${id}.`
   const runDir = path.join(parentDir, id)
   fs.mkdirSync(runDir, { recursive: true })
-  const control = new BrokerControl(substrate.brokerControlPort)
-  try {
-    for (const topic of topicCatalog(prefix)) await control.createTopic(topic.name, topic.partitions)
-  } finally {
-    await control.close()
-  }
-  const env: Record<string, string> = {
-    ...substrateEnv(substrate),
-    PITBOSS_HOME: runDir,
-    PITBOSS_TOPIC_PREFIX: prefix,
-    PITBOSS_KAFKA_GROUP_ID: `${id}-engine`,
-    PITBOSS_STATE_DIR: path.join(runDir, 'state'),
-    PITBOSS_METRICS_PORT: '0',
-    PITBOSS_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-    PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS: '6000',
-    PITBOSS_KAFKA_MAX_WAIT_MS: '100',
-    PITBOSS_CLICKHOUSE_DATABASE: `pitboss_${id.replace(/[^A-Za-z0-9]/g, '_')}`,
-    PITBOSS_LOG_LEVEL: 'info',
-    ...overrides,
-  }
-  const config = loadConfig(env)
-  const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), prefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
-  await codec.registerAll()
+  const { env, config, codec } = await isolatedRun(substrate, id, runDir, overrides)
   return { id, prefix, runDir, env, config, codec }
 }
 

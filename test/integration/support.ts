@@ -12,13 +12,12 @@ import { fileURLToPath } from 'node:url'
 import { Partitioners, type Consumer, type Producer } from 'kafkajs'
 import { inject } from 'vitest'
 import { sleep } from '../../core/clock.js'
-import { loadConfig, type PitbossConfig } from '../../core/config.js'
+import type { PitbossConfig } from '../../core/config.js'
 import { createKafka } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
-import { topicCatalog, topicName, type TopicKey } from '../../core/topics.js'
-import { BrokerControl } from '../../infra/broker/launcher.js'
-import { substrateEnv } from '../../infra/substrate.js'
-import { AvroCodec, createHttpRegistryClient } from '../../schemas/codec.js'
+import { topicName, type TopicKey } from '../../core/topics.js'
+import { isolatedRun } from '../../infra/isolated-run.js'
+import type { AvroCodec } from '../../schemas/codec.js'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -34,32 +33,8 @@ export interface Isolated {
 export async function isolated(name: string, overrides: Record<string, string> = {}): Promise<Isolated> {
   const substrate = inject('substrate')
   const id = `${name}-${randomUUID().slice(0, 8)}`
-  const prefix = `${id}.`
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `pitboss-${name}-`))
-  const control = new BrokerControl(substrate.brokerControlPort)
-  try {
-    for (const topic of topicCatalog(prefix)) await control.createTopic(topic.name, topic.partitions)
-  } finally {
-    await control.close()
-  }
-  const env: Record<string, string> = {
-    ...substrateEnv(substrate),
-    PITBOSS_HOME: workDir,
-    PITBOSS_TOPIC_PREFIX: prefix,
-    PITBOSS_KAFKA_GROUP_ID: `${id}-engine`,
-    PITBOSS_STATE_DIR: path.join(workDir, 'state'),
-    PITBOSS_METRICS_PORT: '0',
-    PITBOSS_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-    PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS: '6000',
-    PITBOSS_KAFKA_MAX_WAIT_MS: '100',
-    PITBOSS_CLICKHOUSE_DATABASE: `pitboss_${id.replace(/[^A-Za-z0-9]/g, '_')}`,
-    PITBOSS_LOG_LEVEL: 'info',
-    ...overrides,
-  }
-  const config = loadConfig(env)
-  const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), prefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
-  await codec.registerAll()
+  const { env, config, codec } = await isolatedRun(substrate, id, workDir, overrides)
   return { name: id, env, config, workDir, codec }
 }
 
