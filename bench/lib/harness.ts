@@ -160,7 +160,9 @@ export class EngineChild {
 
   start(): this {
     const log = fs.openSync(this.logFile, 'a')
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...this.run.env, ...this.extraEnv }, stdio: ['ignore', log, log] })
+    // PITBOSS_BENCH_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (node refuses them in NODE_OPTIONS)
+    const nodeArgs = (process.env.PITBOSS_BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', this.entry], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...this.run.env, ...this.extraEnv }, stdio: ['ignore', log, log] })
     fs.closeSync(log)
     this.child = child
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {

@@ -1,0 +1,108 @@
+/**
+ * Summarises a V8 .cpuprofile (node --cpu-prof): where the samples fell, by owner (a package in
+ * node_modules, a folder of this repository, node internals, GC, idle) and by function (self time),
+ * plus the inclusive time of this repository's functions. Used by issue 10's profiling item:
+ *
+ *   PITBOSS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/e2e.bench.ts --events 200000
+ *   npx tsx bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 40]
+ */
+import fs from 'node:fs'
+import { parseArgs } from 'node:util'
+
+interface ProfileNode {
+  readonly id: number
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+  readonly children?: readonly number[]
+}
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[]
+  readonly samples: readonly number[]
+  readonly timeDeltas: readonly number[]
+  readonly startTime: number
+  readonly endTime: number
+}
+
+/** Who owns a frame: an npm package, a folder of this repository, node itself, or a V8 pseudo-frame. */
+export function ownerOf(url: string, functionName: string): string {
+  if (url === '') {
+    if (functionName === '(garbage collector)') return '(gc)'
+    if (functionName === '(idle)') return '(idle)'
+    if (functionName === '(program)') return '(program)'
+    return '(native)'
+  }
+  const modules = url.lastIndexOf('/node_modules/')
+  if (modules >= 0) {
+    const rest = url.slice(modules + '/node_modules/'.length).split('/')
+    return rest[0]?.startsWith('@') === true ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url)
+  }
+  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0]
+  const match = /\/(api|bench|cases|core|detectors|graph|infra|models|pipelines|schemas|screening|sinks)\/(.*)$/.exec(url)
+  if (match !== null) return `pitboss/${match[1]}`
+  return url
+}
+
+function shortUrl(url: string): string {
+  const modules = url.lastIndexOf('/node_modules/')
+  if (modules >= 0) return url.slice(modules + '/node_modules/'.length)
+  const match = /\/(api|bench|cases|core|detectors|graph|infra|models|pipelines|schemas|screening|sinks)\/.*$/.exec(url)
+  return match === null ? url : match[0].slice(1)
+}
+
+export function summarise(profile: CpuProfile, top: number): string {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const selfUs = new Map<number, number>()
+  for (let i = 0; i < profile.samples.length; i += 1) {
+    const id = profile.samples[i] as number
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  }
+  const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0)
+  const idleUs = [...selfUs.entries()].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0)
+  const busyUs = totalUs - idleUs
+  const owners = new Map<string, number>()
+  const functions = new Map<string, number>()
+  const inclusive = new Map<string, number>()
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id) as ProfileNode
+    const frame = node.callFrame
+    const owner = ownerOf(frame.url, frame.functionName)
+    owners.set(owner, (owners.get(owner) ?? 0) + us)
+    const name = `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`
+    functions.set(name, (functions.get(name) ?? 0) + us)
+    // inclusive: every distinct repository frame on the stack gets the sample once
+    const seen = new Set<string>()
+    for (let cursor: number | undefined = id; cursor !== undefined; cursor = parent.get(cursor)) {
+      const f = (byId.get(cursor) as ProfileNode).callFrame
+      if (!ownerOf(f.url, f.functionName).startsWith('pitboss/')) continue
+      const key = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      inclusive.set(key, (inclusive.get(key) ?? 0) + us)
+    }
+  }
+  const pct = (us: number, of: number): string => `${((100 * us) / of).toFixed(1).padStart(5)}%`
+  const lines: string[] = []
+  lines.push(`profile: ${(totalUs / 1e6).toFixed(1)} s sampled, ${(busyUs / 1e6).toFixed(1)} s busy (not idle)`)
+  lines.push('', 'self time by owner (share of busy time):')
+  for (const [owner, us] of [...owners].filter(([o]) => o !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us, busyUs)}  ${(us / 1e6).toFixed(2).padStart(7)} s  ${owner}`)
+  lines.push('', 'self time by function (share of busy time):')
+  for (const [name, us] of [...functions].filter(([n]) => !n.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us, busyUs)}  ${name}`)
+  lines.push('', "inclusive time of this repository's functions (share of busy time):")
+  for (const [name, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us, busyUs)}  ${name}`)
+  return lines.join('\n')
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)
+if (isMain) {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' } } })
+  if (positionals.length === 0) {
+    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile>... [--top 30]')
+    process.exit(2)
+  }
+  for (const file of positionals) {
+    console.log(`== ${file}`)
+    console.log(summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, Number(values.top)))
+    console.log('')
+  }
+}
