@@ -14,8 +14,8 @@ import { silentLogger, type Logger } from '../core/logger.js'
 import { INPUT_TOPIC_KEYS, TOPICS, type InputTopicKey, type TopicKey } from '../core/topics.js'
 import type { RuleSetHolder } from '../detectors/rule-set.js'
 import type { OutputEncoder } from './kafka/engine-runner.js'
-import { PartitionTask, type Emission, type PartitionTaskOptions, type RawRecord, type RecordDecoder, type TaskMetrics } from './partition-task.js'
-import type { EventProcessor } from './processor.js'
+import { PartitionTask, type PartitionTaskOptions, type RawRecord, type RecordDecoder, type TaskMetrics } from './partition-task.js'
+import type { EventProcessor, OutputRecord } from './processor.js'
 import type { StateStore } from './state/store.js'
 
 export interface StoredMessage {
@@ -44,7 +44,7 @@ export interface DriverOptions {
    * Injects a crash around `emit`: 'before' throws before the outputs reach the topics, 'after'
    * stores them and then throws (the outputs went out but the checkpoint never happened).
    */
-  readonly crashOnEmit?: (outputs: readonly Emission[]) => 'before' | 'after' | null
+  readonly crashOnEmit?: (outputs: readonly OutputRecord[]) => 'before' | 'after' | null
   /** The model service, for a processor built with `scoring: true`. */
   readonly scorer?: PartitionTaskOptions['scorer']
 }
@@ -137,12 +137,12 @@ export class MemoryDriver {
       processor: options.processor,
       scorer: options.scorer ?? null,
       ruleSets: options.ruleSets,
-      emit: async (outputs) => {
+      emit: async (outputs, processingMs) => {
         const crash = options.crashOnEmit?.(outputs) ?? null
         if (crash === 'before') throw new Error('crash before emit (injected)')
         for (const output of outputs) {
           const message = this.produce(output.topic, output.key, options.encoder.encode(output.topic, output.value), 0)
-          Object.assign(message.headers, { 'pitboss-processing-ms': output.processingMs.toFixed(3) })
+          Object.assign(message.headers, { 'pitboss-processing-ms': processingMs.toFixed(3) })
         }
         if (crash === 'after') throw new Error('crash after emit (injected)')
       },

@@ -79,11 +79,12 @@ export const noopTaskMetrics: TaskMetrics = {
   lateEvent: () => undefined,
 }
 
-/** An output on its way to Kafka, with processing metadata that is not part of the payload. */
-export interface Emission extends OutputRecord {
-  /** Milliseconds from the record's arrival in the task to the emission (not part of the value, so values stay deterministic). */
-  readonly processingMs: number
-}
+/**
+ * Produces one batch's outputs and resolves once the broker has acknowledged all of them.
+ * `processingMs`: milliseconds from the batch's first arrival in the task to the emission
+ * (a header, not part of the values, so values stay deterministic).
+ */
+export type EmitOutputs = (outputs: readonly OutputRecord[], processingMs: number) => Promise<void>
 
 export interface PartitionTaskOptions {
   readonly partition: number
@@ -91,8 +92,12 @@ export interface PartitionTaskOptions {
   readonly decoder: RecordDecoder
   readonly processor: EventProcessor
   readonly ruleSets: RuleSetHolder
-  /** Produces the outputs and resolves once the broker has acknowledged all of them. */
-  readonly emit: (outputs: readonly Emission[]) => Promise<void>
+  /**
+   * Produces the outputs and resolves once the broker has acknowledged all of them. Batches are
+   * emitted one after the other (the next starts once the previous is acknowledged), while the
+   * task goes on processing the batches after them.
+   */
+  readonly emit: EmitOutputs
   readonly monotonicMs: () => number
   readonly logger: Logger
   readonly metrics?: TaskMetrics
@@ -137,13 +142,18 @@ interface Buffered {
 }
 
 /**
- * The topics the event-time merge waits for: the operator's feeds. The engine's own side inputs
- * (reviews, payout events, the cluster table, screening instructions) are merged by event time
- * when they are buffered, but an empty one never holds the merge back: they are written long
- * after the events they concern (a review hours after its request), and waiting on four mostly
- * idle topics cost every batch a round of offset requests.
+ * The topics the event-time merge waits for: the operator's feeds, and the transfers re-keyed to
+ * their receivers. The engine's own side inputs (reviews, payout events, the cluster table,
+ * screening instructions) are merged by event time when they are buffered, but an empty one
+ * never holds the merge back: they are written long after the events they concern (a review
+ * hours after its request), and waiting on four mostly idle topics cost every batch a round of
+ * offset requests. `transfersReceived` does block: a transfer a sender's task re-keyed a moment
+ * ago (acknowledged, not yet fetched here) must not be overtaken by the receiver's withdrawal,
+ * which pass_through decides with the money received (issue 3). It cannot wait for a transfer
+ * the sender's task has not processed yet: that one arrives late (docs/detectors.md).
  */
-const MERGE_BLOCKING: ReadonlySet<InputTopicKey> = new Set(CASINO_TOPIC_KEYS)
+export const MERGE_BLOCKING_TOPIC_KEYS = [...CASINO_TOPIC_KEYS] as const satisfies readonly InputTopicKey[]
+const MERGE_BLOCKING: ReadonlySet<InputTopicKey> = new Set(MERGE_BLOCKING_TOPIC_KEYS)
 
 const CHECKPOINT_KEY = 'checkpoint'
 const PENDING_PREFIX = 'pending/'
@@ -205,6 +215,10 @@ export class PartitionTask {
   private readonly cacheSize: number
   private closed = false
   private running: Promise<void> = Promise.resolve()
+  /** Pending-record writes and emissions of processed batches, in batch order (see processBatch). */
+  private behind: Promise<void> = Promise.resolve()
+  /** The first failure among them: the task fails with it at its next batch or checkpoint. */
+  private behindFailure: unknown = undefined
 
   constructor(private readonly options: PartitionTaskOptions) {
     this.partition = options.partition
@@ -334,7 +348,7 @@ export class PartitionTask {
 
   /** A topic that looks caught up only on what we knew before the newest record arrived. */
   private staleIdleTopic(): boolean {
-    return CASINO_TOPIC_KEYS.some((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
+    return MERGE_BLOCKING_TOPIC_KEYS.some((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
   }
 
   private async drainNow(): Promise<void> {
@@ -446,10 +460,11 @@ export class PartitionTask {
   }
 
   private async processBatch(records: readonly Buffered[], replaying: boolean): Promise<void> {
+    if (this.behindFailure !== undefined) throw this.behindFailure
     const ruleSet = this.options.ruleSets.current
     await this.loadPlayers(records)
     const changed = new Map<string, PlayerState>()
-    const emissions: Emission[] = []
+    const emissions: OutputRecord[] = []
     const counts = new Map<InputTopicKey, number>()
     const deadLetters: ErrorCode[] = []
     const decisions: Array<{ outcome: string; arrivedAtMs: number }> = []
@@ -484,7 +499,7 @@ export class PartitionTask {
     let raw: RawRecord
     const deadLetter = (code: ErrorCode, message: string, schemaId: number | null): void => {
       deadLetters.push(code)
-      emissions.push({ ...toDeadLetter(raw, code, message, schemaId), processingMs: 0 })
+      emissions.push(toDeadLetter(raw, code, message, schemaId))
     }
     for (const record of records) {
       raw = record.raw
@@ -529,7 +544,7 @@ export class PartitionTask {
       }
       if (result.player !== player) changed.set(event.playerId, result.player)
       for (const output of result.outputs) {
-        emissions.push({ ...output, processingMs: 0 })
+        emissions.push(output)
         if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: arrival })
         else if (output.topic === 'alerts') detectorHits.push(String(output.value.detectorId))
       }
@@ -542,27 +557,45 @@ export class PartitionTask {
     }
     await completeScores()
     // The decisions' outputs go where their requests were, so emissions keep the processing order.
-    for (const done of completed.sort((a, b) => b.insertAt - a.insertAt)) emissions.splice(done.insertAt, 0, ...done.outputs.map((output) => ({ ...output, processingMs: 0 })))
+    for (const done of completed.sort((a, b) => b.insertAt - a.insertAt)) emissions.splice(done.insertAt, 0, ...done.outputs)
 
     const checkpointNow = this.batchesSinceCheckpoint + 1 >= (this.options.checkpointBatches ?? 20) || this.options.monotonicMs() - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? 1000)
 
     // 2. the order, so a crash from here on replays the same batches the same way. A replayed
     // batch has its record already; a batch that checkpoints at once and emits nothing needs none.
+    let pendingWrite: { key: string; bytes: Buffer } | null = null
     if (!replaying && (emissions.length > 0 || !checkpointNow)) {
       const order: PendingBatch = { version: 1, order: records.map((record) => [INPUT_TOPIC_KEYS.indexOf(record.raw.topicKey), String(record.raw.offset)] as const) }
-      const key = pendingKey(this.nextPendingSequence)
-      await this.options.store.write({ puts: [[key, Buffer.from(JSON.stringify(order))]], deletes: [] })
+      pendingWrite = { key: pendingKey(this.nextPendingSequence), bytes: Buffer.from(JSON.stringify(order)) }
       this.nextPendingSequence += 1
-      this.pendingKeys.push(key)
+      this.pendingKeys.push(pendingWrite.key)
     }
 
-    // 3. outputs, acknowledged
-    if (emissions.length > 0) {
-      const emittedAtMs = this.options.monotonicMs()
-      let firstArrival = Number.POSITIVE_INFINITY
-      for (const record of records) firstArrival = Math.min(firstArrival, record.arrivedAtMs)
-      await this.options.emit(emissions.map((emission) => ({ ...emission, processingMs: emittedAtMs - firstArrival })))
+    // 3. outputs, acknowledged. Steps 2 and 3 run behind the task: the next batch is processed
+    // while this one's pending record is written and its outputs wait for the broker's acks (the
+    // round trip was idle time on every batch). They stay in order: batch n+1's pending record
+    // and outputs go out only after batch n's are acknowledged, and a checkpoint (step 4) waits
+    // for all of them, so it never covers outputs the broker has not acknowledged. If one fails,
+    // nothing after it goes out and the task fails at its next batch or checkpoint.
+    let firstArrival = Number.POSITIVE_INFINITY
+    for (const record of records) firstArrival = Math.min(firstArrival, record.arrivedAtMs)
+    const metrics = this.metrics
+    const emitted = async (): Promise<void> => {
+      if (pendingWrite !== null) await this.options.store.write({ puts: [[pendingWrite.key, pendingWrite.bytes]], deletes: [] })
+      if (emissions.length > 0) await this.options.emit(emissions, this.options.monotonicMs() - firstArrival)
+      const doneMs = this.options.monotonicMs()
+      for (const [topic, count] of counts) metrics.eventsProcessed(topic, count)
+      for (const reason of deadLetters) metrics.deadLetter(reason)
+      for (const decision of decisions) metrics.decision(decision.outcome, doneMs - decision.arrivedAtMs)
+      if (metrics.detectorHit !== undefined) for (const detectorId of detectorHits) metrics.detectorHit(detectorId)
+      for (const detectorId of detectorErrors) metrics.detectorError(detectorId)
+      for (const detectorId of lateEvents) metrics.lateEvent(detectorId)
+      for (let index = 0; index < duplicates; index += 1) metrics.duplicateInput()
     }
+    this.behind = this.behind.then(emitted)
+    this.behind.catch((error: unknown) => {
+      this.behindFailure ??= error
+    })
 
     this.streamTimeMs = streamTimeMs
     for (const [key, offset] of nextOffsets) this.nextOffsets.set(key, offset)
@@ -572,18 +605,17 @@ export class PartitionTask {
 
     // 4. every few batches: state + offsets + stream time, atomically, pending records deleted
     if (checkpointNow && this.pending.length === 0) await this.checkpoint()
-    const doneMs = this.options.monotonicMs()
-    for (const [topic, count] of counts) this.metrics.eventsProcessed(topic, count)
-    for (const reason of deadLetters) this.metrics.deadLetter(reason)
-    for (const decision of decisions) this.metrics.decision(decision.outcome, doneMs - decision.arrivedAtMs)
-    if (this.metrics.detectorHit !== undefined) for (const detectorId of detectorHits) this.metrics.detectorHit(detectorId)
-    for (const detectorId of detectorErrors) this.metrics.detectorError(detectorId)
-    for (const detectorId of lateEvents) this.metrics.lateEvent(detectorId)
-    for (let index = 0; index < duplicates; index += 1) this.metrics.duplicateInput()
+  }
+
+  /** Waits for the pending records and outputs still in flight; throws the first failure among them. */
+  private async settleBehind(): Promise<void> {
+    await this.behind
+    if (this.behindFailure !== undefined) throw this.behindFailure
   }
 
   private async checkpoint(): Promise<void> {
     if (this.batchesSinceCheckpoint === 0 && this.pendingKeys.length === 0) return
+    await this.settleBehind()
     const checkpoint: Checkpoint = {
       version: 1,
       nextOffsets: Object.fromEntries(INPUT_TOPIC_KEYS.map((key) => [key, String(this.nextOffsets.get(key))])) as Record<InputTopicKey, string>,

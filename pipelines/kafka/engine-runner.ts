@@ -20,11 +20,11 @@ import { sleep } from '../../core/clock.js'
 import type { PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
-import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
+import { INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
 import type { RuleSetHolder } from '../../detectors/rule-set.js'
 import type { EngineMetrics } from '../metrics.js'
-import { PartitionTask, type Emission, type PartitionTaskOptions, type RawRecord, type RecordDecoder } from '../partition-task.js'
-import type { EventProcessor } from '../processor.js'
+import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, type PartitionTaskOptions, type RawRecord, type RecordDecoder } from '../partition-task.js'
+import type { EventProcessor, OutputRecord } from '../processor.js'
 import type { StateStore } from '../state/store.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
 
@@ -214,7 +214,7 @@ export class EngineRunner {
       processor,
       scorer: this.options.scorer ?? null,
       ruleSets,
-      emit: (outputs) => this.emit(outputs),
+      emit: (outputs, processingMs) => this.emit(outputs, processingMs),
       monotonicMs: () => clock.monotonicMs(),
       logger,
       metrics,
@@ -236,8 +236,8 @@ export class EngineRunner {
     const startedMs = this.options.clock.monotonicMs()
     this.refreshing = (async () => {
       try {
-        // Only the topics the merge waits for (the casino feeds), all at once.
-        const blocking = [...this.topicByName].filter(([, key]) => (CASINO_TOPIC_KEYS as readonly string[]).includes(key))
+        // Only the topics the merge waits for (the casino feeds and the transfers received), all at once.
+        const blocking = [...this.topicByName].filter(([, key]) => (MERGE_BLOCKING_TOPIC_KEYS as readonly string[]).includes(key))
         const answers = await Promise.all(blocking.map(async ([name, key]) => ({ key, offsets: await this.admin.fetchTopicOffsets(name) })))
         for (const { key, offsets } of answers) {
           for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, BigInt(high), startedMs)
@@ -323,16 +323,20 @@ export class EngineRunner {
     await this.consumer.commitOffsets(topics)
   }
 
-  private async emit(outputs: readonly Emission[]): Promise<void> {
+  private async emit(outputs: readonly OutputRecord[], processingMs: number): Promise<void> {
     const { config, encoder, logger } = this.options
-    const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>()
+    // One headers object for the batch: the values are the same for every output.
+    const headers = { 'pitboss-processing-ms': processingMs.toFixed(3), 'pitboss-instance': config.instanceId }
+    const byTopic = new Map<TopicKey, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>()
     for (const output of outputs) {
-      const name = topicName(config.kafka, output.topic)
-      const messages = byTopic.get(name) ?? []
-      messages.push({ key: output.key, value: encoder.encode(output.topic, output.value), headers: { 'pitboss-processing-ms': output.processingMs.toFixed(3), 'pitboss-instance': config.instanceId } })
-      byTopic.set(name, messages)
+      let messages = byTopic.get(output.topic)
+      if (messages === undefined) {
+        messages = []
+        byTopic.set(output.topic, messages)
+      }
+      messages.push({ key: output.key, value: encoder.encode(output.topic, output.value), headers })
     }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+    const topicMessages = [...byTopic].map(([key, messages]) => ({ topic: topicName(config.kafka, key), messages }))
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.producer.sendBatch({ topicMessages, acks: -1 })
