@@ -43,8 +43,9 @@ export const DEFAULT_RULE_SET_PATH = new URL('../detectors/rule-sets/default.jso
 
 /**
  * Which detectors can catch each planted typology today. Farms, rings and chip receivers are
- * caught only through per-account detectors: as structures they need the link graph (shared
- * devices and cards, transfer rings, transfers re-keyed for the receiving side).
+ * caught only through per-account detectors (pass_through sees chip transfers and ring transfers
+ * received, re-keyed to the receiver): as structures they need the link graph (shared devices
+ * and cards, transfer rings).
  */
 export const TYPOLOGY_DETECTORS: Readonly<Record<Typology, readonly string[]>> = {
   [TYPOLOGIES.structuring]: ['deposit_structuring'],

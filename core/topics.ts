@@ -45,6 +45,7 @@ export const TOPICS = {
   withdrawalEvents: { name: 'risk.withdrawal-events.v1', partitions: INPUT_PARTITIONS, role: 'output', cleanupPolicy: 'delete', keyedBy: 'withdrawalId', description: 'the withdrawal state machine\'s event log: every transition with its cause' },
   caseEvents: { name: 'risk.case-events.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'caseId', description: 'every change to a case (opened, alert joined, claimed, commented, escalated, closed), hash-chained' },
   labels: { name: 'risk.labels.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'caseId', description: 'case outcomes as training labels' },
+  transfersReceived: { name: 'risk.transfers-received.v1', partitions: INPUT_PARTITIONS, role: 'internal', cleanupPolicy: 'delete', keyedBy: 'playerId (receiver)', description: 'casino.transfers.v1 re-keyed by the receiving player, so the receiver\'s partition task sees money it was sent (pass_through inflows)' },
   auditEntries: { name: 'risk.audit.v1', partitions: 4, role: 'output', cleanupPolicy: 'delete', keyedBy: 'entity type:id', description: 'the API\'s hash-chained audit log, relayed line by line from its file (api/audit-relay.ts)' },
 } as const satisfies Record<string, TopicSpec>
 
@@ -59,9 +60,12 @@ export type CasinoTopicKey = (typeof CASINO_TOPIC_KEYS)[number]
  * sorts before a deposit, a deposit before a withdrawal, a withdrawal before a review of it.
  * `clusters` (the graph worker's compacted per-player table) is read as a stream of updates to
  * the player's cluster, merged by event time like the rest, so replays see the same table.
+ * `transfersReceived` is the engine's own repartition of `transfers` by the receiver (written by
+ * the sender's partition task, pipelines/processor.ts): at equal event time it sorts last, after
+ * the receiver's own events, since it was produced after the transfer it copies.
  * New inputs are appended: a pending-batch record names topics by their index in this list.
  */
-export const INPUT_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'reviews', 'payouts', 'clusters', 'screening'] as const satisfies readonly TopicKey[]
+export const INPUT_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'reviews', 'payouts', 'clusters', 'screening', 'transfersReceived'] as const satisfies readonly TopicKey[]
 export type InputTopicKey = (typeof INPUT_TOPIC_KEYS)[number]
 
 export function topicName(kafka: { readonly topicPrefix: string }, key: TopicKey): string {

@@ -143,7 +143,10 @@ export function extractFeatures(player: PlayerState, withdrawal: WithdrawalEvent
   set('minutes_since_last_deposit', deposits.length === 0 ? Number.NaN : (nowMs - lastDepositMs) / MINUTE_MS)
 
   const passThroughWindowMs = 2 * DAY_MS
-  const inflowMinor = sumAmounts(inWindow(detectorState<TimedAmount>(player, 'pass_through', 'deposits'), nowMs, passThroughWindowMs))
+  // pass_through@2 keeps deposits and transfers received as `inflows`; the features keep their
+  // contract (deposits only: the shipped model was trained on that), so received money is left out.
+  const passThroughDeposits = detectorState<TimedAmount & { readonly source?: string }>(player, 'pass_through', 'inflows').filter((inflow) => inflow.source === 'deposit')
+  const inflowMinor = sumAmounts(inWindow(passThroughDeposits, nowMs, passThroughWindowMs))
   const outflowMinor = sumAmounts(inWindow(detectorState<TimedAmount>(player, 'pass_through', 'outflows'), nowMs, passThroughWindowMs))
   const stakedMinor = inWindow(detectorState<StakeBucket>(player, 'pass_through', 'wagering'), nowMs, passThroughWindowMs).reduce((sum, bucket) => sum + bucket.stakeMinor, 0)
   set('deposits_48h_sum_minor', inflowMinor)

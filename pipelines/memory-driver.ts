@@ -6,7 +6,7 @@
  * Example:
  *   const driver = new MemoryDriver({ partitions: 4, decoder, encoder, processor, ruleSets, store: createMemoryStore() })
  *   driver.produce('withdrawals', 'player-1', bytes, 1_000)
- *   await driver.run()                       // processes everything produced so far
+ *   await driver.run()                       // processes everything produced so far (and what that fed back)
  *   driver.output('decisions')               // [{ key, value, partition, offset }]
  */
 import { Partitioners } from 'kafkajs'
@@ -51,6 +51,9 @@ export interface DriverOptions {
 
 const partitioner = Partitioners.DefaultPartitioner()
 
+/** Topics the tasks both write and read. */
+const FED_BACK: ReadonlySet<TopicKey> = new Set<TopicKey>(INPUT_TOPIC_KEYS)
+
 /** The partition Kafka's default partitioner (murmur2, Java-compatible) gives a key. */
 export function partitionForKey(key: string, partitions: number): number {
   return partitioner({ topic: '', partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] })), message: { key, value: null } })
@@ -79,18 +82,32 @@ export class MemoryDriver {
     return (this.topics.get(topic) as StoredMessage[][]).flat()
   }
 
-  /** Opens tasks (first call), processes everything produced so far, and checkpoints (as a graceful stop would). */
+  /**
+   * Opens tasks (first call), processes everything produced so far, and checkpoints (as a graceful
+   * stop would). Partitions take turns, one fetch per topic each, as a consumer interleaves them,
+   * so an output a task writes to an input topic — a transfer re-keyed to its receiver
+   * (risk.transfers-received.v1) — reaches the receiver's task as it would live: read in a later
+   * turn, merged by event time, late if the receiver is already past it. Turns go on until every
+   * input is read, including inputs the checkpoints' last outputs wrote.
+   */
   async run(): Promise<void> {
     for (let partition = 0; partition < this.options.partitions; partition += 1) {
-      let task = this.tasks.get(partition)
-      if (task === undefined) {
-        task = this.newTask(partition)
-        const positions = await task.open()
-        for (const [topic, offset] of positions) this.positions.set(`${topic}:${partition}`, offset)
-        this.tasks.set(partition, task)
+      if (this.tasks.has(partition)) continue
+      const task = this.newTask(partition)
+      const positions = await task.open()
+      for (const [topic, offset] of positions) this.positions.set(`${topic}:${partition}`, offset)
+      this.tasks.set(partition, task)
+    }
+    for (;;) {
+      let progressed = true
+      while (progressed) {
+        progressed = false
+        for (const [partition, task] of this.tasks) if (await this.pumpOnce(task, partition)) progressed = true
       }
-      await this.pump(task, partition)
-      await task.flush()
+      for (const task of this.tasks.values()) await task.drain()
+      // A checkpoint waits for outputs still on their way, which may be inputs of another partition.
+      for (const task of this.tasks.values()) await task.flush()
+      if (![...this.tasks.keys()].some((partition) => INPUT_TOPIC_KEYS.some((topic) => (this.positions.get(`${topic}:${partition}`) ?? 0n) < BigInt(this.log(topic, partition).length)))) return
     }
   }
 
@@ -101,27 +118,25 @@ export class MemoryDriver {
     this.positions.clear()
   }
 
-  private async pump(task: PartitionTask, partition: number): Promise<void> {
+  /** One turn of a partition: round-robin over its topics, one fetch each. True when it read anything. */
+  private async pumpOnce(task: PartitionTask, partition: number): Promise<boolean> {
     const fetchSize = this.options.fetchSize ?? 100
+    // Fresh high watermarks each turn: another partition's task may have written to this one's inputs.
     for (const topic of INPUT_TOPIC_KEYS) task.setHighWatermark(topic, BigInt(this.log(topic, partition).length))
-    let progressed = true
-    while (progressed) {
-      progressed = false
-      // Round-robin over topics, one fetch each, like a consumer interleaving partitions.
-      for (const topic of INPUT_TOPIC_KEYS) {
-        const log = this.log(topic, partition)
-        const positionKey = `${topic}:${partition}`
-        const position = this.positions.get(positionKey) ?? 0n
-        if (position >= BigInt(log.length)) continue
-        const slice = log.slice(Number(position), Number(position) + fetchSize)
-        const records: RawRecord[] = slice.map((message) => ({ topicKey: topic, topic: TOPICS[topic].name, partition, offset: message.offset, timestampMs: message.timestampMs, key: message.key, value: message.value }))
-        await task.enqueue(topic, records, BigInt(log.length))
-        this.positions.set(positionKey, position + BigInt(slice.length))
-        await task.drain()
-        progressed = true
-      }
+    let progressed = false
+    for (const topic of INPUT_TOPIC_KEYS) {
+      const log = this.log(topic, partition)
+      const positionKey = `${topic}:${partition}`
+      const position = this.positions.get(positionKey) ?? 0n
+      if (position >= BigInt(log.length)) continue
+      const slice = log.slice(Number(position), Number(position) + fetchSize)
+      const records: RawRecord[] = slice.map((message) => ({ topicKey: topic, topic: TOPICS[topic].name, partition, offset: message.offset, timestampMs: message.timestampMs, key: message.key, value: message.value }))
+      await task.enqueue(topic, records, BigInt(log.length))
+      this.positions.set(positionKey, position + BigInt(slice.length))
+      await task.drain()
+      progressed = true
     }
-    await task.drain()
+    return progressed
   }
 
   private log(topic: InputTopicKey, partition: number): StoredMessage[] {
@@ -141,7 +156,11 @@ export class MemoryDriver {
         const crash = options.crashOnEmit?.(outputs) ?? null
         if (crash === 'before') throw new Error('crash before emit (injected)')
         for (const output of outputs) {
-          const message = this.produce(output.topic, output.key, options.encoder.encode(output.topic, output.value), 0)
+          // An output the tasks read back (a transfer re-keyed to its receiver) is stamped with its
+          // event time: live, the producer stamps the wall clock, at or after the event, and the
+          // decoder's future-skew check (schemas/event-time.ts) must pass here as it does there.
+          const timestampMs = FED_BACK.has(output.topic) && typeof output.value.eventTimeMs === 'number' ? output.value.eventTimeMs : 0
+          const message = this.produce(output.topic, output.key, options.encoder.encode(output.topic, output.value), timestampMs)
           Object.assign(message.headers, { 'pitboss-processing-ms': processingMs.toFixed(3) })
         }
         if (crash === 'after') throw new Error('crash after emit (injected)')

@@ -152,7 +152,7 @@ interface Buffered {
  * which pass_through decides with the money received (issue 3). It cannot wait for a transfer
  * the sender's task has not processed yet: that one arrives late (docs/detectors.md).
  */
-export const MERGE_BLOCKING_TOPIC_KEYS = [...CASINO_TOPIC_KEYS] as const satisfies readonly InputTopicKey[]
+export const MERGE_BLOCKING_TOPIC_KEYS = [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const satisfies readonly InputTopicKey[]
 const MERGE_BLOCKING: ReadonlySet<InputTopicKey> = new Set(MERGE_BLOCKING_TOPIC_KEYS)
 
 const CHECKPOINT_KEY = 'checkpoint'

@@ -5,13 +5,13 @@
  * lets a restart re-emit exactly what a crashed run may already have sent.
  */
 import type { ErrorCode } from '../core/errors.js'
-import type { TopicKey } from '../core/topics.js'
+import { TOPICS, type TopicKey } from '../core/topics.js'
 import { detectorKey, type AnyDetector, type DetectorContext, type Observation, type PlayerProfile, type ScreenFunction } from '../detectors/detector.js'
 import type { DetectorRegistry } from '../detectors/index.js'
 import type { DecisionPolicy, ResolvedRule, RuleSet } from '../detectors/rule-set.js'
 import { linkKeyOf, linksFor } from '../graph/links.js'
 import { extractFeatures } from '../models/features.js'
-import { commandIdempotencyKey, decisionIdOf, type InputEvent, type PayoutEvent, type PlayerEvent, type ReviewEvent, type WithdrawalEvent } from '../schemas/domain.js'
+import { commandIdempotencyKey, decisionIdOf, type InputEvent, type PayoutEvent, type PlayerEvent, type ReviewEvent, type TransferEvent, type TransferReceived, type WithdrawalEvent } from '../schemas/domain.js'
 import { decide, hardStopHits, PLAYER_REASON_CODES, type ClusterSignal, type DetectorExecution, type ModelSignal, type Reason, type Verdict } from './decide.js'
 import { alreadyApplied, lastMovedAtMs, next, stateOf, TERMINAL_STATES, type Trigger, type TransitionEntry, type WithdrawalRecord, type WithdrawalState } from './withdrawal-state.js'
 
@@ -216,6 +216,10 @@ export class EventProcessor {
     if (this.links) {
       for (const link of linksFor(event)) outputs.push({ topic: 'links', key: linkKeyOf(link), value: link as unknown as Record<string, unknown> })
     }
+    // The receiver's partition never sees casino.transfers.v1 (keyed by the sender): the transfer
+    // is re-keyed to it (issue 3, pass-through via transfers received). Always on, not an option:
+    // the receiver's pass_through would silently lose its inflows without it.
+    if (event.kind === 'transfer' && event.toPlayerId !== event.playerId) outputs.push(transferReceivedRecord(event, source))
     const base: PlayerState = { profile, detectors: detectorStates, withdrawals, cluster: player.cluster ?? null }
     const parts: ResultParts = { outputs, detectorErrors, lateFor }
 
@@ -386,6 +390,32 @@ export class EventProcessor {
       },
     }
   }
+}
+
+/**
+ * A transfer re-keyed by its receiver, for risk.transfers-received.v1. Built from the event and
+ * its source position only (no clock), so a redelivered or replayed transfer gives a
+ * byte-identical record; the receiver's detectors de-duplicate by transferId. The source topic is
+ * written without the deployment prefix, so a replay under another prefix writes the same bytes.
+ * Example: transfer tr-1 of A to B (partition 2, offset 17) -> key 'B', value
+ *   { eventId, playerId: 'B', fromPlayerId: 'A', transferId: 'tr-1', ..., sourcePartition: 2, sourceOffset: 17 }
+ */
+export function transferReceivedRecord(event: TransferEvent, source: SourceRef): OutputRecord {
+  const value: TransferReceived = {
+    eventId: event.eventId,
+    playerId: event.toPlayerId,
+    eventTimeMs: event.eventTimeMs,
+    transferId: event.transferId,
+    transferKind: event.transferKind,
+    fromPlayerId: event.playerId,
+    amountMinor: event.amountMinor,
+    currency: event.currency,
+    tableId: event.tableId,
+    sourceTopic: TOPICS.transfers.name,
+    sourcePartition: source.partition,
+    sourceOffset: source.offset,
+  }
+  return { topic: 'transfersReceived', key: event.toPlayerId, value: value as unknown as Record<string, unknown> }
 }
 
 function appendTransition(record: WithdrawalRecord, to: WithdrawalState, causeType: string, causeId: string, eventTimeMs: number, detail: string | null): WithdrawalRecord {

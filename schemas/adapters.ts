@@ -11,7 +11,8 @@
  *   REVERSED deposit carries the positive amount, its status says which way money moved.
  * - currency matches ^[A-Z]{3}$ (ISO 4217 alphabetic code).
  * - country and ipCountry, when present, match ^[A-Z]{2}$; dateOfBirth is a real YYYY-MM-DD date.
- * - a transfer's toPlayerId differs from its playerId.
+ * - a transfer's toPlayerId differs from its playerId; a received transfer's fromPlayerId differs
+ *   from its playerId (the receiver).
  * - a review verdict or payout event type is a known symbol (UNKNOWN never moves a withdrawal);
  *   a payout attempt is >= 1; a retry names its rail.
  * Event time is not checked here: event-time.ts is the one place that reads it.
@@ -94,6 +95,9 @@ const optionalDate = (path: string): Check => (record) => {
 const notSelf: Check = (record) =>
   record.toPlayerId !== record.playerId ? null : { field: 'toPlayerId', message: `toPlayerId: ${show(record.toPlayerId)} is the sender itself (playerId); a transfer goes to another player` }
 
+const notSelfReceived: Check = (record) =>
+  record.fromPlayerId !== record.playerId ? null : { field: 'fromPlayerId', message: `fromPlayerId: ${show(record.fromPlayerId)} is the receiver itself (playerId); a received transfer comes from another player` }
+
 const knownSymbol = (path: string): Check => (record) =>
   field(record, path) !== 'UNKNOWN' ? null : { field: path, message: `${path}: UNKNOWN (a symbol this reader does not know) cannot move a withdrawal; upgrade the reader or fix the producer` }
 
@@ -122,6 +126,7 @@ const CHECKS: { readonly [K in InputTopicKey]: readonly Check[] } = {
   reviews: [...COMMON, id('withdrawalId'), knownSymbol('verdict'), id('reviewerId'), optionalId('caseId'), id('reasonCode')],
   clusters: [...COMMON, optionalId('clusterId'), optionalId('communityId')],
   screening: [...COMMON, knownSymbol('type'), optionalId('listId'), optionalId('entryId'), optionalId('officerId'), optionalId('caseId'), verdictNamesEntry],
+  transfersReceived: [...COMMON, id('transferId'), id('fromPlayerId'), notSelfReceived, amount('amountMinor'), currency('currency'), optionalId('tableId'), id('sourceTopic')],
   payouts: [...COMMON, id('withdrawalId'), knownSymbol('type'), positiveCount('attempt'), optionalId('rail'), optionalId('pspReference'), railForRetry],
 }
 

@@ -8,6 +8,7 @@
  *
  * `links` and `clusters` are the graph worker's internal topics (pipelines/graph-worker.ts);
  * `caseEvents` and `labels` are written by the case service (cases/, docs/cases.md).
+ * `transfersReceived` is the engine's repartition of transfers by the receiver (pipelines/processor.ts).
  * `auditEntries` is the API's audit log, relayed from its file by api/audit-relay.ts (docs/api.md).
  *
  * Example:
@@ -27,7 +28,7 @@ export const SCHEMA_TOPIC_KEYS = [
   'players', 'devices', 'deposits', 'transfers', 'bets', 'withdrawals',
   'reviews', 'payouts', 'screening',
   'decisions', 'alerts', 'payoutCommands', 'ledgerCommands', 'deadLetters', 'withdrawalEvents',
-  'links', 'clusters',
+  'links', 'clusters', 'transfersReceived',
   'caseEvents', 'labels',
   'auditEntries',
 ] as const satisfies readonly TopicKey[]

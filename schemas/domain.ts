@@ -21,13 +21,13 @@
  *   }
  */
 import type { InputTopicKey } from '../core/topics.js'
-import type { Bet, Deposit, DeviceActivity, PayoutEvent as PayoutEventWire, PlayerChange, PlayerCluster, ReviewVerdict, ScreeningInstruction, Transfer, TransferKind, Withdrawal } from './generated/types.js'
+import type { Bet, Deposit, DeviceActivity, PayoutEvent as PayoutEventWire, PlayerChange, PlayerCluster, ReviewVerdict, ScreeningInstruction, Transfer, TransferKind, TransferReceived, Withdrawal } from './generated/types.js'
 
 export type {
   Alert, AlertSeverity, Bet, BetType, DeadLetter, Decision, DecisionOutcome, DecisionReason, DecisionSource, Deposit, DepositStatus,
   DetectorExecution, DeviceActivity, DeviceActivityType, ExecutionStatus, FeatureContribution, GameType, KycStatus, LedgerCommand,
   LedgerOperation, ModelScore, PaymentInstrument, PaymentMethod, PayoutCommand, PayoutOperation, PlayerChange, PlayerChangeType,
-  PlayerTier, TopicWireTypes, Transfer, TransferKind, Withdrawal, WithdrawalType, ReviewVerdict, ReviewOutcome, PayoutEventType,
+  PlayerTier, TopicWireTypes, Transfer, TransferKind, TransferReceived, Withdrawal, WithdrawalType, ReviewVerdict, ReviewOutcome, PayoutEventType,
   WithdrawalTransition, ShadowScore, ReviewRef,
 } from './generated/types.js'
 
@@ -50,6 +50,15 @@ export interface TransferEvent extends Omit<Transfer, 'kind'> {
   readonly transferKind: TransferKind
 }
 
+/**
+ * Money `playerId` RECEIVED from `fromPlayerId`: a transfer re-keyed by the receiver
+ * (risk.transfers-received.v1, written by the sender's partition task). Same eventId, transferId
+ * and event time as the TransferEvent it copies; the same transfer may arrive more than once
+ * (redelivery, replay), so state keyed on it de-duplicates by transferId.
+ * Example: `{ kind: 'transferReceived', playerId: 'B', fromPlayerId: 'A', transferId: 'tr-1', transferKind: 'P2P', amountMinor: 200000, ... }`
+ */
+export interface TransferReceivedEvent extends TransferReceived { readonly kind: 'transferReceived' }
+
 /** An AML officer's verdict on a withdrawal held for review (risk.reviews.v1, written by the case service). */
 export interface ReviewEvent extends ReviewVerdict { readonly kind: 'review' }
 /** What the payout service did with a payout (payout.events.v1). */
@@ -61,7 +70,7 @@ export interface ClusterEvent extends PlayerCluster { readonly kind: 'cluster' }
 /** A rescreen of the player or an officer's verdict on a list match (risk.screening.v1). */
 export interface ScreeningEvent extends ScreeningInstruction { readonly kind: 'screening' }
 
-export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent | ReviewEvent | PayoutEvent | ClusterEvent | ScreeningEvent
+export type InputEvent = PlayerEvent | DeviceEvent | DepositEvent | BetEvent | WithdrawalEvent | TransferEvent | ReviewEvent | PayoutEvent | ClusterEvent | ScreeningEvent | TransferReceivedEvent
 export type InputEventKind = InputEvent['kind']
 
 /** The event each input topic yields. */
@@ -76,6 +85,7 @@ export interface InputEventByTopic {
   readonly payouts: PayoutEvent
   readonly clusters: ClusterEvent
   readonly screening: ScreeningEvent
+  readonly transfersReceived: TransferReceivedEvent
 }
 
 export const INPUT_EVENT_KIND_BY_TOPIC = {
@@ -89,6 +99,7 @@ export const INPUT_EVENT_KIND_BY_TOPIC = {
   payouts: 'payout',
   clusters: 'cluster',
   screening: 'screening',
+  transfersReceived: 'transferReceived',
 } as const satisfies { readonly [K in InputTopicKey]: InputEventByTopic[K]['kind'] }
 
 /**

@@ -6,7 +6,7 @@
 # retention, then checks the topics that already existed. Run by the one-shot topic-init
 # service of docker-compose.yml (apache/kafka image); safe to run again at every start.
 #
-# Why the input topics (and risk.links.v1) have unlimited retention (retention.ms=-1):
+# Why the input topics (and risk.links.v1, risk.transfers-received.v1) have unlimited retention (retention.ms=-1):
 # a partition's state (per-player windows, features, checkpoints in RocksDB) is not copied
 # anywhere else. When a partition moves to another engine process (scale-out, crash,
 # rebalance) or an engine's state volume is lost, the new owner rebuilds that state by
@@ -113,6 +113,8 @@ create_topic risk.withdrawal-events.v1 8 cleanup.policy=delete retention.ms=6048
 create_topic risk.case-events.v1 4 cleanup.policy=delete retention.ms=604800000
 # labels (output, keyed by caseId): case outcomes as training labels
 create_topic risk.labels.v1 4 cleanup.policy=delete retention.ms=604800000
+# transfersReceived (internal, keyed by playerId (receiver)): casino.transfers.v1 re-keyed by the receiving player, so the receiver's partition task sees money it was sent (pass_through inflows)
+create_topic risk.transfers-received.v1 8 cleanup.policy=delete retention.ms=-1 retention.bytes=-1
 # auditEntries (output, keyed by entity type:id): the API's hash-chained audit log, relayed line by line from its file (api/audit-relay.ts)
 create_topic risk.audit.v1 4 cleanup.policy=delete retention.ms=604800000
 
@@ -137,8 +139,9 @@ check_topic risk.clusters.v1 8 cleanup.policy=compact
 check_topic risk.withdrawal-events.v1 8
 check_topic risk.case-events.v1 4
 check_topic risk.labels.v1 4
+check_topic risk.transfers-received.v1 8 cleanup.policy=delete retention.ms=-1
 check_topic risk.audit.v1 4
-topic_count=20
+topic_count=21
 
 if [ "$failures" -gt 0 ]; then
   echo "topic-init: $failures problem(s) with existing topics; the engine must not start on them" >&2

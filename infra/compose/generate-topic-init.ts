@@ -37,7 +37,8 @@ export interface TopicSettings {
 
 /**
  * Kafka settings of one catalog topic in production.
- * - input topics and `risk.links.v1` are replayed from offset 0 to rebuild state: never deleted;
+ * - input topics, `risk.links.v1` and `risk.transfers-received.v1` are replayed from offset 0 to
+ *   rebuild state: never deleted;
  * - compacted topics keep the latest record per key (no time retention);
  * - other outputs expire after OUTPUT_RETENTION_MS, dead letters after DEAD_LETTER_RETENTION_MS.
  */
@@ -47,7 +48,9 @@ export function topicSettings(spec: TopicSpec): TopicSettings {
   }
   // The graph worker rebuilds its link graph from risk.links.v1 the way a partition task rebuilds
   // player state from the input topics, so links are kept as long as the inputs they come from.
-  const replayed = spec.role === 'input' || spec.name === TOPICS.links.name
+  // risk.transfers-received.v1 is internal but read by the partition tasks like an input: a
+  // rebuilt partition replays it too (its sender's partition may not be the one rebuilt).
+  const replayed = spec.role === 'input' || spec.name === TOPICS.links.name || spec.name === TOPICS.transfersReceived.name
   if (replayed) {
     return { configs: ['cleanup.policy=delete', 'retention.ms=-1', 'retention.bytes=-1'], required: ['cleanup.policy=delete', 'retention.ms=-1'], replayed }
   }
@@ -73,7 +76,7 @@ const HEADER = `#!/bin/sh
 # retention, then checks the topics that already existed. Run by the one-shot topic-init
 # service of docker-compose.yml (apache/kafka image); safe to run again at every start.
 #
-# Why the input topics (and risk.links.v1) have unlimited retention (retention.ms=-1):
+# Why the input topics (and risk.links.v1, risk.transfers-received.v1) have unlimited retention (retention.ms=-1):
 # a partition's state (per-player windows, features, checkpoints in RocksDB) is not copied
 # anywhere else. When a partition moves to another engine process (scale-out, crash,
 # rebalance) or an engine's state volume is lost, the new owner rebuilds that state by

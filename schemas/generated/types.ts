@@ -1096,6 +1096,50 @@ export type ClusterIdentifierType = 'DEVICE' | 'CARD' | 'WALLET' | 'IP_BLOCK' | 
 export type ClusterTypology = 'MULTI_ACCOUNT_FARM' | 'REFERRAL_RING' | 'BONUS_ABUSE_FARM' | 'TABLE_COLLUSION_OPPOSING_BETS' | 'TABLE_COLLUSION_CHIP_FLOW' | 'FAN_IN' | 'FAN_OUT' | 'CYCLE' | 'SCATTER_GATHER' | 'UNKNOWN'
 
 /**
+ * A player-to-player transfer seen from the receiving side: casino.transfers.v1 re-keyed by the
+ * engine (the sender's partition task writes one record per transfer it processes). Topic
+ * risk.transfers-received.v1, keyed by the receiver's playerId, so the receiver's partition task
+ * can count the money as an inflow (pass_through). A replay or redelivery writes the same record
+ * again; readers de-duplicate by transferId.
+ * Avro record io.pitboss.risk.TransferReceived.
+ */
+export interface TransferReceived {
+  /**
+   * eventId of the transfer event on casino.transfers.v1 (not a new id): evidence naming it points
+   * at the transfer itself.
+   */
+  readonly eventId: string
+  /** The RECEIVING player's id (the transfer's toPlayerId); also the Kafka message key. */
+  readonly playerId: string
+  /**
+   * When the transfer happened (epoch milliseconds), copied from the transfer; the event time the
+   * receiver's windows use.
+   */
+  readonly eventTimeMs: number
+  /** The operator's transfer id; what the receiver's detectors de-duplicate on. */
+  readonly transferId: string
+  /** The transfer's kind (its wire field kind on casino.transfers.v1). */
+  readonly transferKind: TransferKind
+  /** The sending player's id (the transfer's playerId). */
+  readonly fromPlayerId: string
+  /** Amount received in minor units of currency, >= 0. */
+  readonly amountMinor: number
+  /** ISO 4217 currency code of amountMinor. */
+  readonly currency: string
+  /** Table where a chip transfer happened; null for transfers outside a table. */
+  readonly tableId: string | null
+  /**
+   * Topic the transfer was read from, without the deployment prefix (casino.transfers.v1), for the
+   * audit trail.
+   */
+  readonly sourceTopic: string
+  /** Partition of the transfer on sourceTopic (the sender's partition). */
+  readonly sourcePartition: number
+  /** Offset of the transfer on sourceTopic; with sourcePartition it finds the original record. */
+  readonly sourceOffset: number
+}
+
+/**
  * One change to an AML case, as written to the case service's hash-chained audit log. Topic
  * risk.case-events.v1, keyed by caseId. Delivered at least once: consumers de-duplicate by eventId.
  * Avro record io.pitboss.risk.CaseEvent.
@@ -1275,6 +1319,7 @@ export interface TopicWireTypes {
   readonly withdrawalEvents: WithdrawalTransition
   readonly links: LinkRecord
   readonly clusters: PlayerCluster
+  readonly transfersReceived: TransferReceived
   readonly caseEvents: CaseEvent
   readonly labels: CaseLabel
   readonly auditEntries: AuditEntry

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { bet as wireBet, deposit as wireDeposit, player, withdrawal as wireWithdrawal } from '../../bench/events.js'
 import { passThrough } from '../../detectors/pass-through.js'
 import { testPipeline } from '../support/pipeline.js'
-import { DAY_MS, HOUR_MS, MINUTE_MS, alertsOf, at, bet, deposit, lastObservation, paramsFor, runScenario, shippedRuleSetWith, transfer, withdrawal } from './scenario.js'
+import { DAY_MS, HOUR_MS, MINUTE_MS, alertsOf, at, bet, deposit, lastObservation, paramsFor, runScenario, shippedRuleSetWith, transfer, transferReceived, withdrawal } from './scenario.js'
 
 const MT = paramsFor('pass_through', 'MT', 'VERIFIED')
 
@@ -11,7 +11,7 @@ const settled = (startMs: number, stakes: readonly number[]) => stakes.map((stak
 
 describe('pass_through: wagering relative to deposits', () => {
   it('ships MT: EUR 1,000 in 48 h, wagering below a quarter, half of it out', () => {
-    expect(MT).toMatchObject({ minDepositMinor: 1_000_00, maxWageringRatio: 0.25, minOutflowRatio: 0.5, windowMs: 2 * DAY_MS, graceMs: 5 * MINUTE_MS, currency: 'EUR', wageringBucketMs: 15 * MINUTE_MS })
+    expect(MT).toMatchObject({ minDepositMinor: 1_000_00, maxWageringRatio: 0.25, minOutflowRatio: 0.5, windowMs: 2 * DAY_MS, graceMs: 5 * MINUTE_MS, currency: 'EUR', wageringBucketMs: 15 * MINUTE_MS, inflowTransferKinds: ['P2P', 'TIP', 'CHIP_TRANSFER'] })
   })
 
   it.each([
@@ -27,7 +27,7 @@ describe('pass_through: wagering relative to deposits', () => {
     expect(steps.slice(0, -1).every((step) => step.observation === null)).toBe(true)
     expect(lastObservation(steps)).toMatchObject({
       hit, value, threshold: 0.25, evidenceEventIds: ['ev:d1', 'ev:w1'], windowStartMs: 2 * HOUR_MS - 2 * DAY_MS, windowEndMs: 2 * HOUR_MS,
-      detail: `wagered ${wagered} of 200000 EUR minor units deposited in 48 h (ratio ${value.toFixed(4)}, hit below 0.25); 190000 out since the first deposit (hit from 0.5 of deposits)`,
+      detail: `wagered ${wagered} of 200000 EUR minor units that came in within 48 h (200000 deposited, 0 received from other players; ratio ${value.toFixed(4)}, hit below 0.25); 190000 out since the first inflow (hit from 0.5 of inflows)`,
     })
   })
 
@@ -38,7 +38,7 @@ describe('pass_through: wagering relative to deposits', () => {
   ])('deposits of $deposited against the EUR 1,000 minimum -> hit $hit', ({ deposited, hit }) => {
     const observation = lastObservation(runScenario(passThrough, MT, [at(0, deposit(deposited)), at(HOUR_MS, withdrawal(deposited))]))
     expect(observation?.hit).toBe(hit)
-    if (!hit) expect(observation?.detail).toBe('99999 EUR minor units deposited in 48 h, under the 100000 minimum for pass-through')
+    if (!hit) expect(observation?.detail).toBe('99999 EUR minor units came in within 48 h (99999 deposited, 0 received from other players), under the 100000 minimum for pass-through')
   })
 
   it.each([
@@ -97,6 +97,78 @@ describe('pass_through: transfers sent', () => {
   })
 })
 
+describe('pass_through: transfers received (issue 3)', () => {
+  it.each([
+    { wagered: 490_00, value: 0.245, hit: true },
+    { wagered: 500_00, value: 0.25, hit: false },
+    { wagered: 510_00, value: 0.255, hit: false },
+  ])('received 2000.00 P2P, wagered $wagered, withdraw 1900.00 -> ratio $value, hit $hit', ({ wagered, value, hit }) => {
+    const steps = runScenario(passThrough, MT, [
+      at(0, transferReceived(2_000_00, { transferId: 'tr-7', eventId: 'ev-7' })),
+      ...settled(HOUR_MS, [wagered - 10_00, 10_00]),
+      at(2 * HOUR_MS, withdrawal(1_900_00, { withdrawalId: 'w1' })),
+    ])
+    expect(steps.slice(0, -1).every((step) => step.observation === null)).toBe(true)
+    expect(lastObservation(steps)).toMatchObject({
+      hit, value, threshold: 0.25, evidenceEventIds: ['ev-7', 'ev:w1'],
+      detail: `wagered ${wagered} of 200000 EUR minor units that came in within 48 h (0 deposited, 200000 received from other players; ratio ${value.toFixed(4)}, hit below 0.25); 190000 out since the first inflow (hit from 0.5 of inflows)`,
+    })
+  })
+
+  it.each([
+    { received: 999_99, hit: false },
+    { received: 1_000_00, hit: true },
+    { received: 1_000_01, hit: true },
+  ])('received $received against the EUR 1,000 minimum -> hit $hit', ({ received, hit }) => {
+    expect(lastObservation(runScenario(passThrough, MT, [at(0, transferReceived(received)), at(HOUR_MS, withdrawal(received))]))?.hit).toBe(hit)
+  })
+
+  it('adds deposits and transfers received: 600.00 + 500.00 reaches the minimum neither reaches alone', () => {
+    const steps = runScenario(passThrough, MT, [
+      at(0, deposit(600_00, { depositId: 'd1' })),
+      at(10 * MINUTE_MS, transferReceived(500_00, { transferId: 'tr-1', eventId: 'ev-tr-1', transferKind: 'TIP' })),
+      at(HOUR_MS, withdrawal(1_000_00, { withdrawalId: 'w1' })),
+    ])
+    expect(lastObservation(steps)).toMatchObject({ hit: true, value: 0, evidenceEventIds: ['ev:d1', 'ev-tr-1', 'ev:w1'] })
+    expect(lastObservation(steps)?.detail).toContain('(60000 deposited, 50000 received from other players;')
+  })
+
+  it('counts a redelivered transfer once (same transferId)', () => {
+    const copy = transferReceived(600_00, { transferId: 'tr-dup', eventId: 'ev-dup' })
+    const steps = runScenario(passThrough, MT, [at(0, copy), at(MINUTE_MS, copy), at(2 * MINUTE_MS, copy), at(HOUR_MS, withdrawal(600_00, { withdrawalId: 'w1' }))])
+    // 600.00 once is under the 1000.00 minimum; counted three times it would hit
+    expect(lastObservation(steps)).toMatchObject({ hit: false, evidenceEventIds: ['ev-dup', 'ev:w1'] })
+    expect((steps[2]?.state as { inflows: unknown[] }).inflows).toHaveLength(1)
+    expect(steps.map((step) => step.late)).toEqual([false, false, false, false])
+  })
+
+  it('ignores kinds not in inflowTransferKinds (OTHER by default; CHIP_TRANSFER when the rule leaves it out)', () => {
+    const events = (transferKind: 'OTHER' | 'CHIP_TRANSFER') => [at(0, transferReceived(2_000_00, { transferKind })), at(HOUR_MS, withdrawal(1_900_00))]
+    expect(lastObservation(runScenario(passThrough, MT, events('OTHER')))).toBeNull()
+    expect(lastObservation(runScenario(passThrough, MT, events('CHIP_TRANSFER')))?.hit).toBe(true)
+    expect(lastObservation(runScenario(passThrough, { ...MT, inflowTransferKinds: ['P2P'] }, events('CHIP_TRANSFER')))).toBeNull()
+  })
+
+  it('late beyond grace: stored and flagged, missing from the withdrawal decided before it, counted for the next outflow', () => {
+    const steps = runScenario(passThrough, MT, [
+      at(HOUR_MS, bet(1_00, { betId: 'now' })),
+      at(HOUR_MS + MINUTE_MS, withdrawal(1_000_00, { withdrawalId: 'w1' })),
+      // sent at 00:54:59.999, arrives after stream time passed 01:01: beyond the 5 min grace
+      at(HOUR_MS - 5 * MINUTE_MS - 1, transferReceived(2_000_00, { transferId: 'tr-late', eventId: 'ev-late' })),
+      at(HOUR_MS + 2 * MINUTE_MS, withdrawal(1_000_00, { withdrawalId: 'w2' })),
+    ])
+    expect(steps[1]?.observation).toBeNull()
+    expect(steps[2]).toMatchObject({ late: true, observation: null })
+    expect(steps[3]?.observation).toMatchObject({ hit: true, evidenceEventIds: ['ev-late', 'ev:w1', 'ev:w2'] })
+    const inGrace = runScenario(passThrough, MT, [at(HOUR_MS, bet(1_00, { betId: 'now' })), at(HOUR_MS - 5 * MINUTE_MS, transferReceived(2_000_00))])
+    expect(inGrace[1]?.late).toBe(false)
+  })
+
+  it('ignores money received in another currency', () => {
+    expect(lastObservation(runScenario(passThrough, MT, [at(0, transferReceived(2_000_00, { currency: 'GBP' })), at(HOUR_MS, withdrawal(1_900_00))]))).toBeNull()
+  })
+})
+
 describe('pass_through: event time', () => {
   it('an out-of-order bet within grace counts for the next evaluation', () => {
     const steps = runScenario(passThrough, MT, [
@@ -125,7 +197,7 @@ describe('pass_through: event time', () => {
     const steps = runScenario(passThrough, MT, [at(0, deposit(2_000_00)), ...settled(MINUTE_MS, Array(10).fill(10_00))])
     expect((steps[steps.length - 1]?.state as { wagering: unknown[] }).wagering).toEqual([{ eventTimeMs: 0, stakeMinor: 100_00 }])
     const later = runScenario(passThrough, MT, [at(0, deposit(2_000_00)), ...settled(MINUTE_MS, [10_00]), at(3 * DAY_MS, withdrawal(100_00))])
-    expect(later[later.length - 1]?.state).toEqual({ deposits: [], outflows: [{ eventId: `ev:wd:p1:${3 * DAY_MS}`, eventTimeMs: 3 * DAY_MS, amountMinor: 100_00 }], wagering: [] })
+    expect(later[later.length - 1]?.state).toEqual({ inflows: [], outflows: [{ eventId: `ev:wd:p1:${3 * DAY_MS}`, eventTimeMs: 3 * DAY_MS, amountMinor: 100_00 }], wagering: [] })
   })
 })
 
@@ -156,7 +228,7 @@ describe('pass_through end to end', () => {
     await pipeline.driver.run()
     const [decision] = await pipeline.decisions()
     expect(decision).toMatchObject({ withdrawalId: 'w1', outcome: 'REVIEW' })
-    expect(decision?.executions).toEqual([{ detectorId: 'pass_through', detectorVersion: 1, status: 'HIT', value: 0.01, threshold: 0.25, detail: 'wagered 3000 of 300000 EUR minor units deposited in 48 h (ratio 0.0100, hit below 0.25); 290000 out since the first deposit (hit from 0.5 of deposits)' }])
+    expect(decision?.executions).toEqual([{ detectorId: 'pass_through', detectorVersion: 2, status: 'HIT', value: 0.01, threshold: 0.25, detail: 'wagered 3000 of 300000 EUR minor units that came in within 48 h (300000 deposited, 0 received from other players; ratio 0.0100, hit below 0.25); 290000 out since the first inflow (hit from 0.5 of inflows)' }])
     expect((await alertsOf(pipeline)).map((alert) => [alert.detectorId, alert.severity, alert.evidenceEventIds])).toEqual([['pass_through', 'HIGH', ['ev:d1', 'ev:w1']]])
   })
 })

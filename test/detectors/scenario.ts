@@ -23,7 +23,7 @@ import { DETECTORS, DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, type RuleSetDocument } from '../../detectors/rule-set.js'
 import { toInputEvent } from '../../schemas/adapters.js'
 import type { InputEvent } from '../../schemas/domain.js'
-import type { Alert, Bet, Deposit, DeviceActivity, PlayerChange, Transfer, Withdrawal } from '../../schemas/generated/types.js'
+import type { Alert, Bet, Deposit, DeviceActivity, PlayerChange, Transfer, TransferReceived, Withdrawal } from '../../schemas/generated/types.js'
 import { DEFAULT_RULE_SET_PATH, type TestPipeline } from '../support/pipeline.js'
 
 export const SECOND_MS = 1000
@@ -36,7 +36,7 @@ export type TimedBuilder = (eventTimeMs: number) => InputEvent
 
 const DEFAULT_PLAYER_ID = 'p1'
 
-function domain<K extends 'players' | 'devices' | 'deposits' | 'bets' | 'withdrawals' | 'transfers'>(topic: K, wire: unknown): InputEvent {
+function domain<K extends 'players' | 'devices' | 'deposits' | 'bets' | 'withdrawals' | 'transfers' | 'transfersReceived'>(topic: K, wire: unknown): InputEvent {
   const result = toInputEvent(topic, wire as never)
   if (!result.ok) throw new Error(`scenario built an invalid ${topic} event: ${result.message}`)
   return result.event
@@ -58,6 +58,21 @@ export function bet(stakeMinor: number, fields: Fields<Bet> = {}): TimedBuilder 
 
 export function transfer(amountMinor: number, fields: Fields<Transfer> = {}): TimedBuilder {
   return (eventTimeMs) => domain('transfers', events.transfer({ playerId: DEFAULT_PLAYER_ID, toPlayerId: 'p-receiver', ...fields, amountMinor, eventTimeMs }))
+}
+
+/**
+ * A transfer `p1` received from `p-sender` (risk.transfers-received.v1, as the sender's task
+ * re-keys it). The ids default to ones made from the event time: give `transferId` and `eventId`
+ * to model a redelivery of the same transfer.
+ */
+export function transferReceived(amountMinor: number, fields: Fields<TransferReceived> = {}): TimedBuilder {
+  return (eventTimeMs) => {
+    const wire: TransferReceived = {
+      eventId: `ev:tr:${eventTimeMs}`, playerId: DEFAULT_PLAYER_ID, transferId: `tr:${eventTimeMs}`, transferKind: 'P2P', fromPlayerId: 'p-sender', currency: 'EUR', tableId: null,
+      sourceTopic: 'casino.transfers.v1', sourcePartition: 0, sourceOffset: 0, ...fields, amountMinor, eventTimeMs,
+    }
+    return domain('transfersReceived', wire)
+  }
 }
 
 export function login(fields: Fields<DeviceActivity> = {}): TimedBuilder {

@@ -6,6 +6,14 @@
  *
  * The graph worker is not running here: the cluster table is fed by its wall-clock recomputes, so
  * decisions that join it depend on when its records arrive (see docs/decisions.md).
+ *
+ * One exception is allowed and checked: a withdrawal of a player who RECEIVED a transfer shortly
+ * before it. The transfer reaches the receiver's partition through risk.transfers-received.v1,
+ * written by the sender's partition task; here the whole day is produced at once, so a receiver's
+ * partition may run ahead of the sender's and decide before the re-keyed transfer exists (the
+ * merge waits for what is in the topic, not for what another task has yet to write). The replay
+ * counts it. Such decisions may differ, and only in the pass_through execution and what follows
+ * from it (docs/detectors.md, "How the receiver sees a transfer").
  */
 import fs from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -42,7 +50,22 @@ describe('replay equals the live run', () => {
       const replay = await replayEvents(simulation.events, { partitions: INPUT_PARTITIONS, screen: screening?.screen ?? null, scorer: models })
       expect(replay.decisions.map((decision) => decision.decisionId).sort()).toEqual([...live.keys()].sort())
       const different = replay.decisions.filter((decision) => live.get(decision.decisionId) !== JSON.stringify(decision))
-      expect(different.map((decision) => decision.decisionId)).toEqual([])
+      // received within pass_through's 48 h window before the request, per receiver
+      const received = new Map<string, number[]>()
+      for (const event of simulation.events) {
+        if (event.topic === 'transfers' && event.value.toPlayerId !== event.value.playerId) received.set(event.value.toPlayerId, [...(received.get(event.value.toPlayerId) ?? []), event.value.eventTimeMs])
+      }
+      const receivedBefore = (decision: Decision): boolean => (received.get(decision.playerId) ?? []).some((timeMs) => timeMs <= decision.eventTimeMs && timeMs > decision.eventTimeMs - 48 * 3_600_000)
+      expect(different.filter((decision) => !receivedBefore(decision)).map((decision) => decision.decisionId)).toEqual([])
+      for (const decision of different) {
+        const liveDecision = JSON.parse(live.get(decision.decisionId) as string) as Decision
+        const passThrough = (of: Decision): unknown => of.executions.find((execution) => execution.detectorId === 'pass_through') ?? null
+        // the only detector that reads transfers received is pass_through: every other execution is equal
+        const others = (of: Decision): unknown => of.executions.filter((execution) => execution.detectorId !== 'pass_through')
+        expect(others(liveDecision)).toEqual(others(decision))
+        expect(passThrough(liveDecision)).not.toEqual(passThrough(decision))
+      }
+      if (different.length > 0) console.log(`replay-equality: ${different.length} of ${replay.decisions.length} decisions differ, each a receiver of a transfer the live run had not re-keyed yet`)
       // the day had something to decide: holds and declines beside approvals, and a model score on the soft path
       expect(new Set(replay.decisions.map((decision) => decision.outcome)).size).toBeGreaterThan(1)
       expect(replay.decisions.some((decision) => decision.model !== null)).toBe(true)
