@@ -48,7 +48,44 @@ function shortUrl(url: string): string {
   return match === null ? url : match[0].slice(1)
 }
 
-export function summarise(profile: CpuProfile, top: number): string {
+/**
+ * The span from the first to the last sample whose stack holds a function named `windowFunction`
+ * (e.g. processBatch: the stretch the engine was processing), and how busy the thread was in it.
+ */
+function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode>, parent: ReadonlyMap<number, number>, windowFunction: string): { seconds: number; busySeconds: number } | null {
+  const inWindow = new Map<number, boolean>()
+  const holds = (id: number): boolean => {
+    const known = inWindow.get(id)
+    if (known !== undefined) return known
+    const node = byId.get(id) as ProfileNode
+    const parentId = parent.get(id)
+    const answer = node.callFrame.functionName === windowFunction || (parentId !== undefined && holds(parentId))
+    inWindow.set(id, answer)
+    return answer
+  }
+  let timeUs = 0
+  let firstUs = -1
+  let lastUs = -1
+  const times: number[] = []
+  for (let i = 0; i < profile.samples.length; i += 1) {
+    timeUs += profile.timeDeltas[i] ?? 0
+    times.push(timeUs)
+    if (holds(profile.samples[i] as number)) {
+      if (firstUs < 0) firstUs = timeUs
+      lastUs = timeUs
+    }
+  }
+  if (firstUs < 0) return null
+  let busyUs = 0
+  for (let i = 1; i < profile.samples.length; i += 1) {
+    const at = times[i] as number
+    if (at <= firstUs || at > lastUs) continue
+    if ((byId.get(profile.samples[i] as number) as ProfileNode).callFrame.functionName !== '(idle)') busyUs += at - (times[i - 1] as number)
+  }
+  return { seconds: (lastUs - firstUs) / 1e6, busySeconds: busyUs / 1e6 }
+}
+
+export function summarise(profile: CpuProfile, top: number, windowFunction = 'processBatch'): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
@@ -84,6 +121,8 @@ export function summarise(profile: CpuProfile, top: number): string {
   const pct = (us: number, of: number): string => `${((100 * us) / of).toFixed(1).padStart(5)}%`
   const lines: string[] = []
   lines.push(`profile: ${(totalUs / 1e6).toFixed(1)} s sampled, ${(busyUs / 1e6).toFixed(1)} s busy (not idle)`)
+  const window = activeWindow(profile, byId, parent, windowFunction)
+  if (window !== null) lines.push(`from the first to the last sample in ${windowFunction}: ${window.seconds.toFixed(1)} s, busy ${window.busySeconds.toFixed(1)} s (${((100 * window.busySeconds) / window.seconds).toFixed(0)}%)`)
   lines.push('', 'self time by owner (share of busy time):')
   for (const [owner, us] of [...owners].filter(([o]) => o !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us, busyUs)}  ${(us / 1e6).toFixed(2).padStart(7)} s  ${owner}`)
   lines.push('', 'self time by function (share of busy time):')
@@ -95,14 +134,14 @@ export function summarise(profile: CpuProfile, top: number): string {
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)
 if (isMain) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' } } })
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, window: { type: 'string', default: 'processBatch' } } })
   if (positionals.length === 0) {
-    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile>... [--top 30]')
+    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile>... [--top 30] [--window processBatch]')
     process.exit(2)
   }
   for (const file of positionals) {
     console.log(`== ${file}`)
-    console.log(summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, Number(values.top)))
+    console.log(summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, Number(values.top), values.window))
     console.log('')
   }
 }
