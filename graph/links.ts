@@ -123,43 +123,48 @@ function instrumentLink(method: PaymentMethod, instrument: DepositEvent['instrum
   }
 }
 
+// Module functions, not closures inside linksFor: under tsx (esbuild keepNames) every named
+// closure costs a __name() call each time it is created, and linksFor runs on every event.
+function pushLink(records: LinkRecord[], event: InputEvent, identifierType: LinkIdentifierType, identifier: string | null): void {
+  if (identifier === null || identifier === '') return
+  records.push({ ...baseRecord(event, records.length, 'LINK'), identifierType, identifier })
+}
+
+function pushFlags(records: LinkRecord[], event: InputEvent, values: Pick<LinkRecord, 'flagged' | 'sanctioned' | 'chargedBack' | 'bonusClaimed'>): void {
+  records.push({ ...baseRecord(event, records.length, 'FLAGS'), ...values })
+}
+
+function pushInstrument(records: LinkRecord[], payment: DepositEvent | WithdrawalEvent): void {
+  const found = instrumentLink(payment.method, payment.instrument)
+  if (found !== null) pushLink(records, payment, found.type, found.identifier)
+}
+
 /**
  * The link records of one input event (see the table above), in a fixed order; empty when the
  * event links nothing. Pure: the same event (and profile) always gives the same records.
  */
 export function linksFor(event: InputEvent, profile?: LinkProfile): LinkRecord[] {
   const records: LinkRecord[] = []
-  const link = (identifierType: LinkIdentifierType, identifier: string | null): void => {
-    if (identifier === null || identifier === '') return
-    records.push({ ...baseRecord(event, records.length, 'LINK'), identifierType, identifier })
-  }
-  const flags = (values: Pick<LinkRecord, 'flagged' | 'sanctioned' | 'chargedBack' | 'bonusClaimed'>): void => {
-    records.push({ ...baseRecord(event, records.length, 'FLAGS'), ...values })
-  }
-  const instrument = (payment: DepositEvent | WithdrawalEvent): void => {
-    const found = instrumentLink(payment.method, payment.instrument)
-    if (found !== null) link(found.type, found.identifier)
-  }
   switch (event.kind) {
     case 'device':
-      link('DEVICE', event.deviceFingerprint)
+      pushLink(records, event, 'DEVICE', event.deviceFingerprint)
       // A proxy, VPN or Tor exit is shared by strangers: its block says nothing about who is linked.
-      if (!event.isProxy && !event.isVpn && !event.isTor) link('IP_BLOCK', ipBlockOf(event.ip))
+      if (!event.isProxy && !event.isVpn && !event.isTor) pushLink(records, event, 'IP_BLOCK', ipBlockOf(event.ip))
       break
     case 'deposit':
-      instrument(event)
-      if (event.status === 'CHARGEBACK') flags({ flagged: null, sanctioned: null, chargedBack: true, bonusClaimed: null })
-      else if (event.status === 'COMPLETED' && (event.bonusAmountMinor ?? 0) > 0) flags({ flagged: null, sanctioned: null, chargedBack: null, bonusClaimed: true })
+      pushInstrument(records, event)
+      if (event.status === 'CHARGEBACK') pushFlags(records, event, { flagged: null, sanctioned: null, chargedBack: true, bonusClaimed: null })
+      else if (event.status === 'COMPLETED' && (event.bonusAmountMinor ?? 0) > 0) pushFlags(records, event, { flagged: null, sanctioned: null, chargedBack: null, bonusClaimed: true })
       break
     case 'withdrawal':
-      instrument(event)
+      pushInstrument(records, event)
       break
     case 'player':
-      link('EMAIL', event.emailHash)
-      link('PHONE', event.phoneHash)
-      if (event.referrerPlayerId !== event.playerId) link('REFERRER', event.referrerPlayerId)
+      pushLink(records, event, 'EMAIL', event.emailHash)
+      pushLink(records, event, 'PHONE', event.phoneHash)
+      if (event.referrerPlayerId !== event.playerId) pushLink(records, event, 'REFERRER', event.referrerPlayerId)
       if (profile !== undefined && (profile.sanctioned !== undefined || profile.flagged !== undefined)) {
-        flags({ flagged: profile.flagged ?? null, sanctioned: profile.sanctioned ?? null, chargedBack: null, bonusClaimed: null })
+        pushFlags(records, event, { flagged: profile.flagged ?? null, sanctioned: profile.sanctioned ?? null, chargedBack: null, bonusClaimed: null })
       }
       break
     case 'transfer':
