@@ -32,6 +32,7 @@ import { loadEngineModels, replayEvents, scoreTypologies } from './replay.js'
 import { writeJsonLines } from './simulator/json-lines.js'
 import { loadSanctionedName } from './simulator/sanctions.js'
 import { simulate } from './simulator/simulate.js'
+import { nodeArgs } from '../infra/node-args.js'
 
 const { values: args } = parseArgs({ options: { once: { type: 'boolean', default: false }, players: { type: 'string', default: '2000' }, days: { type: 'string', default: '1' }, seed: { type: 'string', default: '7' } } })
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   const children = spawned
   const launch = (name: string, entry: string): void => {
     const log = fs.openSync(path.join(runDir, `${name}.log`), 'a')
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', log, log] })
+    const child = spawn(process.execPath, nodeArgs(entry), { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', log, log] })
     child.once('exit', (code, signal) => {
       if (!stopping) say(`${name} exited (${signal ?? code}); its log: ${path.join(runDir, `${name}.log`)}`)
     })

@@ -33,6 +33,7 @@ import type { AvroCodec } from '../../schemas/codec.js'
 import { loadSanctionedName } from '../simulator/sanctions.js'
 import { simulate } from '../simulator/simulate.js'
 import type { SimulatedEvent } from '../simulator/world.js'
+import { nodeArgs } from '../../infra/node-args.js'
 
 export const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -161,8 +162,8 @@ export class EngineChild {
   start(): this {
     const log = fs.openSync(this.logFile, 'a')
     // PITBOSS_BENCH_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (node refuses them in NODE_OPTIONS)
-    const nodeArgs = (process.env.PITBOSS_BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', this.entry], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...this.run.env, ...this.extraEnv }, stdio: ['ignore', log, log] })
+    const extraNodeFlags = (process.env.PITBOSS_BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')
+    const child = spawn(process.execPath, nodeArgs(this.entry, extraNodeFlags), { cwd: REPOSITORY_ROOT, env: { ...process.env, ...this.run.env, ...this.extraEnv }, stdio: ['ignore', log, log] })
     fs.closeSync(log)
     this.child = child
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {

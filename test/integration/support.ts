@@ -17,6 +17,7 @@ import { createKafka } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
 import { topicName, type TopicKey } from '../../core/topics.js'
 import { isolatedRun } from '../../infra/isolated-run.js'
+import { nodeArgs } from '../../infra/node-args.js'
 import type { AvroCodec } from '../../schemas/codec.js'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -119,7 +120,7 @@ export class EngineProcess {
 
   start(): this {
     const log = fs.openSync(this.logFile, 'a')
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], { cwd: REPO_ROOT, env: { ...process.env, ...this.test.env }, stdio: ['ignore', log, log] })
+    const child = spawn(process.execPath, nodeArgs(this.entry), { cwd: REPO_ROOT, env: { ...process.env, ...this.test.env }, stdio: ['ignore', log, log] })
     fs.closeSync(log)
     this.child = child
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
