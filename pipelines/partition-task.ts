@@ -215,6 +215,8 @@ export class PartitionTask {
   private readonly cacheSize: number
   private closed = false
   private running: Promise<void> = Promise.resolve()
+  /** A drain queued behind the running one and not started yet (see drain). */
+  private queuedDrain: Promise<void> | null = null
   /** Pending-record writes and emissions of processed batches, in batch order (see processBatch). */
   private behind: Promise<void> = Promise.resolve()
   /** The first failure among them: the task fails with it at its next batch or checkpoint. */
@@ -314,9 +316,17 @@ export class PartitionTask {
     return 'ok'
   }
 
-  /** Processes everything that can be processed now, batch by batch. Serialised per task. */
+  /**
+   * Processes everything that can be processed now, batch by batch. Serialised per task; calls
+   * made while a drain waits to start share it (it sees every record enqueued before it starts).
+   */
   drain(): Promise<void> {
-    const next = this.running.then(() => this.drainNow())
+    if (this.queuedDrain !== null) return this.queuedDrain
+    const next = this.running.then(() => {
+      this.queuedDrain = null
+      return this.drainNow()
+    })
+    this.queuedDrain = next
     this.running = next.catch(() => undefined)
     return next
   }

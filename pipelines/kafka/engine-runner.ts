@@ -287,10 +287,31 @@ export class EngineRunner {
     this.gapSeeks.delete(gapKey)
     const last = batch.messages[batch.messages.length - 1]
     if (last !== undefined) resolveOffset(last.offset)
-    await task.drain()
+    // Processing runs behind the fetching: kafkajs fetches again from a broker only once every
+    // eachBatch of its last answer has returned, so awaiting the drain here left the thread idle
+    // for each fetch round trip. Back-pressure pauses a partition whose buffer runs over
+    // maxBufferedRecords and resumes it when a drain has emptied it.
+    this.drainBehind(entry)
     await heartbeat()
     this.applyBackpressure(task)
     await this.commit(batch.partition, entry, false)
+  }
+
+  /**
+   * Drains the task without holding up the fetch loop. A failure is fatal while running (the
+   * process exits and its supervisor restarts it; the task's pending batches replay then): a task
+   * that failed mid-batch cannot go on in this process.
+   */
+  private drainBehind(entry: TaskEntry): void {
+    entry.task.drain().then(
+      () => {
+        if (this.tasks.get(entry.task.partition) === entry) this.applyBackpressure(entry.task)
+      },
+      (error: unknown) => {
+        if (this.running && this.tasks.get(entry.task.partition) === entry) this.fail(error)
+        else this.options.logger.warn({ err: error, partition: entry.task.partition }, 'processing stopped by the shutdown or a rebalance; the pending batches replay on the next start')
+      },
+    )
   }
 
   /** Pauses a topic-partition whose buffer runs far ahead of the others; resumes it once drained. */
