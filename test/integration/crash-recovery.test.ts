@@ -8,13 +8,13 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generateFixture } from '../../bench/fixture.js'
-import { openRocksStore } from '../../pipelines/state/store.js'
 import { sleep } from '../../core/clock.js'
 import { INPUT_PARTITIONS } from '../../core/topics.js'
 import type { Decision, ReviewVerdict } from '../../schemas/generated/types.js'
 import { createClickHouse } from '../../sinks/clickhouse/client.js'
 import { sql } from '../../sinks/clickhouse/sql.js'
 import { EngineProcess, TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
+import { stateDump } from './runs.js'
 
 const generated = generateFixture({ seed: 2026, players: 120, days: 7 })
 const requests = generated.flatMap((event) => (event.topic === 'withdrawals' && event.value.type === 'REQUESTED' ? [event.value] : []))
@@ -23,19 +23,6 @@ const reviews: ReviewVerdict[] = requests.filter((_, index) => index % 3 === 0).
   eventId: `rv:${request.withdrawalId}`, playerId: request.playerId, eventTimeMs: request.eventTimeMs + 30 * 60_000, withdrawalId: request.withdrawalId,
   verdict: request.amountMinor % 2 === 0 ? 'APPROVE' : 'DECLINE', reviewerId: 'officer-crash', caseId: null, reasonCode: 'CRASH_TEST', note: null,
 }))
-
-async function stateDump(test: Isolated): Promise<string[]> {
-  const store = await openRocksStore(path.join(test.workDir, 'state'))
-  const entries: string[] = []
-  try {
-    for (let partition = 0; partition < INPUT_PARTITIONS; partition += 1) {
-      for await (const [key, value] of store.partition(partition).entries()) entries.push(`${partition}/${key}=${value.toString()}`)
-    }
-  } finally {
-    await store.close()
-  }
-  return entries
-}
 
 /**
  * Produces the casino events and runs the engine (and the sink) until every withdrawal has its
@@ -54,7 +41,8 @@ async function run(test: Isolated, killAtFractions: readonly number[], killDurin
   const killBoth = async (): Promise<void> => {
     await engine.stop('SIGKILL')
     await sink.stop('SIGKILL')
-    killedAt.push(reader.values.length)
+    // distinct first decisions out when killed (re-emissions after a kill are in reader.values too)
+    killedAt.push(firsts(reader.values))
     engine = new EngineProcess(test).start()
     sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
   }
@@ -143,8 +131,8 @@ describe('crash recovery', () => {
       expect(revisions.map((row) => [Number(row.revision), Number(row.rows)])).toEqual([[1, expectedFirstDecisions], [2, secondRevisions]])
     }
 
-    const cleanState = await stateDump(cleanTest)
+    const cleanState = await stateDump(path.join(cleanTest.workDir, 'state'))
     expect(cleanState.length).toBeGreaterThan(INPUT_PARTITIONS)
-    expect(await stateDump(crashedTest)).toEqual(cleanState)
+    expect(await stateDump(path.join(crashedTest.workDir, 'state'))).toEqual(cleanState)
   })
 })
