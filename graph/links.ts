@@ -17,6 +17,9 @@
  * | bet SETTLED with a table and round | BET (betId, table, round, side in lower case, stake, net result) |
  * | anything else (placed bets, reviews, payouts) | none |
  *
+ * linksFor itself repeats a LINK on every event that carries it; the engine drops a LINK the
+ * player published less than 24 h of event time before (pipelines/processor.ts, LINK_REFRESH_MS).
+ *
  * Example:
  *   linksFor({ kind: 'device', eventId: 'dv-1', playerId: 'p1', eventTimeMs: 1_000, deviceFingerprint: 'fp:9a', ip: '203.0.113.9', isProxy: false, isVpn: false, isTor: false, ... })
  *   // [{ linkId: 'dv-1:0', kind: 'LINK', identifierType: 'DEVICE', identifier: 'fp:9a', ... },

@@ -9,7 +9,7 @@ import { TOPICS, type TopicKey } from '../core/topics.js'
 import { detectorKey, type AnyDetector, type DetectorContext, type Observation, type PlayerProfile, type ScreenFunction } from '../detectors/detector.js'
 import type { DetectorRegistry } from '../detectors/index.js'
 import type { DecisionPolicy, ResolvedRule, RuleSet } from '../detectors/rule-set.js'
-import { linkKeyOf, linksFor } from '../graph/links.js'
+import { linkKeyOf, linksFor, type LinkRecord } from '../graph/links.js'
 import { extractFeatures } from '../models/features.js'
 import { commandIdempotencyKey, decisionIdOf, type InputEvent, type PayoutEvent, type PlayerEvent, type ReviewEvent, type TransferEvent, type TransferReceived, type WithdrawalEvent } from '../schemas/domain.js'
 import { decide, hardStopHits, PLAYER_REASON_CODES, type ClusterSignal, type DetectorExecution, type ModelSignal, type Reason, type Verdict } from './decide.js'
@@ -27,6 +27,46 @@ export interface PlayerState {
   readonly withdrawals: Readonly<Record<string, WithdrawalRecord>>
   /** The player's cluster in the link graph (risk.clusters.v1); null while linked to nobody. */
   readonly cluster: ClusterSignal | null
+  /**
+   * When each identifier link (`DEVICE:fp:9a`, `IP_BLOCK:203.0.113.0/24`...) was last published
+   * to risk.links.v1, by event time (see LINK_REFRESH_MS); absent until the first one.
+   */
+  readonly linked?: Readonly<Record<string, number>>
+}
+
+/**
+ * A LINK record repeats what the graph already holds except its lastSeen, which only matters
+ * against the link's 180-day TTL (graph/params.ts); so an identifier the player was linked to
+ * less than this long ago (event time) is not published again. Devices and IP blocks repeat on
+ * every login: they were two thirds of the engine's outputs, each encoded and produced, and each
+ * read by the graph worker. The graph's lastSeen is then at most this much behind.
+ */
+export const LINK_REFRESH_MS = 24 * 60 * 60 * 1000
+const MAX_LINKED_REMEMBERED = 64
+
+/**
+ * The player's link memory after publishing `link`, or null when the same link went out less
+ * than LINK_REFRESH_MS before it (skip it). An older event than the one remembered is published
+ * (the graph may move firstSeen back) without moving the memory back.
+ */
+function refreshLink(linked: Readonly<Record<string, number>> | undefined, link: LinkRecord): Readonly<Record<string, number>> | null {
+  const key = `${link.identifierType ?? ''}:${link.identifier ?? ''}`
+  const lastMs = linked?.[key]
+  const timeMs = link.eventTimeMs
+  if (lastMs !== undefined && timeMs >= lastMs && timeMs - lastMs < LINK_REFRESH_MS) return null
+  const next: Record<string, number> = {}
+  let count = 0
+  if (linked !== undefined) {
+    // forget links due for a refresh anyway; keep the newest MAX_LINKED_REMEMBERED
+    const kept = Object.entries(linked).filter(([other, atMs]) => other !== key && atMs > timeMs - LINK_REFRESH_MS).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    for (const [other, atMs] of kept) {
+      if (count >= MAX_LINKED_REMEMBERED - 1) break
+      next[other] = atMs
+      count += 1
+    }
+  }
+  next[key] = lastMs === undefined ? timeMs : Math.max(lastMs, timeMs)
+  return next
 }
 
 /** How long a withdrawal in a final state is remembered (to drop duplicated requests), in event time. */
@@ -213,14 +253,24 @@ export class EventProcessor {
       if (observation.hit) outputs.push(this.alert(event, detector, rule, observation, ruleSet.version, player.cluster?.clusterId ?? null))
     }
 
+    let linked = player.linked
     if (this.links) {
-      for (const link of linksFor(event)) outputs.push({ topic: 'links', key: linkKeyOf(link), value: link as unknown as Record<string, unknown> })
+      for (const link of linksFor(event)) {
+        if (link.kind === 'LINK') {
+          const refreshed = refreshLink(linked, link)
+          if (refreshed === null) continue
+          linked = refreshed
+        }
+        outputs.push({ topic: 'links', key: linkKeyOf(link), value: link as unknown as Record<string, unknown> })
+      }
     }
     // The receiver's partition never sees casino.transfers.v1 (keyed by the sender): the transfer
     // is re-keyed to it (issue 3, pass-through via transfers received). Always on, not an option:
     // the receiver's pass_through would silently lose its inflows without it.
     if (event.kind === 'transfer' && event.toPlayerId !== event.playerId) outputs.push(transferReceivedRecord(event, source))
-    const base: PlayerState = { profile, detectors: detectorStates, withdrawals, cluster: player.cluster ?? null }
+    const base: PlayerState = linked === undefined
+      ? { profile, detectors: detectorStates, withdrawals, cluster: player.cluster ?? null }
+      : { profile, detectors: detectorStates, withdrawals, cluster: player.cluster ?? null, linked }
     const parts: ResultParts = { outputs, detectorErrors, lateFor }
 
     if (isWithdrawalRequest) {
