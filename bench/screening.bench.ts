@@ -1,8 +1,10 @@
 /**
  * Sanctions screening: accuracy on a seeded labelled set, latency per query against the OFAC SDN
  * list with its aliases, and rescreening throughput, each beside a baseline measured in the same
- * run (issue 7). Baselines: normalisation only (what every query pays before matching), and an
- * exact lookup of the normalised name (what a screener without fuzziness costs).
+ * run (issue 7). Baselines: normalisation only (what every query pays before matching), an
+ * exact lookup of the normalised name (what a screener without fuzziness costs), and the screener
+ * as it was before issue 10's speed-up (test/screening/reference-screen.ts, same answers), so the
+ * speed-up is a ratio from one run on one machine whatever else the machine is doing.
  *
  * Run: npx tsx bench/screening.bench.ts [--seed 7] [--cases 1200] [--players 20000] [--repetitions 5] [--threshold 0.84]
  */
@@ -15,6 +17,7 @@ import { buildScreener, type Screener } from '../screening/index.js'
 import { loadOfacList } from '../screening/loaders/ofac.js'
 import { loadUnConsolidatedList } from '../screening/loaders/un.js'
 import { normaliseName } from '../screening/normalise.js'
+import { buildReferenceScreener } from '../test/screening/reference-screen.js'
 
 const SANCTIONS_DIRECTORY = path.join(loadConfig().referenceDataDir, 'sanctions')
 const { values: args } = parseArgs({
@@ -56,7 +59,9 @@ function generatePlayers(count: number, seed: number, listedNames: readonly stri
  * over runs. Wall time, and the process's CPU time per query beside it: on a shared machine the
  * wall-clock tail is mostly time the process was not scheduled, which CPU time leaves out.
  */
-function latency(names: readonly string[], run: (name: string) => unknown, repetitions: number): { p50: number; p99: number; max: number; cpuP50: number; cpuP99: number } {
+interface Latency { p50: number; p99: number; max: number; cpuP50: number; cpuP99: number }
+
+function latency(names: readonly string[], run: (name: string) => unknown, repetitions: number): Latency {
   const p50s: number[] = []
   const p99s: number[] = []
   const maxima: number[] = []
@@ -83,6 +88,29 @@ function latency(names: readonly string[], run: (name: string) => unknown, repet
   }
   return { p50: median(p50s), p99: median(p99s), max: median(maxima), cpuP50: median(cpuP50s), cpuP99: median(cpuP99s) }
 }
+
+/**
+ * Two contenders measured in alternating repetitions (A, B, A, B…), each the median of its own:
+ * on a shared machine the load changes within seconds, and back-to-back blocks would put the
+ * change into the ratio.
+ */
+function alternating<Item, Result>(measure: (run: (item: Item) => unknown) => Result, first: (item: Item) => unknown, second: (item: Item) => unknown, repetitions: number, combine: (results: readonly Result[]) => Result): [Result, Result] {
+  const firsts: Result[] = []
+  const seconds: Result[] = []
+  for (let repetition = 0; repetition < repetitions; repetition += 1) {
+    firsts.push(measure(first))
+    seconds.push(measure(second))
+  }
+  return [combine(firsts), combine(seconds)]
+}
+
+const medianLatency = (results: readonly Latency[]): Latency => ({
+  p50: median(results.map((result) => result.p50)),
+  p99: median(results.map((result) => result.p99)),
+  max: median(results.map((result) => result.max)),
+  cpuP50: median(results.map((result) => result.cpuP50)),
+  cpuP99: median(results.map((result) => result.cpuP99)),
+})
 
 function throughput(players: readonly Player[], run: (player: Player) => unknown, repetitions: number): number {
   const rates: number[] = []
@@ -113,6 +141,7 @@ async function main(): Promise<void> {
   const both = buildScreener([sdn, un], { threshold })
   say(`index: SDN + UN, ${both.nameCount} names, built in ${(Number(process.hrtime.bigint() - start) / 1e6).toFixed(0)} ms`)
   const sdnOnly: Screener = buildScreener([sdn], { threshold })
+  const sdnOnlyBefore: Screener = buildReferenceScreener([sdn], { threshold })
 
   // Accuracy
   const set = generateEvaluationSet([sdn, un], { seed, trueMatches: cases, nonMatches: cases })
@@ -133,13 +162,21 @@ async function main(): Promise<void> {
   // Latency per query against SDN with aliases
   const names = set.map((testCase) => testCase.fullName)
   for (const name of names.slice(0, 200)) sdnOnly.screen({ fullName: name }) // warm-up
-  const screenLatency = latency(names, (name) => sdnOnly.screen({ fullName: name }), repetitions)
+  for (const name of names.slice(0, 200)) sdnOnlyBefore.screen({ fullName: name })
+  const [screenLatency, beforeLatency] = alternating<string, Latency>(
+    (run) => latency(names, run, 1),
+    (name: string) => sdnOnly.screen({ fullName: name }),
+    (name: string) => sdnOnlyBefore.screen({ fullName: name }),
+    repetitions,
+    medianLatency,
+  )
   const normaliseLatency = latency(names, (name) => normaliseName(name), repetitions)
   const exactLatency = latency(names, (name) => sdnOnly.exactLookup(name), repetitions)
   say('')
-  say(`latency per query against SDN + aliases (${sdnOnly.nameCount} names), ${names.length} queries, median of ${repetitions} runs:`)
+  say(`latency per query against SDN + aliases (${sdnOnly.nameCount} names), ${names.length} queries, median of ${repetitions} runs (full screen and before issue 10 alternating):`)
   say(`  full screen        p50 ${microseconds(screenLatency.p50)}  p99 ${microseconds(screenLatency.p99)}  max ${microseconds(screenLatency.max)}  (aim: p99 ≤ 1 ms)`)
   say(`    CPU time         p50 ${microseconds(screenLatency.cpuP50)}  p99 ${microseconds(screenLatency.cpuP99)}  (process CPU per query; excludes time not scheduled)`)
+  say(`  baseline before issue 10 p50 ${microseconds(beforeLatency.p50)}  p99 ${microseconds(beforeLatency.p99)}  CPU p50 ${microseconds(beforeLatency.cpuP50)}  p99 ${microseconds(beforeLatency.cpuP99)}  (same answers; p50 ${(beforeLatency.p50 / screenLatency.p50).toFixed(1)}× the full screen's)`)
   say(`  baseline normalise p50 ${microseconds(normaliseLatency.p50)}  p99 ${microseconds(normaliseLatency.p99)}`)
   say(`  baseline exact     p50 ${microseconds(exactLatency.p50)}  p99 ${microseconds(exactLatency.p99)}`)
 
@@ -148,11 +185,19 @@ async function main(): Promise<void> {
   const players = generatePlayers(Number(args.players), seed, listedNames)
   let alerts = 0
   for (const player of players) if (both.screen({ ...player, types: ['individual'] }).matches.length > 0) alerts += 1
-  const screenRate = throughput(players, (player) => both.screen({ ...player, types: ['individual'] }), repetitions)
+  const bothBefore = buildReferenceScreener([sdn, un], { threshold })
+  const [screenRate, beforeRate] = alternating<Player, number>(
+    (run) => throughput(players, run, 1),
+    (player: Player) => both.screen({ ...player, types: ['individual'] }),
+    (player: Player) => bothBefore.screen({ ...player, types: ['individual'] }),
+    repetitions,
+    median,
+  )
   const exactRate = throughput(players, (player) => both.exactLookup(player.fullName), repetitions)
   say('')
   say(`rescreening ${players.length} players against SDN + UN (1% listed names), median of ${repetitions} runs:`)
   say(`  full screen     ${(screenRate / 1000).toFixed(1)}k players/s  (${alerts} players alerted)`)
+  say(`  baseline before issue 10  ${(beforeRate / 1000).toFixed(1)}k players/s  (full screen ${(screenRate / beforeRate).toFixed(1)}× that)`)
   say(`  baseline exact  ${(exactRate / 1000).toFixed(1)}k players/s`)
 }
 

@@ -57,3 +57,82 @@ export function jaroWinkler(first: string, second: string, prefixScale = 0.1): n
   while (prefix < limit && first.charCodeAt(prefix) === second.charCodeAt(prefix)) prefix += 1
   return similarity + prefix * prefixScale * (1 - similarity)
 }
+
+const countTable = new Uint16Array(128)
+
+/**
+ * A string's characters for commonCharacterCount: its distinct character codes in ascending order,
+ * each followed by how often it occurs ([code, count, code, count, …]). Null when a character is
+ * beyond ASCII or occurs more than 255 times (no bound is taken then; Jaro is computed).
+ *
+ * Example: characterCounts('anna') → [97, 2, 110, 2]
+ */
+export function characterCounts(text: string): Uint8Array | null {
+  let distinct = 0
+  let countable = true
+  let counted = 0
+  for (; counted < text.length; counted += 1) {
+    const code = text.charCodeAt(counted)
+    if (code >= 128) { countable = false; break }
+    if (countTable[code] === 0) distinct += 1
+    countTable[code] = (countTable[code] as number) + 1
+  }
+  let counts: Uint8Array | null = null
+  if (countable) {
+    counts = new Uint8Array(distinct * 2)
+    let slot = 0
+    for (let code = 0; code < 128 && counts !== null; code += 1) {
+      const count = countTable[code] as number
+      if (count === 0) continue
+      if (count > 255) counts = null
+      else {
+        counts[slot] = code
+        counts[slot + 1] = count
+        slot += 2
+      }
+    }
+  }
+  // Leave the table zeroed for the next call.
+  for (let index = 0; index < counted; index += 1) countTable[text.charCodeAt(index)] = 0
+  return counts
+}
+
+/**
+ * The counts of characterCounts spread over a table indexed by character code (128 entries), for
+ * the side that is compared with many others (a query token). `into` must be all zeros.
+ *
+ * Example: characterTable(characterCounts('anna'))[97] === 2
+ */
+export function characterTable(counts: Uint8Array, into: Uint8Array = new Uint8Array(128)): Uint8Array {
+  for (let slot = 0; slot < counts.length; slot += 2) into[counts[slot] as number] = counts[slot + 1] as number
+  return into
+}
+
+/**
+ * How many characters two strings have in common, position aside (Σ over characters of the
+ * smaller count): Jaro's matched characters are at most this many, whatever the window.
+ * One string as a characterTable, the other as characterCounts.
+ *
+ * Example: commonCharacterCount(characterTable(characterCounts('hussein')), characterCounts('husayn')) === 4 (h, u, s, n)
+ */
+export function commonCharacterCount(table: Uint8Array, counts: Uint8Array): number {
+  let common = 0
+  for (let slot = 0; slot < counts.length; slot += 2) common += Math.min(counts[slot + 1] as number, table[counts[slot] as number] as number)
+  return common
+}
+
+/**
+ * An upper bound on jaroWinkler(first, second) given their common character count: Jaro with
+ * every common character matched and none transposed, plus Winkler's boost for the actual common
+ * prefix. Cheap next to Jaro's window search; used to skip pairs that cannot reach a cut-off.
+ *
+ * Example: jaroWinklerUpperBound('hussein', 'mohammed', 2) ≈ 0.51 (2 characters in common, no common prefix)
+ */
+export function jaroWinklerUpperBound(first: string, second: string, common: number, prefixScale = 0.1): number {
+  if (common === 0 || first.length === 0 || second.length === 0) return 0
+  const jaroBound = (common / first.length + common / second.length + 1) / 3
+  let prefix = 0
+  const limit = Math.min(4, first.length, second.length)
+  while (prefix < limit && first.charCodeAt(prefix) === second.charCodeAt(prefix)) prefix += 1
+  return jaroBound + prefix * prefixScale * (1 - jaroBound)
+}
