@@ -23,7 +23,7 @@ import type { DeadLetter, Decision } from '../schemas/generated/types.js'
 import { createClickHouse } from '../sinks/clickhouse/client.js'
 import { migrate } from '../sinks/clickhouse/migrate.js'
 import { sql } from '../sinks/clickhouse/sql.js'
-import { compareDecisions, decidedTwice, hostileFlood, stateDump } from '../test/integration/runs.js'
+import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers } from '../test/integration/runs.js'
 import { seededRandom } from './fixture.js'
 import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, waitUntilQuiet, writeBenchResult, startBenchSubstrate, type BenchFigure, type BenchTopics } from './lib/harness.js'
 import { simulate } from './simulator/simulate.js'
@@ -75,13 +75,21 @@ async function main(): Promise<void> {
     }
     const clean = await killRun('faults-clean', 0)
     const killed = await killRun('faults-kill', Number(args.kills))
-    const comparison = compareDecisions(clean.decisions, clean.run.prefix, killed.decisions, killed.run.prefix)
-    const sameState = JSON.stringify(await stateDump(path.join(clean.run.runDir, 'state'))) === JSON.stringify(await stateDump(path.join(killed.run.runDir, 'state')))
+    // Receivers of a transfer may be decided differently from the clean run, once (test/integration/runs.ts, transferReceivers).
+    const receivers = transferReceivers(events)
+    const comparison = compareDecisions(clean.decisions, clean.run.prefix, killed.decisions, killed.run.prefix, (decision) => receivedBefore(receivers, decision))
+    const skipped = new Set(receivers.keys())
+    const cleanState = await stateDump(path.join(clean.run.runDir, 'state'), skipped)
+    const killedState = await stateDump(path.join(killed.run.runDir, 'state'), skipped)
+    const killedSet = new Set(killedState)
+    const differingState = cleanState.filter((entry) => !killedSet.has(entry)).length + killedState.filter((entry) => !new Set(cleanState).has(entry)).length
     check(`SIGKILL x${args.kills}: decisions lost`, comparison.missing.length)
-    check(`SIGKILL x${args.kills}: decisions conflicting`, comparison.conflicting.length + comparison.unexpected.length)
-    check(`SIGKILL x${args.kills}: RocksDB state differs from the clean run`, sameState ? 0 : 1)
+    check(`SIGKILL x${args.kills}: decisions conflicting (two forms, or another form than the clean run's)`, comparison.conflicting.length + comparison.unexpected.length)
+    figures.push({ label: `SIGKILL x${args.kills}: decided once, differently from the clean run, receivers of a transfer still being re-keyed`, value: comparison.timingDependent.length, unit: 'count' })
+    check(`SIGKILL x${args.kills}: RocksDB entries differing from the clean run (receivers of transfers left out)`, differingState)
     notes.push(`Kills: ${events.length} events, ${expected} withdrawals; withdrawals decided at each kill: ${killed.killedAt.join(' ')}; ${comparison.reEmitted} byte-identical re-emissions.`)
-    say(`kills done: lost ${comparison.missing.length}, conflicting ${comparison.conflicting.length}, state ${sameState ? 'identical' : 'DIFFERENT'}`)
+    notes.push(`The state comparison leaves out the ${skipped.size} players who received a transfer, whose pass_through state depends on when the re-keyed transfer reached their partition (docs/detectors.md); conflicting decisions: ${comparison.conflicting.join(' ') || 'none'}.`)
+    say(`kills done: lost ${comparison.missing.length}, conflicting ${comparison.conflicting.length}, timing-dependent (receivers) ${comparison.timingDependent.length}, state entries differing ${differingState}`)
 
     // 2. broker down and up, 3. ClickHouse down and up, with the engine and the sink running
     {

@@ -20,7 +20,7 @@ import { seededRandom } from '../../bench/fixture.js'
 import { EngineChild } from '../../bench/lib/harness.js'
 import { simulate } from '../../bench/simulator/simulate.js'
 import { TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
-import { compareDecisions, decidedTwice, hostileFlood, stateDump } from './runs.js'
+import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers } from './runs.js'
 import path from 'node:path'
 import fs from 'node:fs'
 
@@ -81,13 +81,22 @@ describe('faults', () => {
     // the kills landed while it decided: some before the last decision, not all before the first
     expect(killed.killedAt.filter((count) => count < expected).length).toBeGreaterThan(0)
     expect(killed.killedAt.some((count) => count > 0)).toBe(true)
-    const comparison = compareDecisions(clean.decisions, cleanTest.config.kafka.topicPrefix, killed.decisions, killedTest.config.kafka.topicPrefix)
+    // A receiver of a transfer may be decided differently from the clean run (once, never in two
+    // forms), and only in what pass_through saw: the re-keyed transfer may not have reached its
+    // partition yet (transferReceivers). Everyone else exactly as in the clean run.
+    const receivers = transferReceivers(events)
+    const comparison = compareDecisions(clean.decisions, cleanTest.config.kafka.topicPrefix, killed.decisions, killedTest.config.kafka.topicPrefix, (decision) => receivedBefore(receivers, decision))
     expect(comparison.missing).toEqual([])
     expect(comparison.conflicting).toEqual([])
     expect(comparison.unexpected).toEqual([])
-    const cleanState = await stateDump(path.join(cleanTest.workDir, 'state'))
+    const cleanDecisions = new Map(clean.decisions.map((decision) => [decision.decisionId, decision]))
+    for (const decisionId of comparison.timingDependent) {
+      const others = (decision: Decision | undefined): unknown => decision?.executions.filter((execution) => execution.detectorId !== 'pass_through')
+      expect(others(killed.decisions.find((decision) => decision.decisionId === decisionId)), decisionId).toEqual(others(cleanDecisions.get(decisionId)))
+    }
+    const cleanState = await stateDump(path.join(cleanTest.workDir, 'state'), new Set(receivers.keys()))
     expect(cleanState.length).toBeGreaterThan(0)
-    expect(await stateDump(path.join(killedTest.workDir, 'state'))).toEqual(cleanState)
+    expect(await stateDump(path.join(killedTest.workDir, 'state'), new Set(receivers.keys()))).toEqual(cleanState)
   }, 240_000)
 
   it('decides every withdrawal once, and stays up, while the broker goes down and comes back', async () => {

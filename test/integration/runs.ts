@@ -12,6 +12,7 @@ import { deposit, player, withdrawal } from '../../bench/events.js'
 import type { AvroCodec } from '../../schemas/codec.js'
 import { openRocksStore } from '../../pipelines/state/store.js'
 import type { Decision } from '../../schemas/generated/types.js'
+import type { SimulatedEvent } from '../../bench/simulator/world.js'
 
 /** Every key and value of every partition's state, as `partition/key=value` lines in store order. */
 /**
@@ -25,13 +26,19 @@ function withoutRepartitionOffset(checkpoint: string): string {
   return JSON.stringify(parsed)
 }
 
-/** Every key and value of the engine's RocksDB state, partition by partition (checkpoints normalised as above). */
-export async function stateDump(stateDir: string): Promise<string[]> {
+/**
+ * Every key and value of the engine's RocksDB state, partition by partition (checkpoints
+ * normalised as above), without the players in `skipPlayers` (see transferReceivers).
+ */
+export async function stateDump(stateDir: string, skipPlayers: ReadonlySet<string> = new Set()): Promise<string[]> {
   const store = await openRocksStore(stateDir)
   const entries: string[] = []
   try {
     for (let partition = 0; partition < INPUT_PARTITIONS; partition += 1) {
-      for await (const [key, value] of store.partition(partition).entries()) entries.push(`${partition}/${key}=${key === 'checkpoint' ? withoutRepartitionOffset(value.toString()) : value.toString()}`)
+      for await (const [key, value] of store.partition(partition).entries()) {
+        if (key.startsWith('s/') && skipPlayers.has(key.slice(2))) continue
+        entries.push(`${partition}/${key}=${key === 'checkpoint' ? withoutRepartitionOffset(value.toString()) : value.toString()}`)
+      }
     }
   } finally {
     await store.close()
@@ -44,18 +51,50 @@ export function normalisedDecision(decision: Decision, topicPrefix: string): str
   return JSON.stringify({ ...decision, source: { ...decision.source, topic: decision.source.topic.slice(topicPrefix.length) } })
 }
 
+/**
+ * Receivers of transfers from other players, with the transfers' event times. What such a
+ * player's partition knows of a transfer depends on timing: the sender's partition task re-keys
+ * it to risk.transfers-received.v1, and a receiver's partition that runs ahead of the sender's
+ * (after a kill, each restarted task catches up at its own pace) decides without it
+ * (docs/detectors.md, "How the receiver sees a transfer"). A faulted run may therefore decide a
+ * receiver's withdrawal differently from the clean run, once and for good (never two forms).
+ */
+export function transferReceivers(events: readonly SimulatedEvent[]): Map<string, number[]> {
+  const receivers = new Map<string, number[]>()
+  for (const event of events) {
+    if (event.topic !== 'transfers' || event.value.toPlayerId === event.value.playerId) continue
+    const times = receivers.get(event.value.toPlayerId) ?? []
+    times.push(event.value.eventTimeMs)
+    receivers.set(event.value.toPlayerId, times)
+  }
+  return receivers
+}
+
+/** pass_through's window in the shipped rule set: a transfer received earlier cannot change a decision. */
+export const RECEIVED_TRANSFER_WINDOW_MS = 48 * 60 * 60 * 1000
+
+/** True when the decided player received a transfer within RECEIVED_TRANSFER_WINDOW_MS before the request. */
+export function receivedBefore(receivers: ReadonlyMap<string, readonly number[]>, decision: Decision): boolean {
+  return (receivers.get(decision.playerId) ?? []).some((timeMs) => timeMs <= decision.eventTimeMs && timeMs > decision.eventTimeMs - RECEIVED_TRANSFER_WINDOW_MS)
+}
+
 export interface DecisionComparison {
   /** Decision ids of the clean run the faulted run never emitted. */
   readonly missing: string[]
-  /** Decision ids the faulted run emitted in another form than the clean run (or in two forms). */
+  /**
+   * Decision ids the faulted run emitted in two forms, or in another form than the clean run
+   * without `mayDiffer` allowing it.
+   */
   readonly conflicting: string[]
+  /** Decision ids emitted in one form that differs from the clean run's, allowed by `mayDiffer`. */
+  readonly timingDependent: string[]
   /** Decision ids the faulted run emitted that the clean run did not. */
   readonly unexpected: string[]
   /** Records beyond one per decision id (byte-identical re-emissions after a restart). */
   readonly reEmitted: number
 }
 
-export function compareDecisions(clean: readonly Decision[], cleanPrefix: string, faulted: readonly Decision[], faultedPrefix: string): DecisionComparison {
+export function compareDecisions(clean: readonly Decision[], cleanPrefix: string, faulted: readonly Decision[], faultedPrefix: string, mayDiffer: (decision: Decision) => boolean = () => false): DecisionComparison {
   const cleanById = new Map(clean.map((decision) => [decision.decisionId, normalisedDecision(decision, cleanPrefix)]))
   const faultedById = new Map<string, Set<string>>()
   for (const decision of faulted) {
@@ -63,9 +102,13 @@ export function compareDecisions(clean: readonly Decision[], cleanPrefix: string
     copies.add(normalisedDecision(decision, faultedPrefix))
     faultedById.set(decision.decisionId, copies)
   }
+  const decisionById = new Map(faulted.map((decision) => [decision.decisionId, decision]))
+  const differs = ([id, copies]: [string, Set<string>]): boolean => cleanById.has(id) && !copies.has(cleanById.get(id) as string)
+  const allowed = ([id, copies]: [string, Set<string>]): boolean => copies.size === 1 && mayDiffer(decisionById.get(id) as Decision)
   return {
     missing: [...cleanById.keys()].filter((id) => !faultedById.has(id)),
-    conflicting: [...faultedById].filter(([id, copies]) => copies.size > 1 || (cleanById.has(id) && !copies.has(cleanById.get(id) as string))).map(([id]) => id),
+    conflicting: [...faultedById].filter((entry) => entry[1].size > 1 || (differs(entry) && !allowed(entry))).map(([id]) => id),
+    timingDependent: [...faultedById].filter((entry) => differs(entry) && allowed(entry)).map(([id]) => id),
     unexpected: [...faultedById.keys()].filter((id) => !cleanById.has(id)),
     reEmitted: faulted.length - faultedById.size,
   }
