@@ -364,7 +364,15 @@ export class PartitionTask {
   private async drainNow(): Promise<void> {
     while (!this.closed) {
       if (this.pending.length === 0 && this.options.refreshHighWatermarks !== undefined && this.bufferedCount() > 0 && this.staleIdleTopic()) {
-        await this.options.refreshHighWatermarks(this.partition)
+        try {
+          await this.options.refreshHighWatermarks(this.partition)
+        } catch (error) {
+          // The broker is unreachable: nothing is taken past a topic that may hold an earlier
+          // record. The records stay buffered; the runner drains again (retryDrains) and the
+          // next fetch does too.
+          this.options.logger.warn({ partition: this.partition, err: error }, 'high watermarks could not be refreshed; the merge waits and retries')
+          return
+        }
       }
       const replaying = this.pending[0]
       const selected = replaying !== undefined ? this.selectPending(replaying) : this.selectMerged()

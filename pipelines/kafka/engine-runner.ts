@@ -55,6 +55,7 @@ interface TaskEntry {
 }
 
 const COMMIT_INTERVAL_MS = 1000
+const DRAIN_RETRY_INTERVAL_MS = 500
 
 export class EngineRunner {
   private consumer: Consumer
@@ -89,6 +90,7 @@ export class EngineRunner {
   }
 
   private checkpointTimer: NodeJS.Timeout | null = null
+  private retryTimer: NodeJS.Timeout | null = null
 
   async start(): Promise<void> {
     await Promise.all([this.producer.connect(), this.admin.connect()])
@@ -100,6 +102,12 @@ export class EngineRunner {
       }
     }, this.options.config.pipeline.checkpointIntervalMs)
     this.checkpointTimer.unref()
+    // A drain that stopped on an unreachable broker (no fresh high watermarks) is retried here
+    // even when no new batch arrives to trigger it.
+    this.retryTimer = setInterval(() => {
+      for (const entry of this.tasks.values()) if (entry.task.bufferedCount() > 0) this.drainBehind(entry)
+    }, DRAIN_RETRY_INTERVAL_MS)
+    this.retryTimer.unref()
     await this.startConsumer()
   }
 
@@ -161,6 +169,7 @@ export class EngineRunner {
     }
     await this.consumer.disconnect()
     if (this.checkpointTimer !== null) clearInterval(this.checkpointTimer)
+    if (this.retryTimer !== null) clearInterval(this.retryTimer)
     for (const entry of this.tasks.values()) {
       await entry.task.flush()
       entry.task.close()

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { deposit, player, withdrawal } from '../../bench/events.js'
 import { createMemoryStore } from '../../pipelines/state/store.js'
-import { testPipeline } from '../support/pipeline.js'
+import { DEFAULT_RULE_SET_PATH, testPipeline } from '../support/pipeline.js'
+import { InMemorySchemaRegistry } from '../schemas/memory-registry.js'
+import { silentLogger } from '../../core/logger.js'
+import { CASINO_TOPIC_KEYS } from '../../core/topics.js'
+import { DetectorRegistry } from '../../detectors/index.js'
+import { RuleSet, RuleSetHolder } from '../../detectors/rule-set.js'
+import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
+import { PartitionTask } from '../../pipelines/partition-task.js'
+import { EventProcessor } from '../../pipelines/processor.js'
+import { AvroCodec } from '../../schemas/codec.js'
 
 const HOUR = 60 * 60 * 1000
 /** Decisions land on the partitions of their withdrawal ids; read them in event-time order. */
@@ -145,4 +154,48 @@ describe('partition task: crash between emitting and checkpointing', () => {
       })
     }
   }
+})
+
+describe('partition task: an unreachable broker while refreshing high watermarks', () => {
+  it('keeps the records buffered, does not throw, and processes them once the refresh works again', async () => {
+    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
+    await codec.registerAll()
+    const detectors = new DetectorRegistry()
+    let brokerUp = false
+    let refreshes = 0
+    const emitted: unknown[] = []
+    let clockMs = 0
+    const task = new PartitionTask({
+      partition: 0,
+      store: createMemoryStore().partition(0),
+      decoder: new RegistryRecordDecoder(codec, silentLogger),
+      processor: new EventProcessor(detectors),
+      ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
+      emit: async (outputs) => void emitted.push(...outputs),
+      monotonicMs: () => (clockMs += 1),
+      logger: silentLogger,
+      refreshHighWatermarks: async () => {
+        refreshes += 1
+        if (!brokerUp) throw new Error('connect ECONNREFUSED 127.0.0.1:9092')
+        for (const topic of CASINO_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
+        task.setHighWatermark('transfersReceived', 0n)
+      },
+    })
+    await task.open()
+    // every other topic looked caught up (empty) before the withdrawal arrived: stale, so a refresh is due
+    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, 0n)
+    const request = withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })
+    await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', request) }], 1n)
+
+    await expect(task.drain()).resolves.toBeUndefined()
+    expect(refreshes).toBe(1)
+    expect(task.bufferedCount()).toBe(1)
+    expect(emitted).toEqual([])
+
+    brokerUp = true
+    await task.drain()
+    await task.flush()
+    expect(task.bufferedCount()).toBe(0)
+    expect(emitted.some((output) => (output as { topic: string }).topic === 'decisions')).toBe(true)
+  })
 })
