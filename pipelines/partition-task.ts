@@ -14,6 +14,8 @@
  * and every `checkpointBatches` batches or `checkpointIntervalMs` (and on flush):
  *   4. one RocksDB write batch: changed player states + next offsets + stream time, the pending
  *      records deleted.
+ * Steps 2 and 3 run behind step 1 of the next batch, in batch order (the next batch's pending
+ * record and outputs follow this one's acks); step 4 waits for all of them.
  * A crash before 4 leaves the pending records: the restarted task first replays exactly those
  * records in exactly that order, batch by batch, so it re-emits byte-identical outputs
  * (consumers de-duplicate by key and id), even for live data whose interleaving could differ on
