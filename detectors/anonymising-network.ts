@@ -83,7 +83,7 @@ export const anonymisingNetwork = defineDetector({
     const kept = retainRecent(state.flagged, context.streamTimeMs, params.lookbackMs, params.graceMs)
     if (event.kind === 'device') {
       const reasons = anonymisingReasons(event, params)
-      if (reasons.length === 0) return { state: { flagged: kept }, observation: null, late }
+      if (reasons.length === 0) return { state: kept === state.flagged ? state : { flagged: kept }, observation: null, late }
       const flagged = capLatest(insertByTime(kept, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, reasons }), params.maxTrackedLogins)
       if (late) return { state: { flagged }, observation: null, late }
       const windows = windowsContaining(flagged, event.eventTimeMs, params.lookbackMs)
@@ -92,6 +92,6 @@ export const anonymisingNetwork = defineDetector({
       return { state: { flagged }, observation: observation.hit ? observation : null, late }
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
-    return { state: { flagged: kept }, observation: observe(slidingWindow(kept, event.eventTimeMs, params.lookbackMs), event.eventTimeMs, params), late }
+    return { state: kept === state.flagged ? state : { flagged: kept }, observation: observe(slidingWindow(kept, event.eventTimeMs, params.lookbackMs), event.eventTimeMs, params), late }
   },
 })

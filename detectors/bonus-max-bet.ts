@@ -56,13 +56,34 @@ export interface BonusMaxBetState {
 }
 
 const MAX_UNMATCHED = 100
-const NO_DEPOSITS: ReadonlySet<string> = new Set()
+
+/** True when one of the bonuses came with this deposit (a scan: there are at most maxTrackedBonuses). */
+function hasDeposit(bonuses: readonly BonusGrant[], depositId: string): boolean {
+  for (const bonus of bonuses) if (bonus.depositId === depositId) return true
+  return false
+}
+
+/** The breaches under the bonuses still kept: the same list when all are (most steps). */
+function liveBreaches(breaches: readonly Breach[], bonuses: readonly BonusGrant[]): readonly Breach[] {
+  let live = true
+  for (const breach of breaches) {
+    if (!hasDeposit(bonuses, breach.depositId)) {
+      live = false
+      break
+    }
+  }
+  return live ? breaches : breaches.filter((breach) => hasDeposit(bonuses, breach.depositId))
+}
 
 const capLatest = <T>(items: readonly T[], maxCount: number): T[] => (items.length > maxCount ? items.slice(items.length - maxCount) : [...items])
 
 /** The bonus a bet at `timeMs` falls under: the latest granted one that is active then. */
 function activeBonusAt(bonuses: readonly BonusGrant[], timeMs: number, bonusValidityMs: number): BonusGrant | undefined {
-  return [...bonuses].reverse().find((bonus) => isActiveAt(bonus, timeMs, bonusValidityMs))
+  for (let index = bonuses.length - 1; index >= 0; index -= 1) {
+    const bonus = bonuses[index] as BonusGrant
+    if (isActiveAt(bonus, timeMs, bonusValidityMs)) return bonus
+  }
+  return undefined
 }
 
 export const bonusMaxBet = defineDetector({
@@ -88,23 +109,21 @@ export const bonusMaxBet = defineDetector({
   step(state: BonusMaxBetState, event, params: BonusMaxBetParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
     const bonuses = pruneGrants(state.bonuses, context.streamTimeMs, params.bonusValidityMs, params.graceMs)
-    // This runs on every bet: no set and no copies for a player without bonuses, and the same
-    // state back when nothing expired.
-    const liveDeposits: ReadonlySet<string> = bonuses.length === 0 ? NO_DEPOSITS : new Set(bonuses.map((bonus) => bonus.depositId))
-    const breaches = state.breaches.length === 0 ? state.breaches : state.breaches.filter((breach) => liveDeposits.has(breach.depositId))
+    // This runs on every bet: no set and no copies (the bonuses are scanned, at most
+    // maxTrackedBonuses), and the same state back when nothing expired.
+    const breaches = liveBreaches(state.breaches, bonuses)
     const unmatched = keepFrom(state.unmatched, context.streamTimeMs - params.graceMs)
-    const kept = bonuses === state.bonuses && breaches.length === state.breaches.length && unmatched === state.unmatched ? state : { bonuses, breaches, unmatched }
-    const unchanged = { state: kept, observation: null, late }
+    const kept = bonuses === state.bonuses && breaches === state.breaches && unmatched === state.unmatched ? state : { bonuses, breaches, unmatched }
 
     if (event.kind === 'deposit') {
       const grant = grantOf(event)
       if (grant === null) {
-        if (!forfeits(event) || !liveDeposits.has(event.depositId)) return unchanged
+        if (!forfeits(event) || !hasDeposit(bonuses, event.depositId)) return { state: kept, observation: null, late }
         // The deposit behind the bonus failed or went back: its breaches no longer matter.
         const next = { bonuses: bonuses.filter((bonus) => bonus.depositId !== event.depositId), breaches: breaches.filter((breach) => breach.depositId !== event.depositId), unmatched }
         return { state: next, observation: null, late }
       }
-      if (liveDeposits.has(grant.depositId)) return unchanged
+      if (hasDeposit(bonuses, grant.depositId)) return { state: kept, observation: null, late }
       const nextBonuses = addGrant(bonuses, grant, params.maxTrackedBonuses)
       // Over-limit bets seen before this deposit event that fall under its bonus.
       const covered = unmatched.filter((bet) => isActiveAt(grant, bet.eventTimeMs, params.bonusValidityMs))
@@ -126,8 +145,8 @@ export const bonusMaxBet = defineDetector({
     }
 
     if (event.kind === 'bet') {
-      if (!event.bonusFunds || !countsBet(event, params.countBetsOn) || event.stakeMinor <= params.maxBetMinor) return unchanged
-      if (breaches.some((breach) => breach.eventId === event.eventId) || unmatched.some((bet) => bet.eventId === event.eventId)) return unchanged
+      if (!event.bonusFunds || !countsBet(event, params.countBetsOn) || event.stakeMinor <= params.maxBetMinor) return { state: kept, observation: null, late }
+      if (breaches.some((breach) => breach.eventId === event.eventId) || unmatched.some((bet) => bet.eventId === event.eventId)) return { state: kept, observation: null, late }
       const overLimit: OverLimitBet = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, stakeMinor: event.stakeMinor }
       const bonus = activeBonusAt(bonuses, event.eventTimeMs, params.bonusValidityMs)
       if (bonus === undefined) {
@@ -149,7 +168,7 @@ export const bonusMaxBet = defineDetector({
       return { state: next, observation, late }
     }
 
-    if (event.type !== 'REQUESTED') return unchanged
+    if (event.type !== 'REQUESTED') return { state: kept, observation: null, late }
     const active = bonuses.filter((bonus) => isActiveAt(bonus, event.eventTimeMs, params.bonusValidityMs))
     const activeDeposits = new Set(active.map((bonus) => bonus.depositId))
     const counted = breaches.filter((breach) => activeDeposits.has(breach.depositId) && breach.eventTimeMs <= event.eventTimeMs)
@@ -164,6 +183,6 @@ export const bonusMaxBet = defineDetector({
       windowStartMs: active[0]?.grantedAtMs ?? null,
       windowEndMs: event.eventTimeMs,
     }
-    return { state: { bonuses, breaches, unmatched }, observation, late }
+    return { state: kept, observation, late }
   },
 })

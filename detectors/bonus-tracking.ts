@@ -77,7 +77,14 @@ export function addGrant<T extends { readonly depositId: string; readonly grante
 
 /** Drops grants no event within grace can find active any more. */
 export function pruneGrants<T extends { readonly grantedAtMs: number }>(grants: readonly T[], streamTimeMs: number, bonusValidityMs: number, graceMs: number): readonly T[] {
-  // The same list when none expired (most bets): this runs on every bet.
-  if (grants.every((grant) => grant.grantedAtMs + bonusValidityMs > streamTimeMs - graceMs)) return grants
+  // The same list when none expired (most bets): this runs on every bet, so a loop, no closure.
+  let expired = false
+  for (const grant of grants) {
+    if (grant.grantedAtMs + bonusValidityMs <= streamTimeMs - graceMs) {
+      expired = true
+      break
+    }
+  }
+  if (!expired) return grants
   return grants.filter((grant) => grant.grantedAtMs + bonusValidityMs > streamTimeMs - graceMs)
 }

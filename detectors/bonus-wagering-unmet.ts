@@ -22,7 +22,7 @@
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
 import { BET_STEP_PARAM, addGrant, countsBet, forfeits, grantOf, isActiveAt, pruneGrants, type BetStep, type BonusGrant } from './bonus-tracking.js'
-import { isLate, keepFrom } from './windows.js'
+import { appendLatest, isLate, keepFrom, sameId } from './windows.js'
 
 export interface ContributionPercentByGameType {
   readonly SLOT: number
@@ -67,8 +67,25 @@ export interface BonusWageringUnmetState {
 const MAX_RECENT_BETS = 500
 
 function hasBet(bets: readonly RecentBet[], eventId: string): boolean {
-  for (const bet of bets) if (bet.eventId === eventId) return true
+  for (const bet of bets) if (sameId(bet.eventId, eventId)) return true
   return false
+}
+
+/** The state itself when neither list changed (the processor then keeps its stored entry), else a new one. */
+function unchangedOr(state: BonusWageringUnmetState, bonuses: readonly TrackedBonus[], recentBets: readonly RecentBet[]): BonusWageringUnmetState {
+  return bonuses === state.bonuses && recentBets === state.recentBets ? state : { bonuses, recentBets }
+}
+
+/** The bonuses with a bet's turnover added to those active at its time in its currency; the same list when none is. */
+function countTurnover(bonuses: readonly TrackedBonus[], currency: string, eventTimeMs: number, turnoverMinor: number, bonusValidityMs: number): readonly TrackedBonus[] {
+  let counted: TrackedBonus[] | null = null
+  for (let index = 0; index < bonuses.length; index += 1) {
+    const bonus = bonuses[index] as TrackedBonus
+    if (bonus.currency !== currency || !isActiveAt(bonus, eventTimeMs, bonusValidityMs)) continue
+    counted ??= bonuses.slice()
+    counted[index] = { ...bonus, wageredMinor: bonus.wageredMinor + turnoverMinor }
+  }
+  return counted ?? bonuses
 }
 
 const requiredFor = (grant: BonusGrant, params: BonusWageringUnmetParams): number =>
@@ -118,29 +135,26 @@ export const bonusWageringUnmet = defineDetector({
         return { state: { bonuses: addGrant(bonuses, tracked, params.maxTrackedBonuses), recentBets }, observation: null, late }
       }
       const kept = forfeits(event) ? bonuses.filter((bonus) => bonus.depositId !== event.depositId) : bonuses
-      return { state: { bonuses: kept, recentBets }, observation: null, late }
+      return { state: unchangedOr(state, kept, recentBets), observation: null, late }
     }
 
     if (event.kind === 'bet') {
       // A redelivered bet (same event id, still within grace) is not counted twice.
       if (!countsBet(event, params.countBetsOn) || hasBet(recentBets, event.eventId)) {
-        return { state: { bonuses, recentBets }, observation: null, late }
+        return { state: unchangedOr(state, bonuses, recentBets), observation: null, late }
       }
       const turnoverMinor = turnoverOf(event.stakeMinor, event.gameType, params)
-      const counted = bonuses.length === 0 ? bonuses : bonuses.map((bonus) =>
-        bonus.currency === event.currency && isActiveAt(bonus, event.eventTimeMs, params.bonusValidityMs) ? { ...bonus, wageredMinor: bonus.wageredMinor + turnoverMinor } : bonus)
+      const counted = countTurnover(bonuses, event.currency, event.eventTimeMs, turnoverMinor, params.bonusValidityMs)
       let nextRecent = recentBets
       if (!late) {
-        const appended = recentBets.length >= MAX_RECENT_BETS ? recentBets.slice(recentBets.length - MAX_RECENT_BETS + 1) : recentBets.slice()
-        appended.push({ eventId: event.eventId, eventTimeMs: event.eventTimeMs, turnoverMinor, currency: event.currency })
-        nextRecent = appended
+        nextRecent = appendLatest(recentBets, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, turnoverMinor, currency: event.currency }, MAX_RECENT_BETS)
       } else if (recentBets.length > MAX_RECENT_BETS) {
         nextRecent = recentBets.slice(recentBets.length - MAX_RECENT_BETS)
       }
       return { state: { bonuses: counted, recentBets: nextRecent }, observation: null, late }
     }
 
-    if (event.type !== 'REQUESTED') return { state: { bonuses, recentBets }, observation: null, late }
+    if (event.type !== 'REQUESTED') return { state: unchangedOr(state, bonuses, recentBets), observation: null, late }
     const unmet = bonuses
       .filter((bonus) => isActiveAt(bonus, event.eventTimeMs, params.bonusValidityMs) && bonus.wageredMinor < bonus.requiredMinor)
       // The bonus furthest from its requirement is the one to show; ties go to the oldest.
@@ -161,6 +175,6 @@ export const bonusWageringUnmet = defineDetector({
           windowStartMs: worst.grantedAtMs,
           windowEndMs: event.eventTimeMs,
         }
-    return { state: { bonuses, recentBets }, observation, late }
+    return { state: unchangedOr(state, bonuses, recentBets), observation, late }
   },
 })

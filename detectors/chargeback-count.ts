@@ -97,6 +97,6 @@ export const chargebackCount = defineDetector({
       return { state: { chargebacks }, observation: observation.hit ? observation : null, late }
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
-    return { state: { chargebacks: kept }, observation: observe(slidingWindow(kept, event.eventTimeMs, params.windowMs), event.eventTimeMs, params), late }
+    return { state: kept === state.chargebacks ? state : { chargebacks: kept }, observation: observe(slidingWindow(kept, event.eventTimeMs, params.windowMs), event.eventTimeMs, params), late }
   },
 })

@@ -85,6 +85,6 @@ export const depositCancelCycle = defineDetector({
       return { state: { cancellations }, observation: observation.hit ? observation : null, late }
     }
     if (event.kind !== 'withdrawal' || event.type !== 'REQUESTED') return { state, observation: null }
-    return { state: { cancellations: kept }, observation: observe(slidingWindow(kept, event.eventTimeMs, params.windowMs), event.eventTimeMs, params), late }
+    return { state: kept === state.cancellations ? state : { cancellations: kept }, observation: observe(slidingWindow(kept, event.eventTimeMs, params.windowMs), event.eventTimeMs, params), late }
   },
 })

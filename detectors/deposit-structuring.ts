@@ -31,7 +31,7 @@
  * withdrawal request is still evaluated: it is answered once, and only here.
  */
 import { DAY_MS, HOUR_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, insertByTime, isLate, retainRecent, slidingWindow, windowsContaining } from './windows.js'
+import { insertRecent, isLate, slidingWindow } from './windows.js'
 
 interface CountedDeposit { readonly eventId: string; readonly depositId: string; readonly eventTimeMs: number; readonly amountMinor: number }
 export interface DepositStructuringState { readonly deposits: readonly CountedDeposit[] }
@@ -55,6 +55,26 @@ export interface DepositStructuringParams {
 interface Evaluation {
   readonly hit: boolean
   readonly observation: Observation
+}
+
+/**
+ * True when `evaluate` would report a hit for the window ending at `endMs`: the same counts,
+ * without the lists and the detail text (most deposits hit nothing and need no observation).
+ */
+function hits(deposits: readonly CountedDeposit[], endMs: number, params: DepositStructuringParams): boolean {
+  const startMs = endMs - params.windowMs
+  const lowerBoundMinor = Math.ceil(params.reportingThresholdMinor * (1 - params.nearBelowRatio))
+  let count = 0
+  let nearBelow = 0
+  let sumMinor = 0
+  for (const deposit of deposits) {
+    if (deposit.eventTimeMs <= startMs || deposit.eventTimeMs > endMs) continue
+    count += 1
+    sumMinor += deposit.amountMinor
+    if (deposit.amountMinor >= lowerBoundMinor && deposit.amountMinor < params.reportingThresholdMinor) nearBelow += 1
+  }
+  if (count === 0) return false
+  return nearBelow >= params.minNearBelowCount || (count >= params.minSumDepositCount && sumMinor >= lowerBoundMinor && sumMinor < params.reportingThresholdMinor)
 }
 
 function evaluate(deposits: readonly CountedDeposit[], endMs: number, params: DepositStructuringParams): Evaluation | null {
@@ -121,11 +141,19 @@ export const depositStructuring = defineDetector({
     // A deposit's status events repeat its depositId: one deposit counts once.
     const counted: CountedDeposit = { eventId: event.eventId, depositId: event.depositId, eventTimeMs: event.eventTimeMs, amountMinor: event.amountMinor }
     const others = state.deposits.some((deposit) => deposit.depositId === event.depositId) ? state.deposits.filter((deposit) => deposit.depositId !== event.depositId) : state.deposits
-    const deposits = capLatest(retainRecent(insertByTime(others, counted), context.streamTimeMs, params.windowMs, params.graceMs), params.maxTrackedDeposits)
+    const deposits = insertRecent(others, counted, context.streamTimeMs, params.windowMs, params.graceMs, params.maxTrackedDeposits)
     if (late) return { state: { deposits }, observation: null, late }
     // Every sliding window that holds this deposit: the one ending at it, and (when it arrived out
     // of order) those ending at the later deposits already stored, first hit wins.
-    for (const { endMs } of windowsContaining(deposits, event.eventTimeMs, params.windowMs)) {
+    // (The ends windowsContaining gives, without building each window's list.)
+    let lastEndMs = event.eventTimeMs
+    for (let index = -1; index < deposits.length; index += 1) {
+      const endMs = index === -1 ? event.eventTimeMs : (deposits[index] as CountedDeposit).eventTimeMs
+      if (index !== -1) {
+        if (endMs <= lastEndMs || endMs >= event.eventTimeMs + params.windowMs) continue
+        lastEndMs = endMs
+      }
+      if (!hits(deposits, endMs, params)) continue
       const evaluation = evaluate(deposits, endMs, params)
       if (evaluation?.hit === true) return { state: { deposits }, observation: evaluation.observation, late }
     }

@@ -62,7 +62,7 @@ export const deviceCount = defineDetector({
     if (event.kind === 'device') {
       const known = isSightedInWindow(state.devices, event.deviceFingerprint, at, params.windowMs)
       const devices = retainSightings(recordSighting(state.devices, event.deviceFingerprint, at, event.eventId), context.streamTimeMs, retentionMs, params.maxTrackedDevices)
-      if (late || known) return { state: { devices }, observation: null, late }
+      if (late || known) return { state: devices === state.devices ? state : { devices }, observation: null, late }
       // An out-of-order login is also judged in the windows that already hold later devices.
       for (const endMs of sightingWindowEnds(devices, at, params.windowMs)) {
         const observation = observe(sightedInWindow(devices, endMs, params.windowMs), endMs, params)
@@ -72,6 +72,6 @@ export const deviceCount = defineDetector({
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
     const devices = retainSightings(state.devices, context.streamTimeMs, retentionMs, params.maxTrackedDevices)
-    return { state: { devices }, observation: observe(sightedInWindow(devices, at, params.windowMs), at, params), late }
+    return { state: devices === state.devices ? state : { devices }, observation: observe(sightedInWindow(devices, at, params.windowMs), at, params), late }
   },
 })

@@ -76,7 +76,7 @@ export const geoMismatch = defineDetector({
       if (!params.activityTypes.includes(event.type) || event.ipCountry === null || (params.ignoreAnonymised && anonymised)) return { state, observation: null }
       const country = event.ipCountry.toUpperCase()
       const kept = retainRecent(state.logins, context.streamTimeMs, params.windowMs, params.graceMs)
-      if (kycCountry === country) return { state: { logins: kept }, observation: null, late }
+      if (kycCountry === country) return { state: kept === state.logins ? state : { logins: kept }, observation: null, late }
       const logins = capLatest(insertByTime(kept, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, country }), params.maxTrackedLogins)
       // A late login is kept for later withdrawals but raises nothing: its window has closed.
       if (kycCountry === null || late) return { state: { logins }, observation: null, late }
@@ -87,7 +87,8 @@ export const geoMismatch = defineDetector({
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
     // A withdrawal is always evaluated (a decision is owed); if it is late, its window may miss pruned logins.
-    const next: GeoMismatchState = { logins: retainRecent(state.logins, context.streamTimeMs, params.windowMs, params.graceMs) }
+    const kept = retainRecent(state.logins, context.streamTimeMs, params.windowMs, params.graceMs)
+    const next: GeoMismatchState = kept === state.logins ? state : { logins: kept }
     if (kycCountry === null) {
       const observation: Observation = {
         hit: false, value: null, threshold: params.maxMismatchedLogins, detail: 'no KYC country on file; logins not judged',

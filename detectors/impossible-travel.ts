@@ -21,7 +21,7 @@
  */
 import centroidData from './data/country-centroids.json' with { type: 'json' }
 import { DAY_MS, HOUR_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, formatDuration, insertByTime, isLate, retainRecent, slidingWindow } from './windows.js'
+import { capLatest, formatDuration, insertRecent, isLate, retainRecent, slidingWindow } from './windows.js'
 
 /** Mean Earth radius (IUGG), km. */
 const EARTH_RADIUS_KM = 6371.0088
@@ -78,14 +78,20 @@ const qualifies = (leg: Leg, params: ImpossibleTravelParams): boolean => leg.dis
  * first and last: only those can pair with a login from elsewhere, and a player who stays home
  * then costs two entries however often they log in.
  */
-function addLogin(logins: readonly PlacedLogin[], login: PlacedLogin): readonly PlacedLogin[] {
+function addLogin(logins: readonly PlacedLogin[], login: PlacedLogin, streamTimeMs: number, params: ImpossibleTravelParams): readonly PlacedLogin[] {
   const last = logins[logins.length - 1]
   const beforeLast = logins[logins.length - 2]
   if (last !== undefined && beforeLast !== undefined && login.eventTimeMs >= last.eventTimeMs && last.country === login.country && beforeLast.country === login.country) {
-    return [...logins.slice(0, -1), login]
+    const replaced = logins.slice()
+    replaced[replaced.length - 1] = login
+    return capLatest(retainRecent(replaced, streamTimeMs, params.lookbackMs, params.graceMs), params.maxTrackedLogins)
   }
-  return insertByTime(logins, login)
+  // Then the oldest that no lookback within grace can reach are dropped, and the newest kept.
+  return insertRecent(logins, login, streamTimeMs, params.lookbackMs, params.graceMs, params.maxTrackedLogins)
 }
+
+/** A leg to judge on a login: within the lookback and long enough. */
+const judged = (leg: Leg, params: ImpossibleTravelParams): boolean => leg.to.eventTimeMs - leg.from.eventTimeMs <= params.lookbackMs && qualifies(leg, params)
 
 const fastest = (legs: readonly Leg[]): Leg | null => legs.reduce<Leg | null>((best, leg) => (best === null || leg.speedKmh > best.speedKmh ? leg : best), null)
 
@@ -128,20 +134,23 @@ export const impossibleTravel = defineDetector({
       const country = event.ipCountry?.toUpperCase() ?? null
       if (country === null || !CENTROIDS.has(country) || (params.ignoreAnonymised && anonymised)) return { state, observation: null }
       const login: PlacedLogin = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, country }
-      const logins = capLatest(retainRecent(addLogin(state.logins, login), context.streamTimeMs, params.lookbackMs, params.graceMs), params.maxTrackedLogins)
+      const logins = addLogin(state.logins, login, context.streamTimeMs, params)
       if (late) return { state: { logins }, observation: null, late }
       // Pair with the neighbours in event time: an out-of-order login sits between two others.
       const index = logins.findIndex((other) => other.eventId === login.eventId)
       const before = logins[index - 1]
       const after = logins[index + 1]
-      const legs = [before === undefined ? null : legOf(before, login), after === undefined ? null : legOf(login, after)]
-        .filter((leg): leg is Leg => leg !== null && leg.to.eventTimeMs - leg.from.eventTimeMs <= params.lookbackMs && qualifies(leg, params))
-      const leg = fastest(legs)
+      // The faster of the two legs judged (the earlier one on a tie), without lists.
+      const legBefore = before === undefined ? null : legOf(before, login)
+      const legAfter = after === undefined ? null : legOf(login, after)
+      let leg = legBefore !== null && judged(legBefore, params) ? legBefore : null
+      if (legAfter !== null && judged(legAfter, params) && (leg === null || legAfter.speedKmh > leg.speedKmh)) leg = legAfter
       if (leg === null || leg.speedKmh <= params.maxSpeedKmh) return { state: { logins }, observation: null, late }
       return { state: { logins }, observation: observeLeg(leg, params, leg.from.eventTimeMs, leg.to.eventTimeMs), late }
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
     const logins = retainRecent(state.logins, context.streamTimeMs, params.lookbackMs, params.graceMs)
+    const next = logins === state.logins ? state : { logins }
     const windowStartMs = event.eventTimeMs - params.lookbackMs
     const recent = slidingWindow(logins, event.eventTimeMs, params.lookbackMs)
     const leg = fastest(recent.slice(1).map((to, index) => legOf(recent[index] as PlacedLogin, to)).filter((leg) => qualifies(leg, params)))
@@ -151,6 +160,6 @@ export const impossibleTravel = defineDetector({
           evidenceEventIds: [], windowStartMs, windowEndMs: event.eventTimeMs,
         }
       : observeLeg(leg, params, windowStartMs, event.eventTimeMs)
-    return { state: { logins }, observation, late }
+    return { state: next, observation, late }
   },
 })

@@ -133,6 +133,11 @@ export interface IpAsnJumpParams {
   readonly maxTrackedKeys: number
 }
 
+/** The state itself when neither list changed (a login from known networks inside their span), else a new one. */
+function unchangedOr(state: IpAsnJumpState, asns: readonly Sighting[], ipBlocks: readonly Sighting[]): IpAsnJumpState {
+  return asns === state.asns && ipBlocks === state.ipBlocks ? state : { asns, ipBlocks }
+}
+
 function observe(asns: readonly Sighting[], blocks: readonly Sighting[], endMs: number, params: IpAsnJumpParams): Observation {
   const asnHit = params.maxDistinctAsns !== null && asns.length > params.maxDistinctAsns
   const blockHit = params.maxDistinctIpBlocks !== null && blocks.length > params.maxDistinctIpBlocks
@@ -180,10 +185,11 @@ export const ipAsnJump = defineDetector({
       const asnKey = event.asn === null ? null : `AS${event.asn}`
       const blockKey = ipBlockOf(event.ip, params.ipv4PrefixBits, params.ipv6PrefixBits) ?? event.ip
       const newNetwork = (asnKey !== null && !isSightedInWindow(state.asns, asnKey, at, params.windowMs)) || !isSightedInWindow(state.ipBlocks, blockKey, at, params.windowMs)
-      const next: IpAsnJumpState = {
-        asns: retainSightings(asnKey === null ? state.asns : recordSighting(state.asns, asnKey, at, event.eventId), context.streamTimeMs, retentionMs, params.maxTrackedKeys),
-        ipBlocks: retainSightings(recordSighting(state.ipBlocks, blockKey, at, event.eventId), context.streamTimeMs, retentionMs, params.maxTrackedKeys),
-      }
+      const next = unchangedOr(
+        state,
+        retainSightings(asnKey === null ? state.asns : recordSighting(state.asns, asnKey, at, event.eventId), context.streamTimeMs, retentionMs, params.maxTrackedKeys),
+        retainSightings(recordSighting(state.ipBlocks, blockKey, at, event.eventId), context.streamTimeMs, retentionMs, params.maxTrackedKeys),
+      )
       // Only a network new to the window raises an alert: more logins from known networks add nothing.
       if (late || !newNetwork) return { state: next, observation: null, late }
       // An out-of-order login is also judged in the windows that already hold later networks.
@@ -195,10 +201,7 @@ export const ipAsnJump = defineDetector({
       return { state: next, observation: null, late }
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
-    const next: IpAsnJumpState = {
-      asns: retainSightings(state.asns, context.streamTimeMs, retentionMs, params.maxTrackedKeys),
-      ipBlocks: retainSightings(state.ipBlocks, context.streamTimeMs, retentionMs, params.maxTrackedKeys),
-    }
+    const next = unchangedOr(state, retainSightings(state.asns, context.streamTimeMs, retentionMs, params.maxTrackedKeys), retainSightings(state.ipBlocks, context.streamTimeMs, retentionMs, params.maxTrackedKeys))
     return { state: next, observation: observe(sightedInWindow(next.asns, at, params.windowMs), sightedInWindow(next.ipBlocks, at, params.windowMs), at, params), late }
   },
 })

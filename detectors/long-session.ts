@@ -17,7 +17,7 @@
  * nothing.
  */
 import { DAY_MS, HOUR_MS, defineDetector, type Observation } from './detector.js'
-import { insertByTime, isLate, type TimedWithId } from './windows.js'
+import { insertRecent, isLate, type TimedWithId } from './windows.js'
 
 export interface LongSessionParams {
   /** Hit when a session lasts longer than this. */
@@ -47,8 +47,40 @@ export function thinActivity<T extends TimedWithId>(items: readonly T[], gapMs: 
   return kept
 }
 
-function duration(session: readonly TimedWithId[]): number {
-  return (session[session.length - 1] as TimedWithId).eventTimeMs - (session[0] as TimedWithId).eventTimeMs
+/** The alert times at or after `fromMs`: the same list when all are (every step looks). */
+function alertsFrom(alertedAtMs: readonly number[], fromMs: number): readonly number[] {
+  for (const timeMs of alertedAtMs) if (timeMs < fromMs) return alertedAtMs.filter((kept) => kept >= fromMs)
+  return alertedAtMs
+}
+
+/**
+ * thinActivity over `items` from `from` on, the last `maxCount` kept: counted first, so the list
+ * is allocated once at its size, and not at all when nothing is dropped (then it is `items`).
+ */
+function thinOpen(items: readonly TimedWithId[], from: number, gapMs: number, maxCount: number): readonly TimedWithId[] {
+  let keptCount = 0
+  let previousMs = Number.NaN
+  for (let index = from; index < items.length; index += 1) {
+    const next = items[index + 1]
+    if (keptCount > 0 && next !== undefined && next.eventTimeMs - previousMs < gapMs) continue
+    previousMs = (items[index] as TimedWithId).eventTimeMs
+    keptCount += 1
+  }
+  if (from === 0 && keptCount === items.length && keptCount <= maxCount) return items
+  let skip = keptCount > maxCount ? keptCount - maxCount : 0
+  const kept: TimedWithId[] = new Array<TimedWithId>(keptCount - skip)
+  let filled = 0
+  let counted = 0
+  for (let index = from; index < items.length; index += 1) {
+    const next = items[index + 1]
+    if (counted > 0 && next !== undefined && next.eventTimeMs - previousMs < gapMs) continue
+    const item = items[index] as TimedWithId
+    previousMs = item.eventTimeMs
+    counted += 1
+    if (skip > 0) skip -= 1
+    else kept[filled++] = item
+  }
+  return kept
 }
 
 const hoursAndMinutes = (ms: number): string => `${Math.floor(ms / HOUR_MS)} h ${Math.floor((ms % HOUR_MS) / 60_000)} min`
@@ -73,7 +105,8 @@ export const longSession = defineDetector({
   step(state: LongSessionState, event, params: LongSessionParams, context) {
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
     const item: TimedWithId = { eventId: event.eventId, eventTimeMs: event.eventTimeMs }
-    const inserted = insertByTime(state.activity, item)
+    // insertByTime in one copy of the right size (nothing expires at an infinite size).
+    const inserted = insertRecent(state.activity, item, context.streamTimeMs, Number.POSITIVE_INFINITY, 0)
     const eventIndex = inserted.indexOf(item)
     // Sessions (runs without a gap of gapMs) in one pass over the ordered activity, no arrays:
     // those that no event within grace can reach any more are done with; their ends ascend, so
@@ -96,27 +129,19 @@ export const longSession = defineDetector({
       }
       sessionStart = index + 1
     }
-    // thinActivity over the open sessions, inline.
-    let thinned: TimedWithId[] = []
-    for (let index = firstOpen; index < inserted.length; index += 1) {
-      const previous = thinned[thinned.length - 1]
-      const next = inserted[index + 1]
-      if (previous !== undefined && next !== undefined && next.eventTimeMs - previous.eventTimeMs < params.gapMs) continue
-      thinned.push(inserted[index] as TimedWithId)
-    }
-    if (thinned.length > params.maxTrackedActivity) thinned = thinned.slice(thinned.length - params.maxTrackedActivity)
-    const activity: readonly TimedWithId[] = thinned
+    const activity = thinOpen(inserted, firstOpen, params.gapMs, params.maxTrackedActivity)
     const firstKeptMs = activity[0]?.eventTimeMs ?? Number.POSITIVE_INFINITY
-    const alertedAtMs = state.alertedAtMs.every((timeMs) => timeMs >= firstKeptMs) ? state.alertedAtMs : state.alertedAtMs.filter((timeMs) => timeMs >= firstKeptMs)
+    const alertedAtMs = alertsFrom(state.alertedAtMs, firstKeptMs)
     if (late || currentStart === -1) return { state: { activity, alertedAtMs }, observation: null, late }
-    const current = [inserted[currentStart] as TimedWithId, inserted[currentEnd] as TimedWithId] as const
-    if (duration(current) <= params.maxSessionMs) return { state: { activity, alertedAtMs }, observation: null, late }
+    const first = inserted[currentStart] as TimedWithId
+    const last = inserted[currentEnd] as TimedWithId
+    const startMs = first.eventTimeMs
+    const endMs = last.eventTimeMs
+    const lengthMs = endMs - startMs
+    if (lengthMs <= params.maxSessionMs) return { state: { activity, alertedAtMs }, observation: null, late }
 
-    const startMs = (current[0] as TimedWithId).eventTimeMs
-    const endMs = (current[current.length - 1] as TimedWithId).eventTimeMs
     if (alertedAtMs.some((timeMs) => timeMs >= startMs && timeMs <= endMs)) return { state: { activity, alertedAtMs }, observation: null, late }
-    const lengthMs = duration(current)
-    const evidence = [(current[0] as TimedWithId).eventId, (current[current.length - 1] as TimedWithId).eventId, event.eventId]
+    const evidence = [first.eventId, last.eventId, event.eventId]
     const observation: Observation = {
       hit: true,
       value: lengthMs,

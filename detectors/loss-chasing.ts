@@ -19,7 +19,7 @@
  * compared as amounts: a player depositing in two currencies is not converted.
  */
 import { DAY_MS, defineDetector, type Observation } from './detector.js'
-import { insertByTime, isLate, keepFrom, retainRecent } from './windows.js'
+import { appendLatest, insertByTime, isLate, keepFrom, retainRecent, sameId } from './windows.js'
 
 export interface LossChasingParams {
   /** Hit when a rising chain has at least this many deposits. */
@@ -68,7 +68,7 @@ function prune(deposits: readonly TrackedDeposit[], streamTimeMs: number, params
 // Helpers are module functions, not closures in step: under tsx (esbuild keepNames) every named
 // closure costs a __name() call each time it is created, ~0.3 µs, on every event.
 function hasEvent(items: ReadonlyArray<{ readonly eventId: string }>, eventId: string): boolean {
-  for (const item of items) if (item.eventId === eventId) return true
+  for (const item of items) if (sameId(item.eventId, eventId)) return true
   return false
 }
 
@@ -128,7 +128,7 @@ export const lossChasing = defineDetector({
     const recentBets = keepFrom(state.recentBets, context.streamTimeMs - params.graceMs)
 
     if (event.kind === 'bet') {
-      if (event.type !== 'SETTLED' || hasEvent(recentBets, event.eventId)) return { state: { deposits: state.deposits, recentBets }, observation: null, late }
+      if (event.type !== 'SETTLED' || hasEvent(recentBets, event.eventId)) return { state: recentBets === state.recentBets ? state : { deposits: state.deposits, recentBets }, observation: null, late }
       const netMinor = event.winMinor - event.stakeMinor
       const index = depositBefore(state.deposits, event.eventTimeMs)
       let deposits = state.deposits
@@ -138,17 +138,12 @@ export const lossChasing = defineDetector({
         changed[index] = { ...deposit, netAfterMinor: deposit.netAfterMinor + netMinor }
         deposits = changed
       }
-      let nextRecent = recentBets
-      if (!late) {
-        const appended = recentBets.length >= MAX_RECENT_BETS ? recentBets.slice(recentBets.length - MAX_RECENT_BETS + 1) : recentBets.slice()
-        appended.push({ eventId: event.eventId, eventTimeMs: event.eventTimeMs, netMinor })
-        nextRecent = appended
-      }
+      const nextRecent = late ? recentBets : appendLatest(recentBets, { eventId: event.eventId, eventTimeMs: event.eventTimeMs, netMinor }, MAX_RECENT_BETS)
       return { state: { deposits: prune(deposits, context.streamTimeMs, params), recentBets: nextRecent }, observation: null, late }
     }
 
     if (event.status !== 'COMPLETED' || hasEvent(state.deposits, event.eventId)) {
-      return { state: { deposits: state.deposits, recentBets }, observation: null, late }
+      return { state: recentBets === state.recentBets ? state : { deposits: state.deposits, recentBets }, observation: null, late }
     }
     // Place the deposit, then move the net of the bets settled after it (and before the next
     // deposit) from its predecessor's interval to its own.

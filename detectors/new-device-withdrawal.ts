@@ -52,7 +52,8 @@ export const newDeviceWithdrawal = defineDetector({
     const late = isLate(event.eventTimeMs, context.streamTimeMs, params.graceMs)
     if (event.kind === 'device') {
       const recorded = recordSighting(state.devices, event.deviceFingerprint, event.eventTimeMs, event.eventId)
-      return { state: { devices: retainSightings(recorded, context.streamTimeMs, params.deviceMemoryMs, params.maxTrackedDevices) }, observation: null, late }
+      const devices = retainSightings(recorded, context.streamTimeMs, params.deviceMemoryMs, params.maxTrackedDevices)
+      return { state: devices === state.devices ? state : { devices }, observation: null, late }
     }
     if (event.type !== 'REQUESTED') return { state, observation: null }
     const requestedAtMs = event.eventTimeMs
@@ -76,6 +77,6 @@ export const newDeviceWithdrawal = defineDetector({
           evidenceEventIds: fresh.map((device) => device.firstEventId),
           windowStartMs: requestedAtMs - params.withinMs, windowEndMs: requestedAtMs,
         }
-    return { state: { devices }, observation, late }
+    return { state: devices === state.devices ? state : { devices }, observation, late }
   },
 })

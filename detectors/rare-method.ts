@@ -17,7 +17,7 @@
  * an out-of-order event is stored in event-time order.
  */
 import { DAY_MS, defineDetector } from './detector.js'
-import { capLatest, insertByTime, retainRecent } from './windows.js'
+import { insertRecent } from './windows.js'
 import type { PaymentMethod } from '../schemas/domain.js'
 
 interface Payment { readonly eventId: string; readonly eventTimeMs: number; readonly method: PaymentMethod }
@@ -28,6 +28,16 @@ export interface RareMethodParams {
   readonly historyMaxAgeMs: number
   /** Hit when the method's share of past payments is below this (0..1). */
   readonly minShare: number
+}
+
+/** The payments counted in the history, oldest first, from the oldest one counted (`firstIndex`). */
+function historyFrom(payments: readonly Payment[], firstIndex: number, eventId: string, eventTimeMs: number, oldestMs: number): Payment[] {
+  const history: Payment[] = []
+  for (let index = firstIndex; index < payments.length; index += 1) {
+    const past = payments[index] as Payment
+    if (past.eventId !== eventId && past.eventTimeMs <= eventTimeMs && past.eventTimeMs > oldestMs) history.push(past)
+  }
+  return history
 }
 
 export const rareMethod = defineDetector({
@@ -51,14 +61,25 @@ export const rareMethod = defineDetector({
     const counts = event.kind === 'deposit' ? event.status === 'COMPLETED' : event.type === 'REQUESTED'
     if (!counts) return { state, observation: null }
     const payment: Payment = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, method: event.method }
-    const payments = capLatest(retainRecent(insertByTime(state.payments, payment), context.streamTimeMs, params.historyMaxAgeMs, 0), params.historySize)
+    const payments = insertRecent(state.payments, payment, context.streamTimeMs, params.historyMaxAgeMs, 0, params.historySize)
     if (event.kind === 'deposit') return { state: { payments }, observation: null }
 
+    // The history counted from the newest in one pass; the lists are built only for an observation.
     const oldestMs = event.eventTimeMs - params.historyMaxAgeMs
-    const history = state.payments.filter((past) => past.eventId !== event.eventId && past.eventTimeMs <= event.eventTimeMs && past.eventTimeMs > oldestMs).slice(-params.historySize)
-    if (history.length < params.minHistory) return { state: { payments }, observation: null }
+    let historyLength = 0
+    let sameCount = 0
+    let firstIndex = -1
+    for (let index = state.payments.length - 1; index >= 0 && historyLength < params.historySize; index -= 1) {
+      const past = state.payments[index] as Payment
+      if (past.eventId === event.eventId || past.eventTimeMs > event.eventTimeMs || past.eventTimeMs <= oldestMs) continue
+      historyLength += 1
+      if (past.method === event.method) sameCount += 1
+      firstIndex = index
+    }
+    if (historyLength < params.minHistory) return { state: { payments }, observation: null }
+    const history = historyFrom(state.payments, firstIndex, event.eventId, event.eventTimeMs, oldestMs)
     const same = history.filter((past) => past.method === event.method)
-    const share = same.length / history.length
+    const share = sameCount / historyLength
     const hit = share < params.minShare
     return {
       state: { payments },

@@ -79,7 +79,6 @@ export const selfExclusionBreach = defineDetector({
     if (event.kind === 'deposit' && NOT_PLAYER_ACTIVITY.has(event.status)) return { state, observation: null }
 
     const exclusion = exclusionAt(state.changes, context.profile.selfExcludedUntilMs, event.eventTimeMs)
-    const what = event.kind === 'deposit' ? `deposit ${event.status.toLowerCase()}` : event.kind === 'bet' ? `bet ${event.type.toLowerCase()}` : 'withdrawal requested'
     if (exclusion === null) {
       if (event.kind !== 'withdrawal') return { state, observation: null }
       const observation: Observation = { hit: false, value: 0, threshold: 0, detail: 'not self-excluded at the request time', evidenceEventIds: [event.eventId], windowStartMs: null, windowEndMs: null }
@@ -90,6 +89,8 @@ export const selfExclusionBreach = defineDetector({
       if (lastBetAlertMs !== null && Math.abs(event.eventTimeMs - lastBetAlertMs) < params.betAlertIntervalMs) return { state, observation: null }
       lastBetAlertMs = event.eventTimeMs
     }
+    // Built only for a hit: this runs on every bet and deposit.
+    const what = event.kind === 'deposit' ? `deposit ${event.status.toLowerCase()}` : event.kind === 'bet' ? `bet ${event.type.toLowerCase()}` : 'withdrawal requested'
     const observation: Observation = {
       hit: true,
       value: exclusion.untilMs - event.eventTimeMs,

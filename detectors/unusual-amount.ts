@@ -22,7 +22,7 @@
  * compared with the requests before it in event time and then stored in order.
  */
 import { DAY_MS, defineDetector } from './detector.js'
-import { capLatest, insertByTime, retainRecent } from './windows.js'
+import { insertRecent } from './windows.js'
 
 interface PastWithdrawal { readonly eventId: string; readonly eventTimeMs: number; readonly amountMinor: number; readonly currency: string }
 export interface UnusualAmountState { readonly withdrawals: readonly PastWithdrawal[] }
@@ -50,6 +50,20 @@ function median(sortedValues: readonly number[]): number {
 }
 
 const ascending = (a: number, b: number): number => a - b
+
+/**
+ * The last `historySize` past requests in the request's currency, before it in event time and
+ * not older than `historyMaxAgeMs` (oldest first): one pass from the newest, no intermediate list.
+ */
+function historyOf(withdrawals: readonly PastWithdrawal[], event: { readonly eventId: string; readonly eventTimeMs: number; readonly currency: string }, params: UnusualAmountParams): PastWithdrawal[] {
+  const oldestMs = event.eventTimeMs - params.historyMaxAgeMs
+  const history: PastWithdrawal[] = []
+  for (let index = withdrawals.length - 1; index >= 0 && history.length < params.historySize; index -= 1) {
+    const past = withdrawals[index] as PastWithdrawal
+    if (past.currency === event.currency && past.eventId !== event.eventId && past.eventTimeMs <= event.eventTimeMs && past.eventTimeMs > oldestMs) history.push(past)
+  }
+  return history.reverse()
+}
 const rounded = (value: number): number => Math.round(value * 100) / 100
 
 export const unusualAmount = defineDetector({
@@ -73,12 +87,9 @@ export const unusualAmount = defineDetector({
   init: (): UnusualAmountState => ({ withdrawals: [] }),
   step(state: UnusualAmountState, event, params: UnusualAmountParams, context) {
     if (event.type !== 'REQUESTED') return { state, observation: null }
-    const oldestMs = event.eventTimeMs - params.historyMaxAgeMs
-    const history = state.withdrawals
-      .filter((past) => past.currency === event.currency && past.eventId !== event.eventId && past.eventTimeMs <= event.eventTimeMs && past.eventTimeMs > oldestMs)
-      .slice(-params.historySize)
+    const history = historyOf(state.withdrawals, event, params)
     const current: PastWithdrawal = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, amountMinor: event.amountMinor, currency: event.currency }
-    const withdrawals = capLatest(retainRecent(insertByTime(state.withdrawals, current), context.streamTimeMs, params.historyMaxAgeMs, 0), params.historySize)
+    const withdrawals = insertRecent(state.withdrawals, current, context.streamTimeMs, params.historyMaxAgeMs, 0, params.historySize)
     if (history.length < params.minHistory) return { state: { withdrawals }, observation: null }
 
     const amounts = history.map((past) => past.amountMinor).sort(ascending)

@@ -282,3 +282,70 @@ export function insertFirstOccurrence<T extends Timed>(items: readonly T[], item
   while (index > 0 && (rest[index - 1] as T).eventTimeMs > item.eventTimeMs) index -= 1
   return { items: [...rest.slice(0, index), item, ...rest.slice(index)], inserted: true }
 }
+
+/**
+ * `a === b` for event ids, compared from the end: ids of one player's events share a prefix and
+ * differ in their last characters, so most pairs differ at the first character looked at, without
+ * the call into the engine's string comparison (the redelivery scans ran it on every stored item).
+ * Example: sameId('ev-3f9a-12', 'ev-3f9a-13') === false (one character compared)
+ */
+export function sameId(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  for (let index = a.length - 1; index >= 0; index -= 1) if (a.charCodeAt(index) !== b.charCodeAt(index)) return false
+  return true
+}
+
+/**
+ * `capLatest(retainRecent(insertByTime(items, item), streamTimeMs, sizeMs, graceMs), maxCount)`
+ * in one copy: the list a detector stores after one more event. The three steps copied the list
+ * up to three times (and `insertByTime`'s push grew its copy once more) on every counted event.
+ * Same result, item for item, for items in event-time order (as insertByTime keeps them); a
+ * redelivered event (same eventId) takes the three-step path.
+ *
+ * Example (size 10, grace 0, stream time 20, max 2): items at 5, 12, 15; inserting one at 18
+ *   -> [15, 18] (5 expired, 12 over the cap)
+ */
+export function insertRecent<T extends TimedWithId>(items: readonly T[], item: T, streamTimeMs: number, sizeMs: number, graceMs: number, maxCount = Number.POSITIVE_INFINITY): T[] {
+  // Each of the three returns a list of its own (insertByTime always copies), hence the cast.
+  for (const other of items) if (sameId(other.eventId, item.eventId)) return capLatest(retainRecent(insertByTime(items, item), streamTimeMs, sizeMs, graceMs), maxCount) as T[]
+  const horizonMs = streamTimeMs - sizeMs - graceMs
+  // In event-time order the expired items are a prefix (usually empty): one or two items read.
+  let from = 0
+  while (from < items.length && (items[from] as T).eventTimeMs <= horizonMs) from += 1
+  // Where insertByTime puts it: after every item at or before its time (so at or after `from`
+  // when it is kept itself).
+  let position = items.length
+  while (position > from && (items[position - 1] as T).eventTimeMs > item.eventTimeMs) position -= 1
+  const itemKept = item.eventTimeMs > horizonMs
+  const kept = items.length - from + (itemKept ? 1 : 0)
+  // The oldest kept beyond the cap are skipped, as capLatest drops them. Then a plain element
+  // copy: no item's fields are read again (this helper sees every detector's item shape).
+  let skip = kept > maxCount ? kept - maxCount : 0
+  const result: T[] = new Array<T>(kept - skip)
+  let index = 0
+  for (let source = from; source < items.length; source += 1) {
+    if (source === position && itemKept) {
+      if (skip > 0) skip -= 1
+      else result[index++] = item
+    }
+    if (skip > 0) skip -= 1
+    else result[index++] = items[source] as T
+  }
+  if (position === items.length && itemKept && skip === 0) result[index] = item
+  return result
+}
+
+/**
+ * `items` with `item` appended, the last `maxCount` kept, in one copy of exactly the right size
+ * (a `slice()` then `push` copies twice: the push outgrows the slice). For lists of recent
+ * events kept in arrival order.
+ * Example: appendLatest([a, b, c], d, 3) -> [b, c, d]
+ */
+export function appendLatest<T>(items: readonly T[], item: T, maxCount: number): T[] {
+  const from = items.length + 1 > maxCount ? items.length + 1 - maxCount : 0
+  const result: T[] = new Array<T>(items.length + 1 - from)
+  let index = 0
+  for (let source = from; source < items.length; source += 1) result[index++] = items[source] as T
+  result[index] = item
+  return result
+}

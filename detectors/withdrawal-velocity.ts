@@ -21,7 +21,7 @@
  * without its checks would make lateness a way around them.
  */
 import { DAY_MS, HOUR_MS, defineDetector, type Observation } from './detector.js'
-import { capLatest, insertByTime, isLate, retainRecent, slidingWindow } from './windows.js'
+import { insertRecent, isLate, slidingWindow } from './windows.js'
 
 interface Request { readonly eventId: string; readonly eventTimeMs: number; readonly amountMinor: number }
 export interface WithdrawalVelocityState { readonly requests: readonly Request[] }
@@ -96,7 +96,7 @@ export const withdrawalVelocity = defineDetector({
     // Out-of-order requests are inserted in event-time order, so the evidence list reads
     // chronologically; a redelivered request (same eventId) replaces itself.
     const request: Request = { eventId: event.eventId, eventTimeMs: event.eventTimeMs, amountMinor: event.amountMinor }
-    const requests = capLatest(retainRecent(insertByTime(state.requests, request), context.streamTimeMs, retentionMs, params.graceMs), params.maxTrackedRequests)
+    const requests = insertRecent(state.requests, request, context.streamTimeMs, retentionMs, params.graceMs, params.maxTrackedRequests)
 
     // Requests later than this one (out of order) are not in this one's window.
     const daily = checks(requests, event.eventTimeMs, params.windowMs, hoursLabel(params.windowMs), params.maxCount, params.maxAmountMinor)

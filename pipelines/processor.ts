@@ -218,7 +218,10 @@ export class EventProcessor {
     const profile = event.kind === 'player' ? applyProfile(player.profile, event) : player.profile
     const rules = ruleSet.rulesFor(profile.jurisdiction, profile.tier)
     const context: DetectorContext = { profile, streamTimeMs, screen: this.screens.current }
-    const detectorStates = owned ? (player.detectors as Record<string, { readonly version: number; readonly state: unknown }>) : { ...player.detectors }
+    // Copied on the first change, never when owned: a detector returns the state it was given when
+    // the event changed nothing, and then its stored entry is kept as it is (no new wrapper).
+    let detectorStates = player.detectors as Record<string, { readonly version: number; readonly state: unknown }>
+    let copied = owned
     const outputs: OutputRecord[] = []
     const executions: DetectorExecution[] = []
     const detectorErrors: Array<{ detectorId: string; message: string }> = []
@@ -228,11 +231,18 @@ export class EventProcessor {
       const rule = rules.get(detector.id)
       if (rule === undefined || !rule.enabled) continue
       const stored = detectorStates[detector.id]
-      const previous = stored !== undefined && stored.version === detector.version ? stored.state : detector.init()
+      const current = stored !== undefined && stored.version === detector.version
+      const previous = current ? stored.state : detector.init()
       let observation: Observation | null
       try {
         const result = detector.step(previous, event as never, rule.params, context)
-        detectorStates[detector.id] = { version: detector.version, state: result.state }
+        if (!current || result.state !== previous) {
+          if (!copied) {
+            detectorStates = { ...detectorStates }
+            copied = true
+          }
+          detectorStates[detector.id] = { version: detector.version, state: result.state }
+        }
         observation = result.observation
         if (result.late === true) lateFor.push(detector.id)
       } catch (error) {
@@ -252,6 +262,9 @@ export class EventProcessor {
       }
       if (observation.hit) outputs.push(this.alert(event, detector, rule, observation, ruleSet.version, player.cluster?.clusterId ?? null))
     }
+    // The caller passes the returned state as owned on the player's next event and that call
+    // updates it in place, so it must not share its record with a state it was not given as owned.
+    if (!copied) detectorStates = { ...detectorStates }
 
     let linked = player.linked
     if (this.links) {

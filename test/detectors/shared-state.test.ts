@@ -7,9 +7,11 @@
  * round-tripped through JSON between steps, as a restart from a checkpoint would.
  */
 import { describe, expect, it } from 'vitest'
-import { DETECTORS } from '../../detectors/index.js'
+import { DETECTORS, DetectorRegistry } from '../../detectors/index.js'
+import { RuleSet } from '../../detectors/rule-set.js'
+import { EventProcessor, newPlayerState, type PlayerState } from '../../pipelines/processor.js'
 import type { InputEvent } from '../../schemas/domain.js'
-import { HOUR_MS, MINUTE_MS, at, bet, deposit, login, paramsFor, playerChange, profile, transfer, withdrawal } from './scenario.js'
+import { HOUR_MS, MINUTE_MS, at, bet, deposit, login, paramsFor, playerChange, profile, shippedRuleSetWith, transfer, withdrawal } from './scenario.js'
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -55,5 +57,44 @@ describe('detectors never write into the state they are given', () => {
       kept = direct.state
       restored = JSON.parse(JSON.stringify(afterRestart.state)) as unknown
     }
+  })
+})
+
+describe('the processor keeps what a step did not change', () => {
+  // A detector hands back the state it was given when the event changed nothing; the processor
+  // then keeps that detector's stored entry, and copies the record only when something changed.
+  const registry = new DetectorRegistry()
+  const ruleSet = RuleSet.parse(shippedRuleSetWith(DETECTORS.map((detector) => detector.id)), registry)
+  const processor = new EventProcessor(registry)
+  const source = { topic: 'test', partition: 0, offset: 0 }
+
+  it('an unchanged entry is the same object; a record handed back is never one it was not given as owned', () => {
+    let player: PlayerState = newPlayerState()
+    let streamTimeMs = Number.NEGATIVE_INFINITY
+    let keptWhenStepped = 0
+    for (const event of busyPlayer().slice(0, 40)) {
+      streamTimeMs = Math.max(streamTimeMs, event.eventTimeMs)
+      const given = deepFreeze(player)
+      const result = processor.process(event, given, ruleSet, source, streamTimeMs, false)
+      if (result.duplicate) continue
+      expect(result.player.detectors).not.toBe(given.detectors)
+      for (const [detectorId, entry] of Object.entries(given.detectors)) {
+        const next = result.player.detectors[detectorId]
+        // Not stepped, or stepped without a change: the very entry it had (no new wrapper).
+        if (next?.state === entry.state) {
+          expect(next).toBe(entry)
+          if (registry.get(detectorId)?.accepts.includes(event.kind as never) === true) keptWhenStepped += 1
+        }
+      }
+      player = result.player
+    }
+    expect(keptWhenStepped).toBeGreaterThan(0)
+    // The same player stepped as owned (in place) from a copy gives the same states.
+    const settled = at(40 * 70 * MINUTE_MS, bet(10_00, { betId: 'after' }))
+    const frozen = deepFreeze(player)
+    const owned = processor.process(settled, { ...frozen, detectors: { ...frozen.detectors } }, ruleSet, source, settled.eventTimeMs, true)
+    const copied = processor.process(settled, frozen, ruleSet, source, settled.eventTimeMs, false)
+    expect(JSON.stringify(owned.player)).toBe(JSON.stringify(copied.player))
+    expect(owned.outputs).toEqual(copied.outputs)
   })
 })

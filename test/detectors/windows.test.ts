@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { insertByTime, isLate, retain, sessions, slidingWindow, tumblingWindow, tumblingWindowStart } from '../../detectors/windows.js'
 import {
-  capLatest, formatDuration, insertFirstOccurrence, keepFrom, recordSighting, retainRecent, retainSightings, sightedInWindow, sightingWindowEnds, windowsContaining,
+  appendLatest, capLatest, formatDuration, insertFirstOccurrence, insertRecent, keepFrom, sameId, recordSighting, retainRecent, retainSightings, sightedInWindow, sightingWindowEnds, windowsContaining,
 } from '../../detectors/windows.js'
 
 const item = (eventId: string, eventTimeMs: number) => ({ eventId, eventTimeMs })
@@ -61,6 +61,45 @@ describe('copy only what changes (issue 3)', () => {
     expect(recordSighting(sightings, 'y', 20, 'e3').map((entry) => [entry.key, entry.lastSeenMs])).toEqual([['x', 0], ['y', 20]])
     expect(recordSighting(sightings, 'x', 30, 'e4').map((entry) => [entry.key, entry.lastSeenMs])).toEqual([['y', 10], ['x', 30]])
     expect(sightings.map((entry) => entry.lastSeenMs)).toEqual([0, 10])
+  })
+
+  it('sameId is string equality', () => {
+    for (const [a, b] of [['ev-3f9a-12', 'ev-3f9a-12'], ['ev-3f9a-12', 'ev-3f9a-13'], ['ev-3f9a-12', 'fv-3f9a-12'], ['ev-1', 'ev-12'], ['', ''], ['é', 'e']]) {
+      expect(sameId(a as string, b as string)).toBe(a === b)
+    }
+  })
+
+  it('appendLatest appends and keeps the last maxCount, leaving the list it was given alone', () => {
+    const items = Object.freeze([1, 2, 3])
+    expect(appendLatest(items, 4, 3)).toEqual([2, 3, 4])
+    expect(appendLatest(items, 4, 10)).toEqual([1, 2, 3, 4])
+    expect(appendLatest([], 1, 1)).toEqual([1])
+    expect(items).toEqual([1, 2, 3])
+  })
+
+  it('insertRecent is insertByTime, retainRecent and capLatest in one copy', () => {
+    const items = Object.freeze([item('a', 5), item('b', 12), item('c', 15)])
+    expect(insertRecent(items, item('d', 18), 20, 10, 0, 2).map((entry) => entry.eventId)).toEqual(['c', 'd'])
+    expect(insertRecent(items, item('d', 13), 20, 10, 0).map((entry) => entry.eventId)).toEqual(['b', 'd', 'c'])
+    expect(insertRecent(items, item('b', 16), 20, 10, 0).map((entry) => entry.eventId)).toEqual(['c', 'b'])
+    expect(items.map((entry) => entry.eventId)).toEqual(['a', 'b', 'c'])
+    // Against the three steps on generated lists: out-of-order, expired, equal times, redeliveries, caps.
+    let seed = 7
+    const random = (below: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed % below
+    }
+    for (let round = 0; round < 2_000; round += 1) {
+      const list = insertByTime([], item('e0', random(50)))
+      for (let count = random(12); count > 0; count -= 1) list.splice(0, list.length, ...insertByTime(list, item(`e${random(20)}`, random(50))))
+      const next = item(`e${random(24)}`, random(60))
+      const streamTimeMs = 30 + random(40)
+      const sizeMs = 1 + random(40)
+      const graceMs = random(10)
+      const maxCount = random(3) === 0 ? Number.POSITIVE_INFINITY : 1 + random(10)
+      const expected = capLatest(retainRecent(insertByTime(list, next), streamTimeMs, sizeMs, graceMs), maxCount)
+      expect(insertRecent(list, next, streamTimeMs, sizeMs, graceMs, maxCount)).toEqual(expected)
+    }
   })
 })
 
