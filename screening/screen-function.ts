@@ -19,8 +19,16 @@ import { loadListsFromDirectory } from './directory.js'
 import { buildScreener, type Screener } from './index.js'
 
 export function toScreenFunction(screener: Screener): ScreenFunction {
+  // The last query's result: both sanctions detectors (potential and confirmed) screen the same
+  // profile on the same event, one after the other, and the screener is deterministic, so the
+  // second asks again for nothing (screening was the largest share of the engine's profile).
+  let lastKey: string | null = null
+  let lastResult: ReturnType<Screener['screen']> | null = null
   return ({ fullName, dateOfBirth, country, exclude }) => {
-    const result = screener.screen({ fullName, dateOfBirth, country, types: ['individual'] })
+    const key = JSON.stringify([fullName, dateOfBirth, country])
+    const result = key === lastKey && lastResult !== null ? lastResult : screener.screen({ fullName, dateOfBirth, country, types: ['individual'] })
+    lastKey = key
+    lastResult = result
     if (exclude === undefined || exclude.size === 0) {
       const best = result.matches[0]
       return {
