@@ -260,6 +260,11 @@ export class PartitionTask {
     return this.streamTimeMs
   }
 
+  /** The next offset to process of one topic (no copy, unlike committedOffsets). */
+  nextOffset(topic: InputTopicKey): bigint {
+    return this.nextOffsets.get(topic) ?? 0n
+  }
+
   /** Offsets processed and checkpointed, per topic (what Kafka's group offsets should say). */
   committedOffsets(): ReadonlyMap<InputTopicKey, bigint> {
     return new Map(this.nextOffsets)

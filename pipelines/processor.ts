@@ -54,19 +54,17 @@ function refreshLink(linked: Readonly<Record<string, number>> | undefined, link:
   const lastMs = linked?.[key]
   const timeMs = link.eventTimeMs
   if (lastMs !== undefined && timeMs >= lastMs && timeMs - lastMs < LINK_REFRESH_MS) return null
-  const next: Record<string, number> = {}
-  let count = 0
-  if (linked !== undefined) {
-    // forget links due for a refresh anyway; keep the newest MAX_LINKED_REMEMBERED
-    const kept = Object.entries(linked).filter(([other, atMs]) => other !== key && atMs > timeMs - LINK_REFRESH_MS).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    for (const [other, atMs] of kept) {
-      if (count >= MAX_LINKED_REMEMBERED - 1) break
-      next[other] = atMs
-      count += 1
-    }
-  }
+  const next: Record<string, number> = linked === undefined ? {} : { ...linked }
   next[key] = lastMs === undefined ? timeMs : Math.max(lastMs, timeMs)
-  return next
+  let keys = Object.keys(next)
+  if (keys.length <= MAX_LINKED_REMEMBERED) return next
+  // Over the bound: forget the links due for a refresh anyway, then the oldest (ties by key).
+  for (const other of keys) if ((next[other] as number) <= timeMs - LINK_REFRESH_MS) delete next[other]
+  keys = Object.keys(next)
+  if (keys.length <= MAX_LINKED_REMEMBERED) return next
+  const kept: Record<string, number> = {}
+  for (const other of keys.sort((a, b) => (next[b] as number) - (next[a] as number) || (a < b ? -1 : 1)).slice(0, MAX_LINKED_REMEMBERED)) kept[other] = next[other] as number
+  return kept
 }
 
 /** How long a withdrawal in a final state is remembered (to drop duplicated requests), in event time. */

@@ -329,7 +329,7 @@ export class EngineRunner {
     const over = task.bufferedCount() > limit
     for (const [name, key] of this.topicByName) {
       const id = `${name}:${task.partition}`
-      const ahead = task.fetchPosition(key) > (task.committedOffsets().get(key) ?? 0n)
+      const ahead = task.fetchPosition(key) > task.nextOffset(key)
       if (over && ahead && !this.paused.has(id)) {
         this.consumer.pause([{ topic: name, partitions: [task.partition] }])
         this.paused.add(id)
