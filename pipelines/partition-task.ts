@@ -628,8 +628,11 @@ export class PartitionTask {
     if (replaying) this.pending.shift()
     this.batchesSinceCheckpoint += 1
 
-    // 4. every few batches: state + offsets + stream time, atomically, pending records deleted
-    if (checkpointNow && this.pending.length === 0) await this.checkpoint()
+    // 4. every few batches: state + offsets + stream time, atomically, pending records deleted.
+    // Also right after the last pending batch of a crashed run is replayed: a process that keeps
+    // crashing sooner than the checkpoint interval would otherwise redo the same work each time.
+    const replayDone = replaying && this.pending.length === 0
+    if ((checkpointNow || replayDone) && this.pending.length === 0) await this.checkpoint()
   }
 
   /** Waits for the pending records and outputs still in flight; throws the first failure among them. */
