@@ -118,6 +118,18 @@ async function main(): Promise<void> {
       const conflicting = [...byDecision.values()].filter((copies) => copies.size > 1).length + [...perWithdrawal.values()].filter((ids) => ids.size > 1).length
       const reEmitted = decisions.received.length - byDecision.size
       const exactlyOnce = missing === 0 && conflicting === 0
+      // What differs between the two forms of a conflicting decision (executions by detector, outcome)
+      const forms = new Map<string, Decision[]>()
+      for (const entry of decisions.received) forms.set(entry.value.decisionId, [...(forms.get(entry.value.decisionId) ?? []), entry.value])
+      const conflictDetails: string[] = []
+      for (const [decisionId, copies] of byDecision) {
+        if (copies.size < 2) continue
+        const [first, ...rest] = forms.get(decisionId) as [Decision, ...Decision[]]
+        const other = rest.find((decision) => JSON.stringify(decision) !== JSON.stringify(first)) as Decision
+        const detectors = first.executions.filter((execution, index) => JSON.stringify(execution) !== JSON.stringify(other.executions[index])).map((execution) => execution.detectorId)
+        conflictDetails.push(`${decisionId}: ${first.outcome} -> ${other.outcome}, executions differing: ${detectors.join(', ') || 'none'}`)
+      }
+      if (conflictDetails.length > 0) say(`conflicting decisions:\n  ${conflictDetails.join('\n  ')}`)
 
       const result = {
         name: 'scale-out', title: 'Scale-out: two engines in one group, one SIGKILLed mid-run', dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
@@ -134,6 +146,7 @@ async function main(): Promise<void> {
         repetitions: [{ aloneRate, pairRate, overallRate, rebalanceMs, resumedMs, missing, conflicting, reEmitted }],
         notes: [
           `Every withdrawal decided exactly once: ${exactlyOnce ? 'yes' : 'NO'} (${requests.size} withdrawals, ${byDecision.size} decision ids, ${decisions.received.length} records read).`,
+          ...(conflictDetails.length > 0 ? [`Conflicting: ${conflictDetails.join('; ')}.`] : []),
           `The rebalance waits for the broker to expire the killed member (session timeout ${run.config.kafka.sessionTimeoutMs} ms in this run); re-emissions are the killed engine's uncheckpointed batches replayed by the survivor.`,
           'One repetition: a kill is a single event per run; run the bench again for more.',
           `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,

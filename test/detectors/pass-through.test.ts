@@ -4,14 +4,17 @@ import { passThrough } from '../../detectors/pass-through.js'
 import { testPipeline } from '../support/pipeline.js'
 import { DAY_MS, HOUR_MS, MINUTE_MS, alertsOf, at, bet, deposit, lastObservation, paramsFor, runScenario, shippedRuleSetWith, transfer, transferReceived, withdrawal } from './scenario.js'
 
-const MT = paramsFor('pass_through', 'MT', 'VERIFIED')
+const SHIPPED_MT = paramsFor('pass_through', 'MT', 'VERIFIED')
+/** The shipped MT rule with transfers received counted (the shipped rule set leaves them out, docs/detectors.md). */
+const MT = { ...SHIPPED_MT, inflowTransferKinds: ['P2P', 'TIP', 'CHIP_TRANSFER'] }
 
 /** Settled bets of these stakes, one a minute from `startMs`. */
 const settled = (startMs: number, stakes: readonly number[]) => stakes.map((stakeMinor, index) => at(startMs + index * MINUTE_MS, bet(stakeMinor, { betId: `b${startMs}-${index}` })))
 
 describe('pass_through: wagering relative to deposits', () => {
   it('ships MT: EUR 1,000 in 48 h, wagering below a quarter, half of it out', () => {
-    expect(MT).toMatchObject({ minDepositMinor: 1_000_00, maxWageringRatio: 0.25, minOutflowRatio: 0.5, windowMs: 2 * DAY_MS, graceMs: 5 * MINUTE_MS, currency: 'EUR', wageringBucketMs: 15 * MINUTE_MS, inflowTransferKinds: ['P2P', 'TIP', 'CHIP_TRANSFER'] })
+    // transfers received are off in the shipped rule set: a failover could decide a receiver twice, differently
+    expect(SHIPPED_MT).toMatchObject({ minDepositMinor: 1_000_00, maxWageringRatio: 0.25, minOutflowRatio: 0.5, windowMs: 2 * DAY_MS, graceMs: 5 * MINUTE_MS, currency: 'EUR', wageringBucketMs: 15 * MINUTE_MS, inflowTransferKinds: [] })
   })
 
   it.each([

@@ -29,7 +29,7 @@ describe('partition task: withdrawal velocity decisions', () => {
     const last = decisions[3]
     expect(last?.executions.find((execution) => execution.detectorId === 'withdrawal_velocity')).toEqual({ detectorId: 'withdrawal_velocity', detectorVersion: 1, status: 'HIT', value: 4, threshold: 3, detail: '4 withdrawal requests in 24 h, limit 3' })
     expect(last?.playerReasonCode).toBe('PENDING_STANDARD_CHECKS')
-    expect(last?.ruleSetVersion).toBe('2026-11-26.4')
+    expect(last?.ruleSetVersion).toBe('2026-11-26.5')
     expect(last?.source).toMatchObject({ topic: 'casino.withdrawals.v1', eventId: 'ev:w3' })
     const alerts = await Promise.all(pipeline.driver.output('alerts').map(async (message) => pipeline.codec.decode('alerts', message.value)))
     expect(alerts.filter((alert) => alert.ok && alert.value.detectorId === 'withdrawal_velocity')).toHaveLength(1)

@@ -29,7 +29,11 @@ const SENDER = playerOn('sender', (partition) => partition === 3)
 const RECEIVER = playerOn('receiver', (partition) => partition === 1)
 
 async function pipeline(): Promise<TestPipeline> {
-  const test = await testPipeline({ partitions: PARTITIONS, ruleSet: shippedRuleSetWith(['pass_through']) })
+  // The shipped rule set leaves transfers received out (see docs/detectors.md): switched on here.
+  const ruleSet = shippedRuleSetWith(['pass_through'])
+  const passThrough = ruleSet.detectors.pass_through as { params: Record<string, unknown> }
+  passThrough.params = { ...passThrough.params, inflowTransferKinds: ['P2P', 'TIP', 'CHIP_TRANSFER'] }
+  const test = await testPipeline({ partitions: PARTITIONS, ruleSet })
   for (const playerId of [SENDER, RECEIVER]) test.send('players', player({ playerId, eventTimeMs: 0, jurisdiction: 'MT', tier: 'VERIFIED' }))
   return test
 }

@@ -161,7 +161,7 @@ describe('the AML console in chromium', () => {
     await page.waitForSelector('a.case-link')
     await page.goto(`${baseUrl}/console/#/rule-sets`)
     await page.click('a.diff-link')
-    await page.waitForSelector('h2:has-text("Diff 2026-11-26.4")')
+    await page.waitForSelector('h2:has-text("Diff 2026-11-26.5")')
     expect(await page.textContent('main')).toContain('reviewAt')
     await screenshot(page, '05-rule-sets')
 

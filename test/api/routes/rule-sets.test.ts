@@ -37,14 +37,14 @@ describe('rule-set routes', () => {
   it('lists the active file (not stored yet) and no versions at start', async () => {
     const response = await test.app.inject({ method: 'GET', url: '/rule-sets', headers: regulator })
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ active: { version: '2026-11-26.4', contentHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), stored: false }, versions: [] })
+    expect(response.json()).toEqual({ active: { version: '2026-11-26.5', contentHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), stored: false }, versions: [] })
   })
 
   it('proposes a version (201), fills in the audit fields, repeats as a no-op (200) and refuses other content (409)', async () => {
     const proposed = await test.app.inject({ method: 'POST', url: '/rule-sets', headers: admin, payload: stricter('2026-12-01.1') })
     expect(proposed.statusCode).toBe(201)
     const { summary } = proposed.json()
-    expect(summary).toMatchObject({ version: '2026-12-01.1', author: 'rita', createdAtMs: test.clock.nowMs(), previousVersion: '2026-11-26.4' })
+    expect(summary).toMatchObject({ version: '2026-12-01.1', author: 'rita', createdAtMs: test.clock.nowMs(), previousVersion: '2026-11-26.5' })
     const stored = JSON.parse(fs.readFileSync(path.join(test.directory, 'rule-sets', '2026-12-01.1.json'), 'utf8')) as Document
     expect(stored.contentHash).toBe(summary.contentHash)
     // The stored file is a rule set the engine loads as it is.
@@ -58,7 +58,7 @@ describe('rule-set routes', () => {
     const conflict = await test.app.inject({ method: 'POST', url: '/rule-sets', headers: admin, payload: changed })
     expect(conflict.statusCode).toBe(409)
     expect(conflict.json().error.message).toMatch(/already exists with other content/)
-    const activeWithOtherContent = await test.app.inject({ method: 'POST', url: '/rule-sets', headers: admin, payload: { ...stricter('2026-11-26.4') } })
+    const activeWithOtherContent = await test.app.inject({ method: 'POST', url: '/rule-sets', headers: admin, payload: { ...stricter('2026-11-26.5') } })
     expect(activeWithOtherContent.statusCode).toBe(409)
   })
 
@@ -83,9 +83,9 @@ describe('rule-set routes', () => {
     expect((await test.app.inject({ method: 'GET', url: '/rule-sets/9999.1', headers: officer })).statusCode).toBe(404)
 
     const base = shipped()
-    base.version = '2026-11-26.4'
+    base.version = '2026-11-26.5'
     expect((await test.app.inject({ method: 'POST', url: '/rule-sets', headers: admin, payload: base })).statusCode).toBe(201)
-    const diff = await test.app.inject({ method: 'GET', url: '/rule-sets/diff?from=2026-11-26.4&to=2026-12-01.1', headers: regulator })
+    const diff = await test.app.inject({ method: 'GET', url: '/rule-sets/diff?from=2026-11-26.5&to=2026-12-01.1', headers: regulator })
     expect(diff.statusCode).toBe(200)
     const body = diff.json()
     expect(body.identical).toBe(false)
@@ -102,7 +102,7 @@ describe('rule-set routes', () => {
   it('activates a version atomically (audited before/after), repeats as a no-op, and the engine file is the stored one', async () => {
     const activated = await test.app.inject({ method: 'POST', url: '/rule-sets/2026-12-01.1/activate', headers: officer })
     expect(activated.statusCode).toBe(200)
-    expect(activated.json()).toMatchObject({ changed: true, before: { version: '2026-11-26.4', stored: true }, after: { version: '2026-12-01.1', stored: true } })
+    expect(activated.json()).toMatchObject({ changed: true, before: { version: '2026-11-26.5', stored: true }, after: { version: '2026-12-01.1', stored: true } })
     expect(fs.readFileSync(activePath(), 'utf8')).toBe(fs.readFileSync(path.join(test.directory, 'rule-sets', '2026-12-01.1.json'), 'utf8'))
     expect(fs.readdirSync(test.directory).filter((name) => name.endsWith('.tmp'))).toEqual([])
     const again = await test.app.inject({ method: 'POST', url: '/rule-sets/2026-12-01.1/activate', headers: admin })
@@ -112,11 +112,11 @@ describe('rule-set routes', () => {
 
     const listing = (await test.app.inject({ method: 'GET', url: '/rule-sets', headers: admin })).json()
     expect(listing.active).toMatchObject({ version: '2026-12-01.1', stored: true })
-    expect(listing.versions.map((summary: { version: string }) => summary.version).sort()).toEqual(['2026-11-26.4', '2026-12-01.1'])
+    expect(listing.versions.map((summary: { version: string }) => summary.version).sort()).toEqual(['2026-11-26.5', '2026-12-01.1'])
 
     const entries = fs.readFileSync(test.audit.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => String(entry.action).startsWith('rule_set.'))
     const activation = entries.find((entry) => entry.action === 'rule_set.activate')
-    expect(activation).toMatchObject({ actor: { subject: 'olga' }, entity: { type: 'rule_set', id: '2026-12-01.1' }, before: { version: '2026-11-26.4' }, after: { version: '2026-12-01.1' } })
-    expect(entries.filter((entry) => entry.action === 'rule_set.propose').map((entry) => (entry.entity as { id: string }).id)).toEqual(['2026-12-01.1', '2026-12-01.1', '2026-11-26.4'])
+    expect(activation).toMatchObject({ actor: { subject: 'olga' }, entity: { type: 'rule_set', id: '2026-12-01.1' }, before: { version: '2026-11-26.5' }, after: { version: '2026-12-01.1' } })
+    expect(entries.filter((entry) => entry.action === 'rule_set.propose').map((entry) => (entry.entity as { id: string }).id)).toEqual(['2026-12-01.1', '2026-12-01.1', '2026-11-26.5'])
   })
 })
