@@ -98,7 +98,10 @@ export class EngineRunner {
     // A partition that goes quiet still gets its last batches checkpointed.
     this.checkpointTimer = setInterval(() => {
       for (const [partition, entry] of this.tasks) {
-        entry.task.flushIfDue().catch((error: unknown) => this.options.logger.warn({ err: error, partition }, 'periodic checkpoint failed; retried on the next batch'))
+        entry.task.flushIfDue().then(
+          () => this.commitBehind(partition, entry),
+          (error: unknown) => this.options.logger.warn({ err: error, partition }, 'periodic checkpoint failed; retried on the next batch'),
+        )
       }
     }, this.options.config.pipeline.checkpointIntervalMs)
     this.checkpointTimer.unref()
@@ -314,7 +317,9 @@ export class EngineRunner {
   private drainBehind(entry: TaskEntry): void {
     entry.task.drain().then(
       () => {
-        if (this.tasks.get(entry.task.partition) === entry) this.applyBackpressure(entry.task)
+        if (this.tasks.get(entry.task.partition) !== entry) return
+        this.applyBackpressure(entry.task)
+        this.commitBehind(entry.task.partition, entry)
       },
       (error: unknown) => {
         if (this.running && this.tasks.get(entry.task.partition) === entry) this.fail(error)
@@ -338,6 +343,16 @@ export class EngineRunner {
         this.paused.delete(id)
       }
     }
+  }
+
+  /**
+   * Commits the group offsets after a drain or a periodic checkpoint, outside eachBatch: the
+   * checkpoint a drain writes lands after its eachBatch returned, and an engine that goes idle
+   * gets no further batch to commit it (a rescreen's `--wait` watches these offsets).
+   */
+  private commitBehind(partition: number, entry: TaskEntry): void {
+    if (!this.running || this.tasks.get(partition) !== entry) return
+    this.commit(partition, entry, false).catch((error: unknown) => this.options.logger.debug({ err: error, partition }, 'offset commit failed (positions are in the checkpoint; only lag reporting is affected); retried later'))
   }
 
   private async commit(partition: number, entry: TaskEntry, force: boolean): Promise<void> {
