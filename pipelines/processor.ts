@@ -216,10 +216,10 @@ export class EventProcessor {
     const profile = event.kind === 'player' ? applyProfile(player.profile, event) : player.profile
     const rules = ruleSet.rulesFor(profile.jurisdiction, profile.tier)
     const context: DetectorContext = { profile, streamTimeMs, screen: this.screens.current }
-    // Copied on the first change, never when owned: a detector returns the state it was given when
-    // the event changed nothing, and then its stored entry is kept as it is (no new wrapper).
-    let detectorStates = player.detectors as Record<string, { readonly version: number; readonly state: unknown }>
-    let copied = owned
+    // A detector returns the state it was given when the event changed nothing, and then its
+    // stored entry is kept as it is (no new wrapper). Not owned: copied, since the caller passes
+    // the returned state as owned on the player's next event and that call updates it in place.
+    const detectorStates = owned ? (player.detectors as Record<string, { readonly version: number; readonly state: unknown }>) : { ...player.detectors }
     const outputs: OutputRecord[] = []
     const executions: DetectorExecution[] = []
     const detectorErrors: Array<{ detectorId: string; message: string }> = []
@@ -234,13 +234,7 @@ export class EventProcessor {
       let observation: Observation | null
       try {
         const result = detector.step(previous, event as never, rule.params, context)
-        if (!current || result.state !== previous) {
-          if (!copied) {
-            detectorStates = { ...detectorStates }
-            copied = true
-          }
-          detectorStates[detector.id] = { version: detector.version, state: result.state }
-        }
+        if (!current || result.state !== previous) detectorStates[detector.id] = { version: detector.version, state: result.state }
         observation = result.observation
         if (result.late === true) lateFor.push(detector.id)
       } catch (error) {
@@ -260,9 +254,6 @@ export class EventProcessor {
       }
       if (observation.hit) outputs.push(this.alert(event, detector, rule, observation, ruleSet.version, player.cluster?.clusterId ?? null))
     }
-    // The caller passes the returned state as owned on the player's next event and that call
-    // updates it in place, so it must not share its record with a state it was not given as owned.
-    if (!copied) detectorStates = { ...detectorStates }
 
     let linked = player.linked
     if (this.links) {
