@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     const cleanState = await stateDump(path.join(clean.run.runDir, 'state'), skipped)
     const killedState = await stateDump(path.join(killed.run.runDir, 'state'), skipped)
     const killedSet = new Set(killedState)
-    const differingState = cleanState.filter((entry) => !killedSet.has(entry)).length + killedState.filter((entry) => !new Set(cleanState).has(entry)).length
+    const cleanSet = new Set(cleanState)
+    const differingState = cleanState.filter((entry) => !killedSet.has(entry)).length + killedState.filter((entry) => !cleanSet.has(entry)).length
     check(`SIGKILL x${args.kills}: decisions lost`, comparison.missing.length)
     check(`SIGKILL x${args.kills}: decisions conflicting (two forms, or another form than the clean run's)`, comparison.conflicting.length + comparison.unexpected.length)
     figures.push({ label: `SIGKILL x${args.kills}: decided once, differently from the clean run, receivers of a transfer still being re-keyed`, value: comparison.timingDependent.length, unit: 'count' })

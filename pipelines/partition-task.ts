@@ -375,8 +375,8 @@ export class PartitionTask {
           await this.options.refreshHighWatermarks(this.partition)
         } catch (error) {
           // The broker is unreachable: nothing is taken past a topic that may hold an earlier
-          // record. The records stay buffered; the runner drains again (retryDrains) and the
-          // next fetch does too.
+          // record. The records stay buffered; the runner retries the drain every
+          // DRAIN_RETRY_INTERVAL_MS, and the next fetch drains too.
           this.options.logger.warn({ partition: this.partition, err: error }, 'high watermarks could not be refreshed; the merge waits and retries')
           return
         }

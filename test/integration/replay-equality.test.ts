@@ -24,6 +24,7 @@ import { simulate } from '../../bench/simulator/simulate.js'
 import { loadScreenFunction } from '../../screening/screen-function.js'
 import type { Decision } from '../../schemas/generated/types.js'
 import { EngineProcess, TopicReader, encoded, isolated, produce } from './support.js'
+import { receivedBefore, transferReceivers } from './runs.js'
 
 describe('replay equals the live run', () => {
   it('decides a simulated day identically live and in replay', async () => {
@@ -50,13 +51,8 @@ describe('replay equals the live run', () => {
       const replay = await replayEvents(simulation.events, { partitions: INPUT_PARTITIONS, screen: screening?.screen ?? null, scorer: models })
       expect(replay.decisions.map((decision) => decision.decisionId).sort()).toEqual([...live.keys()].sort())
       const different = replay.decisions.filter((decision) => live.get(decision.decisionId) !== JSON.stringify(decision))
-      // received within pass_through's 48 h window before the request, per receiver
-      const received = new Map<string, number[]>()
-      for (const event of simulation.events) {
-        if (event.topic === 'transfers' && event.value.toPlayerId !== event.value.playerId) received.set(event.value.toPlayerId, [...(received.get(event.value.toPlayerId) ?? []), event.value.eventTimeMs])
-      }
-      const receivedBefore = (decision: Decision): boolean => (received.get(decision.playerId) ?? []).some((timeMs) => timeMs <= decision.eventTimeMs && timeMs > decision.eventTimeMs - 48 * 3_600_000)
-      expect(different.filter((decision) => !receivedBefore(decision)).map((decision) => decision.decisionId)).toEqual([])
+      const receivers = transferReceivers(simulation.events)
+      expect(different.filter((decision) => !receivedBefore(receivers, decision)).map((decision) => decision.decisionId)).toEqual([])
       for (const decision of different) {
         const liveDecision = JSON.parse(live.get(decision.decisionId) as string) as Decision
         const passThrough = (of: Decision): unknown => of.executions.find((execution) => execution.detectorId === 'pass_through') ?? null
