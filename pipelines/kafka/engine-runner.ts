@@ -27,6 +27,7 @@ import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, type PartitionTaskOptions, ty
 import type { EventProcessor, OutputRecord } from '../processor.js'
 import type { StateStore } from '../state/store.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
+import { HighWatermarkReader } from './high-watermarks.js'
 
 export interface OutputEncoder {
   encode(topic: TopicKey, value: Record<string, unknown>): Buffer
@@ -63,6 +64,8 @@ export class EngineRunner {
   private readonly restartsAtMs: number[] = []
   private readonly producer: Producer
   private readonly admin: Admin
+  /** The high watermarks the merge waits on (the blocking topics), one connection per topic. */
+  private readonly highWatermarks: HighWatermarkReader
   private readonly tasks = new Map<number, TaskEntry>()
   private readonly topicByName = new Map<string, InputTopicKey>()
   private readonly paused = new Set<string>()
@@ -77,6 +80,7 @@ export class EngineRunner {
     // One request in flight keeps each output partition in order across retries.
     this.producer = kafka.producer(ORDERED_PRODUCER_CONFIG)
     this.admin = kafka.admin()
+    this.highWatermarks = new HighWatermarkReader(kafka, MERGE_BLOCKING_TOPIC_KEYS.map((key) => topicName(config.kafka, key)))
   }
 
   private newConsumer(): Consumer {
@@ -93,7 +97,7 @@ export class EngineRunner {
   private retryTimer: NodeJS.Timeout | null = null
 
   async start(): Promise<void> {
-    await Promise.all([this.producer.connect(), this.admin.connect()])
+    await Promise.all([this.producer.connect(), this.admin.connect(), this.highWatermarks.connect()])
     this.running = true
     // A partition that goes quiet still gets its last batches checkpointed.
     this.checkpointTimer = setInterval(() => {
@@ -178,7 +182,7 @@ export class EngineRunner {
       entry.task.close()
     }
     this.tasks.clear()
-    await Promise.all([this.producer.disconnect(), this.admin.disconnect()])
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect(), this.highWatermarks.disconnect()])
   }
 
   assignedPartitions(): number[] {
@@ -249,10 +253,9 @@ export class EngineRunner {
     this.refreshing = (async () => {
       try {
         // Only the topics the merge waits for (the casino feeds and the transfers received), all at once.
-        const blocking = [...this.topicByName].filter(([, key]) => (MERGE_BLOCKING_TOPIC_KEYS as readonly string[]).includes(key))
-        const answers = await Promise.all(blocking.map(async ([name, key]) => ({ key, offsets: await this.admin.fetchTopicOffsets(name) })))
-        for (const { key, offsets } of answers) {
-          for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, BigInt(high), startedMs)
+        for (const [name, offsets] of await this.highWatermarks.fetch()) {
+          const key = this.topicByName.get(name) as InputTopicKey
+          for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, high, startedMs)
         }
       } finally {
         this.refreshing = null
