@@ -14,8 +14,12 @@
  * and every `checkpointBatches` batches or `checkpointIntervalMs` (and on flush):
  *   4. one RocksDB write batch: changed player states + next offsets + stream time, the pending
  *      records deleted.
- * Steps 2 and 3 run behind step 1 of the next batch, in batch order (the next batch's pending
- * record and outputs follow this one's acks); step 4 waits for all of them.
+ * Steps 2, 3 and 4 run behind step 1 of the next batches, in batch order: a batch's pending
+ * record and outputs follow the previous batch's acks, and a checkpoint follows the acks of every
+ * batch it covers. Nothing waits for them but a flush. The tasks of one process start their
+ * checkpoint cycles at different phases (by partition), so their checkpoints do not all fall on
+ * the same moment; the state is serialised in slices, so one checkpoint does not hold the thread
+ * for every other task either (decision latency, issue 10).
  * A crash before 4 leaves the pending records: the restarted task first replays exactly those
  * records in exactly that order, batch by batch, so it re-emits byte-identical outputs
  * (consumers de-duplicate by key and id), even for live data whose interleaving could differ on
@@ -161,6 +165,8 @@ const CHECKPOINT_KEY = 'checkpoint'
 const PENDING_PREFIX = 'pending/'
 const pendingKey = (sequence: number): string => `${PENDING_PREFIX}${String(sequence).padStart(10, '0')}`
 const PLAYER_PREFIX = 's/'
+/** Players serialised between two yields to the event loop while a checkpoint is written. */
+const CHECKPOINT_SLICE = 128
 
 /** A FIFO with O(1) shift. */
 class Queue<T> {
@@ -209,7 +215,11 @@ export class PartitionTask {
   private nextPendingSequence = 0
   /** Player states changed since the last checkpoint. */
   private readonly dirty = new Map<string, PlayerState>()
+  /** Checkpoints queued behind and not written yet: players are evicted only when none is. */
+  private checkpointsInFlight = 0
   private batchesSinceCheckpoint = 0
+  /** Batches this task's first checkpoint cycle counts as done already (its phase; see open). */
+  private batchPhase = 0
   private lastCheckpointMs = 0
   private readonly cache = new Map<string, PlayerState>()
   private readonly metrics: TaskMetrics
@@ -249,7 +259,11 @@ export class PartitionTask {
     }
     const lastKey = this.pendingKeys[this.pendingKeys.length - 1]
     this.nextPendingSequence = lastKey === undefined ? 0 : Number(lastKey.slice(PENDING_PREFIX.length)) + 1
-    this.lastCheckpointMs = this.options.monotonicMs()
+    // The phase of this task's checkpoint cycle (see the header): a fraction of the interval and
+    // of the batch count, spread evenly over any number of partitions by the golden ratio.
+    const phase = (this.partition * 0.6180339887498949) % 1
+    this.lastCheckpointMs = this.options.monotonicMs() - phase * (this.options.checkpointIntervalMs ?? 1000)
+    this.batchPhase = Math.floor(phase * ((this.options.checkpointBatches ?? 20) - 1))
     if (this.pending.length > 0) {
       this.options.logger.info({ partition: this.partition, batches: this.pending.length, records: this.pending.reduce((sum, batch) => sum + batch.order.length, 0) }, 'replaying the pending batches of a run that stopped before its checkpoint')
     }
@@ -487,6 +501,8 @@ export class PartitionTask {
   private async processBatch(records: readonly Buffered[], replaying: boolean): Promise<void> {
     if (this.behindFailure !== undefined) throw this.behindFailure
     const ruleSet = this.options.ruleSets.current
+    // Here, before the batch's players are looked up, never while they are in use.
+    this.evict()
     await this.loadPlayers(records)
     const changed = new Map<string, PlayerState>()
     const emissions: OutputRecord[] = []
@@ -584,7 +600,7 @@ export class PartitionTask {
     // The decisions' outputs go where their requests were, so emissions keep the processing order.
     for (const done of completed.sort((a, b) => b.insertAt - a.insertAt)) emissions.splice(done.insertAt, 0, ...done.outputs)
 
-    const checkpointNow = this.batchesSinceCheckpoint + 1 >= (this.options.checkpointBatches ?? 20) || this.options.monotonicMs() - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? 1000)
+    const checkpointNow = this.batchesSinceCheckpoint + this.batchPhase + 1 >= (this.options.checkpointBatches ?? 20) || this.options.monotonicMs() - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? 1000)
 
     // 2. the order, so a crash from here on replays the same batches the same way. A replayed
     // batch has its record already; a batch that checkpoints at once and emits nothing needs none.
@@ -632,7 +648,7 @@ export class PartitionTask {
     // Also right after the last pending batch of a crashed run is replayed: a process that keeps
     // crashing sooner than the checkpoint interval would otherwise redo the same work each time.
     const replayDone = replaying && this.pending.length === 0
-    if ((checkpointNow || replayDone) && this.pending.length === 0) await this.checkpoint()
+    if ((checkpointNow || replayDone) && this.pending.length === 0) this.queueCheckpoint()
   }
 
   /** Waits for the pending records and outputs still in flight; throws the first failure among them. */
@@ -641,30 +657,59 @@ export class PartitionTask {
     if (this.behindFailure !== undefined) throw this.behindFailure
   }
 
+  /** A checkpoint of everything processed so far, written; throws the first failure behind. */
   private async checkpoint(): Promise<void> {
-    if (this.batchesSinceCheckpoint === 0 && this.pendingKeys.length === 0) return
+    this.queueCheckpoint()
     await this.settleBehind()
+  }
+
+  /**
+   * Step 4, queued behind the pending records and outputs of every batch it covers. The snapshot
+   * is taken now (player states are immutable values, so serialising them later sees them as they
+   * are now); the players move to the cache at once, where the next batches find them, and stay
+   * there until the write has landed (evict runs only with no checkpoint in flight).
+   */
+  private queueCheckpoint(): void {
+    if (this.batchesSinceCheckpoint === 0 && this.pendingKeys.length === 0) return
     const checkpoint: Checkpoint = {
       version: 1,
       nextOffsets: Object.fromEntries(INPUT_TOPIC_KEYS.map((key) => [key, String(this.nextOffsets.get(key))])) as Record<InputTopicKey, string>,
       streamTimeMs: this.streamTimeMs,
     }
-    const puts: Array<[string, Buffer]> = [[CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]]
-    for (const [playerId, state] of this.dirty) puts.push([PLAYER_PREFIX + playerId, Buffer.from(JSON.stringify(state))])
-    await this.options.store.write({ puts, deletes: this.pendingKeys })
-    for (const [playerId, state] of this.dirty) {
+    const players = [...this.dirty]
+    const deletes = this.pendingKeys
+    for (const [playerId, state] of players) {
       this.cache.delete(playerId)
       this.cache.set(playerId, state)
     }
     this.dirty.clear()
     this.pendingKeys = []
     this.batchesSinceCheckpoint = 0
+    this.batchPhase = 0
     this.lastCheckpointMs = this.options.monotonicMs()
-    this.evict()
+    this.checkpointsInFlight += 1
+    const write = async (): Promise<void> => {
+      const puts: Array<[string, Buffer]> = [[CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]]
+      for (let index = 0; index < players.length; index += 1) {
+        const [playerId, state] = players[index] as [string, PlayerState]
+        puts.push([PLAYER_PREFIX + playerId, Buffer.from(JSON.stringify(state))])
+        // Serialising a few hundred players holds the thread for milliseconds: let the other tasks in between.
+        if (index % CHECKPOINT_SLICE === CHECKPOINT_SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+      await this.options.store.write({ puts, deletes })
+    }
+    this.behind = this.behind.then(write).finally(() => {
+      this.checkpointsInFlight -= 1
+    })
+    this.behind.catch((error: unknown) => {
+      this.behindFailure ??= error
+    })
   }
 
+  /** Drops the least recently checkpointed players beyond cacheSize; only when every queued checkpoint has landed. */
   private evict(): void {
-    // Map iteration order is insertion order, refreshed on write above: a cheap LRU.
+    if (this.checkpointsInFlight > 0) return
+    // Map iteration order is insertion order, refreshed on checkpoint: a cheap LRU.
     let excess = this.cache.size - this.cacheSize
     if (excess <= 0) return
     for (const playerId of this.cache.keys()) {

@@ -199,3 +199,58 @@ describe('partition task: an unreachable broker while refreshing high watermarks
     expect(emitted.some((output) => (output as { topic: string }).topic === 'decisions')).toBe(true)
   })
 })
+
+describe('partition task: checkpoints written behind the processing', () => {
+  it('goes on processing while a checkpoint is written, and keeps its players in memory until it has landed, however small the cache', async () => {
+    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
+    await codec.registerAll()
+    const detectors = new DetectorRegistry()
+    const memory = createMemoryStore()
+    const inner = memory.partition(0)
+    // The first checkpoint write is held until released; every write after it queues behind it.
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => { release = resolve })
+    let checkpointWrites = 0
+    const store = { ...inner, async write(batch: Parameters<typeof inner.write>[0]) {
+      if (batch.puts.some(([key]) => key === 'checkpoint')) {
+        checkpointWrites += 1
+        if (checkpointWrites === 1) await held
+      }
+      await inner.write(batch)
+    } }
+    const emitted: Array<{ topic: string; value: Record<string, unknown> }> = []
+    let clockMs = 0
+    const task = new PartitionTask({
+      partition: 0, store, decoder: new RegistryRecordDecoder(codec, silentLogger), processor: new EventProcessor(detectors),
+      ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
+      emit: async (outputs) => void emitted.push(...outputs), monotonicMs: () => (clockMs += 1), logger: silentLogger,
+      batchSize: 1, cacheSize: 1, checkpointBatches: 1,
+    })
+    await task.open()
+    // p1's four requests with p2's between them: each batch evicts down to one cached player.
+    const order = [['p1', 'a'], ['p2', 'b'], ['p1', 'c'], ['p2', 'd'], ['p1', 'e'], ['p1', 'f']] as const
+    const records = order.map(([playerId, id], index) => ({
+      topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
+      key: Buffer.from(playerId), value: codec.encode('withdrawals', withdrawal({ playerId, withdrawalId: id, eventTimeMs: (index + 1) * HOUR })),
+    }))
+    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
+    await task.enqueue('withdrawals', records, BigInt(records.length))
+
+    await task.drain()
+    // every batch processed, the first checkpoint still held, nothing after it emitted yet
+    expect(task.bufferedCount()).toBe(0)
+    expect(checkpointWrites).toBe(1)
+    expect(emitted.filter((output) => output.topic === 'decisions')).toHaveLength(1)
+
+    release()
+    await task.flush()
+    const velocity = (withdrawalId: string): unknown => {
+      const decision = emitted.find((output) => output.topic === 'decisions' && output.value.withdrawalId === withdrawalId)
+      return (decision?.value.executions as Array<{ detectorId: string; value: number }>).find((execution) => execution.detectorId === 'withdrawal_velocity')?.value
+    }
+    // p1's history survived the evictions: its fourth request counts four
+    expect(['a', 'c', 'e', 'f'].map(velocity)).toEqual([1, 2, 3, 4])
+    expect(velocity('d')).toBe(2)
+    expect(JSON.parse((await inner.get('checkpoint') as Buffer).toString()).nextOffsets.withdrawals).toBe('6')
+  })
+})
