@@ -81,6 +81,10 @@ async function main(): Promise<void> {
     await sleep(3_000) // a checkpoint interval or two
     const endRssBytes = engine.rssBytes()
     peakRssBytes = Math.max(peakRssBytes, endRssBytes)
+    // Where the RSS is: the V8 heap (committed and used), memory V8 counts outside it (Buffers), the rest native.
+    const heapTotalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_total_bytes')
+    const heapUsedBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_used_bytes')
+    const externalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_external_memory_bytes')
     const runningStateBytes = directoryBytes(stateDir)
     const stopCode = await engine.stop('SIGTERM')
     const stoppedStateBytes = directoryBytes(stateDir)
@@ -90,6 +94,10 @@ async function main(): Promise<void> {
       figures: [
         { label: 'engine RSS at the end', value: endRssBytes / MIB, unit: 'MiB', baseline: { label: 'idle engine before any event', value: idleRssBytes / MIB } },
         { label: 'engine peak RSS', value: peakRssBytes / MIB, unit: 'MiB' },
+        { label: 'of the RSS at the end: V8 heap committed', value: heapTotalBytes / MIB, unit: 'MiB' },
+        { label: 'of the RSS at the end: V8 heap used', value: heapUsedBytes / MIB, unit: 'MiB' },
+        { label: 'of the RSS at the end: external (Buffers)', value: externalBytes / MIB, unit: 'MiB' },
+        { label: 'of the RSS at the end: the rest (native: RocksDB, allocator, code)', value: (endRssBytes - heapTotalBytes - externalBytes) / MIB, unit: 'MiB' },
         { label: 'RocksDB folder while running', value: runningStateBytes / MIB, unit: 'MiB', baseline: { label: 'before any event', value: idleStateBytes / MIB } },
         { label: 'RocksDB folder after a clean stop', value: stoppedStateBytes / MIB, unit: 'MiB' },
         { label: 'RocksDB bytes per player (after stop)', value: (stoppedStateBytes - idleStateBytes) / players, unit: 'bytes' },
