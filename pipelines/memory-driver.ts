@@ -38,6 +38,8 @@ export interface DriverOptions {
   readonly metrics?: TaskMetrics
   readonly batchSize?: number
   readonly checkpointBatches?: number
+  /** Player states each task keeps in memory (PartitionTask's cacheSize). */
+  readonly cacheSize?: number
   /** Records handed to a task per fetch, to exercise batching and interleaving. */
   readonly fetchSize?: number
   /**
@@ -170,6 +172,7 @@ export class MemoryDriver {
       metrics: options.metrics,
       batchSize: options.batchSize,
       checkpointBatches: options.checkpointBatches,
+      cacheSize: options.cacheSize,
       // Replays checkpoint by batch count only, so a run does the same writes whatever the machine.
       checkpointIntervalMs: Number.MAX_SAFE_INTEGER,
     })

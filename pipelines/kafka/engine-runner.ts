@@ -235,6 +235,7 @@ export class EngineRunner {
       logger,
       metrics,
       batchSize: this.options.batchSize,
+      cacheSize: config.state.cachePlayers,
       refreshHighWatermarks: () => this.refreshHighWatermarks(),
       checkpointBatches: config.pipeline.checkpointBatches,
       checkpointIntervalMs: config.pipeline.checkpointIntervalMs,

@@ -7,6 +7,8 @@ describe('config', () => {
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092'])
     expect(Object.isFrozen(config.kafka)).toBe(true)
     expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
+    expect(config.state.cachePlayers).toBe(20_000)
+    expect(loadConfig({ PITBOSS_STATE_CACHE_PLAYERS: '0' }).state.cachePlayers).toBe(0)
   })
 
   it('refuses malformed values, naming the variable', () => {
@@ -14,5 +16,6 @@ describe('config', () => {
     expect(() => loadConfig({ PITBOSS_KAFKA_BROKERS: 'localhost' })).toThrow(/host:port/)
     expect(() => loadConfig({ PITBOSS_REGISTRY_URL: 'not a url' })).toThrow(/PITBOSS_REGISTRY_URL must be a URL/)
     expect(() => loadConfig({ PITBOSS_INSTANCE_ID: '../etc' })).toThrow(/PITBOSS_INSTANCE_ID/)
+    expect(() => loadConfig({ PITBOSS_STATE_CACHE_PLAYERS: '-1' })).toThrow(/PITBOSS_STATE_CACHE_PLAYERS/)
   })
 })

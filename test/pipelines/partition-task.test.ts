@@ -154,6 +154,19 @@ describe('partition task: crash between emitting and checkpointing', () => {
       })
     }
   }
+
+  it('decides the same with no player cache at all (every player read back from the store each batch)', async () => {
+    const cachedStore = createMemoryStore()
+    const cached = await testPipeline({ store: cachedStore, batchSize: 5, partitions: 1, checkpointBatches: 2 })
+    scenario(cached)
+    await cached.driver.run()
+    const uncachedStore = createMemoryStore()
+    const uncached = await testPipeline({ store: uncachedStore, batchSize: 5, partitions: 1, checkpointBatches: 2, cacheSize: 0 })
+    scenario(uncached)
+    await uncached.driver.run()
+    expect((await uncached.decisions()).map((decision) => JSON.stringify(decision))).toEqual((await cached.decisions()).map((decision) => JSON.stringify(decision)))
+    expect(dump(uncachedStore)).toEqual(dump(cachedStore))
+  })
 })
 
 describe('partition task: an unreachable broker while refreshing high watermarks', () => {

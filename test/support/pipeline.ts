@@ -32,7 +32,7 @@ export interface TestPipeline {
 }
 
 /** `detectors` replaces the registered list (e.g. a test-only detector); `metrics` and `logger` let a test see what the tasks count and log. */
-export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'checkpointBatches' | 'crashOnEmit' | 'metrics' | 'logger'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number; detectors?: DetectorRegistry; screen?: ScreenFunction | null; scorer?: PartitionTaskOptions['scorer'] } = {}): Promise<TestPipeline> {
+export async function testPipeline(options: Partial<Pick<DriverOptions, 'partitions' | 'fetchSize' | 'batchSize' | 'checkpointBatches' | 'cacheSize' | 'crashOnEmit' | 'metrics' | 'logger'>> & { store?: StateStore; ruleSet?: RuleSetDocument; maxPayloadBytes?: number; detectors?: DetectorRegistry; screen?: ScreenFunction | null; scorer?: PartitionTaskOptions['scorer'] } = {}): Promise<TestPipeline> {
   const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: options.maxPayloadBytes ?? 4096 })
   await codec.registerAll()
   const detectors = options.detectors ?? new DetectorRegistry()
@@ -49,6 +49,7 @@ export async function testPipeline(options: Partial<Pick<DriverOptions, 'partiti
     fetchSize: options.fetchSize,
     batchSize: options.batchSize,
     checkpointBatches: options.checkpointBatches,
+    cacheSize: options.cacheSize,
     crashOnEmit: options.crashOnEmit,
     metrics: options.metrics,
     logger: options.logger,
