@@ -20,12 +20,14 @@ import { seededRandom } from '../../bench/fixture.js'
 import { EngineChild } from '../../bench/lib/harness.js'
 import { simulate } from '../../bench/simulator/simulate.js'
 import { TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
-import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers } from './runs.js'
+import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers, untilKillPoint } from './runs.js'
 import path from 'node:path'
 import fs from 'node:fs'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 const KILLS = 20
+/** Each kill a random 0..this after the engine's first new decision (untilKillPoint). */
+const MAX_KILL_DELAY_MS = 300
 const FAST_GROUP = { PITBOSS_KAFKA_SESSION_TIMEOUT_MS: '3000', PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS: '300', PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS: '3000', PITBOSS_SCREENING_LISTS_DIR: 'off' }
 
 const engineOf = (test: Isolated, label = 'engine'): EngineChild => new EngineChild({ runDir: test.workDir, env: test.env }, label)
@@ -57,9 +59,9 @@ describe('faults', () => {
       const killedAt: number[] = []
       try {
         for (let kill = 0; kill < kills; kill += 1) {
+          const startedAtMs = Date.now() - 1000
           const engine = engineOf(test).start()
-          await engine.waitForLog((line) => line.msg === 'engine started', 60_000, Date.now() - 1000)
-          await sleep(200 + Math.floor(random() * 1300))
+          await untilKillPoint(engine, startedAtMs, random, MAX_KILL_DELAY_MS, () => distinctWithdrawals(reader.values), expected, 60_000)
           await engine.stop('SIGKILL')
           killedAt.push(distinctWithdrawals(reader.values))
         }
@@ -78,9 +80,8 @@ describe('faults', () => {
     const killed = await runOnce(killedTest, KILLS)
 
     expect(clean.decisions.length).toBeGreaterThanOrEqual(expected)
-    // the kills landed while it decided: some before the last decision, not all before the first
-    expect(killed.killedAt.filter((count) => count < expected).length).toBeGreaterThan(0)
-    expect(killed.killedAt.some((count) => count > 0)).toBe(true)
+    // the kills landed while it decided: at least a quarter before the last decision
+    expect(killed.killedAt.filter((count) => count < expected).length).toBeGreaterThanOrEqual(KILLS / 4)
     // A receiver of a transfer may be decided differently from the clean run (once, never in two
     // forms), and only in what pass_through saw: the re-keyed transfer may not have reached its
     // partition yet (transferReceivers). Everyone else exactly as in the clean run.
@@ -97,7 +98,7 @@ describe('faults', () => {
     const cleanState = await stateDump(path.join(cleanTest.workDir, 'state'), new Set(receivers.keys()))
     expect(cleanState.length).toBeGreaterThan(0)
     expect(await stateDump(path.join(killedTest.workDir, 'state'), new Set(receivers.keys()))).toEqual(cleanState)
-  }, 240_000)
+  }, 420_000)
 
   it('decides every withdrawal once, and stays up, while the broker goes down and comes back', async () => {
     const substrate = inject('substrate')

@@ -13,6 +13,31 @@ import type { AvroCodec } from '../../schemas/codec.js'
 import { openRocksStore } from '../../pipelines/state/store.js'
 import type { Decision } from '../../schemas/generated/types.js'
 import type { SimulatedEvent } from '../../bench/simulator/world.js'
+import type { EngineChild } from '../../bench/lib/harness.js'
+import { sleep } from '../../core/clock.js'
+
+/**
+ * Waits for a kill point while the engine decides: once it has its partitions (the group
+ * joined, the tasks opened) and has emitted a decision not seen before (it is past its pending
+ * replay and making progress), a seeded random 0..maxDelayMs more. Returns at once when every
+ * withdrawal is decided. Killing on a timer from the process start instead mostly hit an engine
+ * still joining the group (nothing processed) or, once it got faster, one that had finished: 41
+ * of 50 kills of the long fault run found every withdrawal decided already.
+ */
+export async function untilKillPoint(
+  engine: Pick<EngineChild, 'waitForLog'>, startedAtMs: number, random: () => number, maxDelayMs: number,
+  decided: () => number, expected: number, timeoutMs = 120_000,
+): Promise<void> {
+  const before = decided()
+  if (before >= expected) return
+  await engine.waitForLog((line) => line.msg === 'partitions assigned' && Array.isArray(line.partitions) && line.partitions.length > 0, timeoutMs, startedAtMs)
+  const deadlineMs = Date.now() + timeoutMs
+  while (decided() === before) {
+    if (Date.now() > deadlineMs) throw new Error(`the engine decided nothing new within ${timeoutMs} ms of its start (${before} of ${expected} decided)`)
+    await sleep(5)
+  }
+  await sleep(Math.floor(random() * maxDelayMs))
+}
 
 /** Every key and value of every partition's state, as `partition/key=value` lines in store order. */
 /**
