@@ -1,11 +1,20 @@
 // @nxtedition/rocksdb ships no declarations; this is the part of its abstract-level API we use.
 declare module '@nxtedition/rocksdb' {
+  export interface RocksChainedBatch {
+    _clear(): void
+    _put(key: string, value: Buffer): void
+    _del(key: string): void
+    _writeSync(): void
+    close(): Promise<void>
+  }
   export class RocksLevel {
     constructor(location: string, options: { keyEncoding: 'utf8'; valueEncoding: 'buffer' })
     open(): Promise<void>
     close(): Promise<void>
     getMany(keys: string[]): Promise<Array<Buffer | undefined>>
     batch(operations: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }>): Promise<void>
+    /** A chained batch; the underscore methods are the library's own synchronous implementation (see store.ts). */
+    batch(): RocksChainedBatch
     iterator(options: { gte: string; lt: string }): AsyncIterable<[string, Buffer]>
   }
 }
