@@ -25,6 +25,7 @@
 import fs from 'node:fs/promises'
 import { RocksLevel } from '@nxtedition/rocksdb'
 import { RiskError } from '../core/errors.js'
+import { batchWriter, type BatchOperation } from '../pipelines/state/store.js'
 import type { CaseEvent, CaseLabel } from '../schemas/generated/types.js'
 import { GENESIS_HASH, sealEvent, verifyChain, type AuditVerification } from './audit-chain.js'
 import type { OutboxMessage } from './types.js'
@@ -59,7 +60,7 @@ interface Head {
   readonly counters: Readonly<Record<string, number>>
 }
 
-type Operation = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }
+type Operation = BatchOperation
 
 /**
  * The part of @nxtedition/rocksdb used here beyond pipelines/state/rocksdb.d.ts: synced batches
@@ -69,7 +70,6 @@ interface RocksDatabase {
   open(): Promise<void>
   close(): Promise<void>
   getMany(keys: string[]): Promise<Array<Buffer | undefined>>
-  batch(operations: Operation[], options: { sync: boolean }): Promise<void>
   iterator(options: { gt?: string; gte?: string; lt: string; limit?: number }): AsyncIterable<[string, Buffer]>
 }
 
@@ -106,7 +106,7 @@ export class CaseStore implements OutboxSource {
   private closed = false
   private readonly listeners = new Set<() => void>()
 
-  private constructor(private readonly db: RocksDatabase, readonly directory: string, head: Head) {
+  private constructor(private readonly db: RocksDatabase, private readonly writer: ReturnType<typeof batchWriter>, readonly directory: string, head: Head) {
     this.head = head
     this.counters = { ...head.counters }
   }
@@ -114,7 +114,8 @@ export class CaseStore implements OutboxSource {
   /** Opens (creating) the store. Fails with RISK_ERR_STATE_WRITE when another process holds it. */
   static async open(directory: string): Promise<CaseStore> {
     await fs.mkdir(directory, { recursive: true })
-    const db = new RocksLevel(directory, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as unknown as RocksDatabase
+    const level = new RocksLevel(directory, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    const db = level as unknown as RocksDatabase
     try {
       await db.open()
     } catch (error) {
@@ -124,7 +125,7 @@ export class CaseStore implements OutboxSource {
     const head: Head = stored === undefined
       ? { version: 1, auditSequence: 0, auditHash: GENESIS_HASH, outboxSequence: 0, counters: {} }
       : parseJson<Head>(stored, HEAD_KEY)
-    return new CaseStore(db, directory, head)
+    return new CaseStore(db, batchWriter(level), directory, head)
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -175,7 +176,7 @@ export class CaseStore implements OutboxSource {
       let prepared: { operations: Operation[]; sealed: CaseEvent[][]; head: Head }
       try {
         prepared = this.prepare(group.map((pending) => pending.mutation))
-        await this.db.batch(prepared.operations, { sync: true })
+        this.writer.write(prepared.operations, { sync: true })
       } catch (error) {
         const failure = new RiskError('RISK_ERR_STATE_WRITE', `writing ${group.length} case change(s) to ${this.directory} failed; nothing of them was written, retry`, { directory: this.directory }, { cause: error })
         for (const pending of group) pending.reject(failure)
@@ -262,7 +263,7 @@ export class CaseStore implements OutboxSource {
   async removeOutbox(outboxKeys: readonly string[]): Promise<void> {
     if (outboxKeys.length === 0) return
     try {
-      await this.db.batch(outboxKeys.map((key) => ({ type: 'del', key })), { sync: true })
+      this.writer.write(outboxKeys.map((key) => ({ type: 'del', key })), { sync: true })
     } catch (error) {
       // Not deleting only means publishing again; consumers de-duplicate by id.
       throw new RiskError('RISK_ERR_STATE_WRITE', `deleting ${outboxKeys.length} published outbox entries failed; they will be published again`, { directory: this.directory }, { cause: error })
@@ -280,6 +281,7 @@ export class CaseStore implements OutboxSource {
     this.closed = true
     while (this.writing !== null) await this.writing
     this.listeners.clear()
+    await this.writer.close()
     await this.db.close()
   }
 }

@@ -4,7 +4,7 @@ declare module '@nxtedition/rocksdb' {
     _clear(): void
     _put(key: string, value: Buffer): void
     _del(key: string): void
-    _writeSync(): void
+    _writeSync(options?: { sync?: boolean }): void
     close(): Promise<void>
   }
   export class RocksLevel {
