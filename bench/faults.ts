@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     figures.push({ label: `SIGKILL x${args.kills}: decided once, differently from the clean run, receivers of a transfer still being re-keyed`, value: comparison.timingDependent.length, unit: 'count' })
     check(`SIGKILL x${args.kills}: RocksDB entries differing from the clean run (receivers of transfers left out)`, differingState)
     check(`SIGKILL x${args.kills}: kills after the last decision (nothing left to decide)`, killed.killedAt.filter((count) => count >= expected).length)
-    notes.push(`Kills: ${events.length} events, ${expected} withdrawals; each kill a random 0-${args['max-kill-delay-ms']} ms after the engine got its partitions; withdrawals decided at each kill: ${killed.killedAt.join(' ')}; ${comparison.reEmitted} byte-identical re-emissions.`)
+    notes.push(`Kills: ${events.length} events, ${expected} withdrawals; each kill a random 0-${args['max-kill-delay-ms']} ms after the engine's first new decision; withdrawals decided at each kill: ${killed.killedAt.join(' ')}; ${comparison.reEmitted} byte-identical re-emissions.`)
     notes.push(`The state comparison leaves out the ${skipped.size} players who received a transfer, whose pass_through state depends on when the re-keyed transfer reached their partition (docs/detectors.md); conflicting decisions: ${comparison.conflicting.join(' ') || 'none'}.`)
     say(`kills done: lost ${comparison.missing.length}, conflicting ${comparison.conflicting.length}, timing-dependent (receivers) ${comparison.timingDependent.length}, state entries differing ${differingState}`)
 
