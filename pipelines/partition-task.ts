@@ -115,12 +115,13 @@ export interface PartitionTaskOptions {
   /** ...or once this long has passed since the last checkpoint (default 1000 ms; monotonic clock). */
   readonly checkpointIntervalMs?: number
   /**
-   * Asks the broker for fresh high watermarks of this partition (calling setHighWatermark).
-   * Used before a record is taken past a topic that looks caught up on old information: a
-   * record produced to that topic a moment earlier may not have been fetched yet, and taking
-   * the other record first would decide without it.
+   * Asks the broker for fresh high watermarks of `topics` (calling setHighWatermark). Used
+   * before a record is taken past a topic that looks caught up on old information: a record
+   * produced to that topic a moment earlier may not have been fetched yet, and taking the other
+   * record first would decide without it. Only those topics are asked: each costs a round of
+   * offset requests, and usually one or two of the blocking topics are idle at a time.
    */
-  readonly refreshHighWatermarks?: (partition: number) => Promise<void>
+  readonly refreshHighWatermarks?: (partition: number, topics: readonly InputTopicKey[]) => Promise<void>
   /**
    * The model service, when the processor was built with `scoring: true`. The withdrawal
    * requests of a batch are scored together (one ONNX run per model with `scoreBatch`) when the
@@ -378,15 +379,16 @@ export class PartitionTask {
   }
 
   /** A topic that looks caught up only on what we knew before the newest record arrived. */
-  private staleIdleTopic(): boolean {
-    return MERGE_BLOCKING_TOPIC_KEYS.some((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
+  private staleIdleTopics(): InputTopicKey[] {
+    return MERGE_BLOCKING_TOPIC_KEYS.filter((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
   }
 
   private async drainNow(): Promise<void> {
     while (!this.closed) {
-      if (this.pending.length === 0 && this.options.refreshHighWatermarks !== undefined && this.bufferedCount() > 0 && this.staleIdleTopic()) {
+      const stale = this.pending.length === 0 && this.options.refreshHighWatermarks !== undefined && this.bufferedCount() > 0 ? this.staleIdleTopics() : []
+      if (stale.length > 0 && this.options.refreshHighWatermarks !== undefined) {
         try {
-          await this.options.refreshHighWatermarks(this.partition)
+          await this.options.refreshHighWatermarks(this.partition, stale)
         } catch (error) {
           // The broker is unreachable: nothing is taken past a topic that may hold an earlier
           // record. The records stay buffered; the runner retries the drain every

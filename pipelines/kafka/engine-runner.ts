@@ -236,33 +236,36 @@ export class EngineRunner {
       metrics,
       batchSize: this.options.batchSize,
       cacheSize: config.state.cachePlayers,
-      refreshHighWatermarks: () => this.refreshHighWatermarks(),
+      refreshHighWatermarks: (_partition, topics) => this.refreshHighWatermarks(topics),
       checkpointBatches: config.pipeline.checkpointBatches,
       checkpointIntervalMs: config.pipeline.checkpointIntervalMs,
     })
   }
 
-  private refreshing: Promise<void> | null = null
+  /** The refresh in flight per topic name; a caller asking for a topic already being asked shares it. */
+  private readonly refreshing = new Map<string, Promise<void>>()
 
   /**
-   * Fresh high watermarks of every input topic for all open tasks, one ListOffsets round for
-   * all of them; concurrent callers share the round in flight.
+   * Fresh high watermarks of `topics` (blocking topics) for all open tasks: the ones not already
+   * being asked go out together, one connection per topic (HighWatermarkReader).
    */
-  private refreshHighWatermarks(): Promise<void> {
-    if (this.refreshing !== null) return this.refreshing
-    const startedMs = this.options.clock.monotonicMs()
-    this.refreshing = (async () => {
-      try {
-        // Only the topics the merge waits for (the casino feeds and the transfers received), all at once.
-        for (const [name, offsets] of await this.highWatermarks.fetch()) {
+  private async refreshHighWatermarks(topics: readonly InputTopicKey[]): Promise<void> {
+    const names = topics.map((key) => topicName(this.options.config.kafka, key))
+    const asking = names.filter((name) => !this.refreshing.has(name))
+    if (asking.length > 0) {
+      const startedMs = this.options.clock.monotonicMs()
+      const round = (async () => {
+        for (const [name, offsets] of await this.highWatermarks.fetch(asking)) {
           const key = this.topicByName.get(name) as InputTopicKey
           for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, high, startedMs)
         }
-      } finally {
-        this.refreshing = null
-      }
-    })()
-    return this.refreshing
+      })()
+      const settled = round.finally(() => {
+        for (const name of asking) if (this.refreshing.get(name) === settled) this.refreshing.delete(name)
+      })
+      for (const name of asking) this.refreshing.set(name, settled)
+    }
+    await Promise.all(names.map((name) => this.refreshing.get(name)))
   }
 
   private async openTask(task: PartitionTask): Promise<void> {

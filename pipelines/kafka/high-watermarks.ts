@@ -11,7 +11,7 @@
  *
  *   const reader = new HighWatermarkReader(kafka, ['casino.bets.v1', 'casino.withdrawals.v1'])
  *   await reader.connect()
- *   const highs = await reader.fetch() // Map topic -> [{ partition, high }]
+ *   const highs = await reader.fetch() // Map topic -> [{ partition, high }]; or reader.fetch(['casino.bets.v1'])
  */
 import type { Admin, Kafka } from 'kafkajs'
 
@@ -44,10 +44,16 @@ export class HighWatermarkReader {
     return this.connected
   }
 
-  /** Every topic's high watermark per partition, asked in parallel, one request in flight per connection. */
-  async fetch(): Promise<ReadonlyMap<string, readonly PartitionHigh[]>> {
+  /**
+   * The high watermark per partition of `topics` (default: all of this reader's), asked in
+   * parallel, one request in flight per connection. A topic this reader was not built for is an
+   * error.
+   */
+  async fetch(topics: readonly string[] = this.topics): Promise<ReadonlyMap<string, readonly PartitionHigh[]>> {
     await this.connect()
-    const answers = await Promise.all([...this.admins].map(async ([topic, admin]) => {
+    const answers = await Promise.all(topics.map(async (topic) => {
+      const admin = this.admins.get(topic)
+      if (admin === undefined) throw new Error(`HighWatermarkReader: ${topic} is not one of its topics (${this.topics.join(', ')})`)
       const offsets = await admin.fetchTopicOffsets(topic)
       return [topic, offsets.map(({ partition, high }) => ({ partition, high: BigInt(high) }))] as const
     }))

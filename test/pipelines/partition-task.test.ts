@@ -176,6 +176,7 @@ describe('partition task: an unreachable broker while refreshing high watermarks
     const detectors = new DetectorRegistry()
     let brokerUp = false
     let refreshes = 0
+    const asked: string[][] = []
     const emitted: unknown[] = []
     let clockMs = 0
     const task = new PartitionTask({
@@ -187,8 +188,9 @@ describe('partition task: an unreachable broker while refreshing high watermarks
       emit: async (outputs) => void emitted.push(...outputs),
       monotonicMs: () => (clockMs += 1),
       logger: silentLogger,
-      refreshHighWatermarks: async () => {
+      refreshHighWatermarks: async (_partition, topics) => {
         refreshes += 1
+        asked.push([...topics])
         if (!brokerUp) throw new Error('connect ECONNREFUSED 127.0.0.1:9092')
         for (const topic of CASINO_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
         task.setHighWatermark('transfersReceived', 0n)
@@ -202,6 +204,8 @@ describe('partition task: an unreachable broker while refreshing high watermarks
 
     await expect(task.drain()).resolves.toBeUndefined()
     expect(refreshes).toBe(1)
+    // only the idle topics are asked, not the one holding the record
+    expect(asked[0]).toEqual(['players', 'devices', 'deposits', 'transfers', 'bets', 'transfersReceived'])
     expect(task.bufferedCount()).toBe(1)
     expect(emitted).toEqual([])
 

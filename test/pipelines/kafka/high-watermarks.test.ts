@@ -42,6 +42,9 @@ describe('HighWatermarkReader', () => {
       expect(highs('hw-test.a')).toEqual({ 0: 0n, 1: 5n, 2: 0n })
       expect(highs('hw-test.b')).toEqual({ 0: 2n, 1: 0n, 2: 1n })
       expect(highs('hw-test.c')).toEqual({ 0: 0n, 1: 0n, 2: 0n })
+      // a subset: only the topics asked
+      expect([...(await reader.fetch(['hw-test.b'])).keys()]).toEqual(['hw-test.b'])
+      await expect(reader.fetch(['hw-test.elsewhere'])).rejects.toThrow(/not one of its topics/)
     } finally {
       await Promise.all([reader.disconnect(), producer.disconnect()])
     }
