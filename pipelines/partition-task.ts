@@ -373,6 +373,16 @@ export class PartitionTask {
     this.cache.clear()
   }
 
+  /**
+   * Resolves once the batch in progress and every pending-record write, emission and checkpoint
+   * queued behind it have finished, failed ones included. A closed task's partition is reopened
+   * in the same process only after this: a pending record written after the new task read the
+   * pending list would otherwise be replayed by a later restart.
+   */
+  settled(): Promise<void> {
+    return this.running.then(() => this.behind).then(() => undefined, () => undefined)
+  }
+
   private caughtUp(topic: InputTopicKey): boolean {
     const highWatermark = this.highWatermarks.get(topic)
     return highWatermark !== undefined && this.fetchPosition(topic) >= highWatermark

@@ -154,12 +154,16 @@ export class EngineRunner {
       return
     }
     this.restartsAtMs.push(nowMs)
-    for (const entry of this.tasks.values()) entry.task.close()
+    const closing = [...this.tasks.values()].map((entry) => {
+      entry.task.close()
+      return entry.task.settled()
+    })
     this.tasks.clear()
     this.paused.clear()
     const backoffMs = 500 * this.restartsAtMs.length
     this.options.logger.warn({ err: cause, attempt: this.restartsAtMs.length, backoffMs }, 'restarting the consumer with a fresh group membership')
-    await sleep(backoffMs)
+    // The closed tasks' queued writes land before their partitions can be reopened here.
+    await Promise.all([sleep(backoffMs), ...closing])
     if (!this.running) return
     this.consumer = this.newConsumer()
     await this.startConsumer()

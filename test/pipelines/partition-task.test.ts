@@ -217,6 +217,12 @@ describe('partition task: an unreachable broker while refreshing high watermarks
   })
 })
 
+async function collectKeys(store: { entries(prefix?: string): AsyncIterable<[string, Buffer]> }): Promise<string[]> {
+  const keys: string[] = []
+  for await (const [key] of store.entries()) keys.push(key)
+  return keys
+}
+
 describe('partition task: checkpoints written behind the processing', () => {
   it('goes on processing while a checkpoint is written, and keeps its players in memory until it has landed, however small the cache', async () => {
     const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
@@ -269,5 +275,37 @@ describe('partition task: checkpoints written behind the processing', () => {
     expect(['a', 'c', 'e', 'f'].map(velocity)).toEqual([1, 2, 3, 4])
     expect(velocity('d')).toBe(2)
     expect(JSON.parse((await inner.get('checkpoint') as Buffer).toString()).nextOffsets.withdrawals).toBe('6')
+  })
+
+  it('is settled only once the writes queued behind a closed task have landed', async () => {
+    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
+    await codec.registerAll()
+    const detectors = new DetectorRegistry()
+    const inner = createMemoryStore().partition(0)
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const store = { ...inner, async write(batch: Parameters<typeof inner.write>[0]) {
+      await held
+      await inner.write(batch)
+    } }
+    const task = new PartitionTask({
+      partition: 0, store, decoder: new RegistryRecordDecoder(codec, silentLogger), processor: new EventProcessor(detectors),
+      ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
+      emit: async () => undefined, monotonicMs: () => 0, logger: silentLogger, checkpointBatches: 1000,
+    })
+    await task.open()
+    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
+    await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })) }], 1n)
+    await task.drain()
+    task.close()
+    let settled = false
+    const settling = task.settled().then(() => { settled = true })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(settled).toBe(false)
+    expect([...(await collectKeys(inner))]).toEqual([])
+    release()
+    await settling
+    // the batch's pending record is there for the next task that opens the partition
+    expect(await collectKeys(inner)).toEqual(['pending/0000000000'])
   })
 })
