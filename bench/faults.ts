@@ -25,7 +25,7 @@ import type { DeadLetter, Decision } from '../schemas/generated/types.js'
 import { createClickHouse } from '../sinks/clickhouse/client.js'
 import { migrate } from '../sinks/clickhouse/migrate.js'
 import { sql } from '../sinks/clickhouse/sql.js'
-import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers, untilKillPoint } from '../test/integration/runs.js'
+import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers, untilCaughtUp, untilKillPoint } from '../test/integration/runs.js'
 import { seededRandom } from './fixture.js'
 import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, waitUntilQuiet, writeBenchResult, startBenchSubstrate, type BenchFigure, type BenchTopics } from './lib/harness.js'
 import { simulate } from './simulator/simulate.js'
@@ -60,13 +60,15 @@ async function main(): Promise<void> {
       const killedAt: number[] = []
       try {
         for (let kill = 0; kill < kills; kill += 1) {
-          const startedAtMs = Date.now() - 1000
+          const startedAtMs = Date.now() // log lines of this process only: the previous one may have logged less than a second ago
           const engine = new EngineChild(run, 'engine').start()
           await untilKillPoint(engine, startedAtMs, random, Number(args['max-kill-delay-ms']), () => firstRevisions(reader.values), expected)
           await engine.stop('SIGKILL')
           killedAt.push(firstRevisions(reader.values))
         }
+        const startedAtMs = Date.now() // log lines of this process only: the previous one may have logged less than a second ago
         const engine = new EngineChild(run, 'engine').start()
+        await untilCaughtUp(engine, startedAtMs, TIMEOUT_MS)
         await reader.waitFor(() => firstRevisions(reader.values) >= expected, TIMEOUT_MS, 'every withdrawal decided')
         await waitUntilQuiet(() => reader.received.length, 2_000, 60_000)
         if ((await engine.stop('SIGTERM')) !== 0) notes.push(`${label}: the engine did not exit 0 on SIGTERM; see ${engine.logFile}`)

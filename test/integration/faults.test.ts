@@ -20,7 +20,7 @@ import { seededRandom } from '../../bench/fixture.js'
 import { EngineChild } from '../../bench/lib/harness.js'
 import { simulate } from '../../bench/simulator/simulate.js'
 import { TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
-import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers, untilKillPoint } from './runs.js'
+import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers, untilCaughtUp, untilKillPoint } from './runs.js'
 import path from 'node:path'
 import fs from 'node:fs'
 
@@ -44,6 +44,7 @@ async function settle(reader: TopicReader<unknown>, quietMs: number): Promise<vo
 
 const workDirs: string[] = []
 afterAll(() => {
+  if (process.env.KEEP_FAULT_DIRS) return // keep the runs (engine logs, state) to look at a failure
   for (const folder of workDirs) fs.rmSync(folder, { recursive: true, force: true })
 })
 
@@ -59,13 +60,15 @@ describe('faults', () => {
       const killedAt: number[] = []
       try {
         for (let kill = 0; kill < kills; kill += 1) {
-          const startedAtMs = Date.now() - 1000
+          const startedAtMs = Date.now() // log lines of this process only: the previous one may have logged less than a second ago
           const engine = engineOf(test).start()
           await untilKillPoint(engine, startedAtMs, random, MAX_KILL_DELAY_MS, () => distinctWithdrawals(reader.values), expected, 60_000)
           await engine.stop('SIGKILL')
           killedAt.push(distinctWithdrawals(reader.values))
         }
+        const startedAtMs = Date.now() // log lines of this process only: the previous one may have logged less than a second ago
         const engine = engineOf(test).start()
+        await untilCaughtUp(engine, startedAtMs, 150_000)
         await reader.waitFor((values) => distinctWithdrawals(values) >= expected, 150_000)
         await settle(reader as TopicReader<unknown>, 1500)
         expect(await engine.stop('SIGTERM')).toBe(0)

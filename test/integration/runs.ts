@@ -39,6 +39,34 @@ export async function untilKillPoint(
   await sleep(Math.floor(random() * maxDelayMs))
 }
 
+/**
+ * Waits until the engine started at `startedAtMs` holds every input partition and reports no
+ * lag on any of them (`pitboss_consumer_lag`): it has processed everything on the broker, so a
+ * graceful stop now checkpoints the whole input. Waiting for the decisions instead is not enough
+ * once earlier (killed) runs emitted them all: the last run may still be joining the group or
+ * working through events after the last withdrawal when the decisions go quiet.
+ */
+export async function untilCaughtUp(engine: Pick<EngineChild, 'metricsPort' | 'logFile'>, startedAtMs: number, timeoutMs: number): Promise<void> {
+  const port = await engine.metricsPort(timeoutMs, startedAtMs)
+  const deadlineMs = Date.now() + timeoutMs
+  let last = ''
+  for (;;) {
+    let text: string
+    try {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    } catch (error) {
+      throw new Error(`the engine's metrics endpoint (port ${port}) stopped answering; see ${engine.logFile}`, { cause: error })
+    }
+    const series = text.split('\n').filter((line) => line.startsWith('pitboss_consumer_lag{'))
+    const partitions = new Set(series.map((line) => /partition="(\d+)"/.exec(line)?.[1]))
+    const lagging = series.filter((line) => Number(line.slice(line.lastIndexOf(' ') + 1)) !== 0)
+    if (partitions.size === INPUT_PARTITIONS && lagging.length === 0) return
+    last = `${partitions.size} partitions reported, lagging: ${lagging.slice(0, 4).join('; ')}`
+    if (Date.now() > deadlineMs) throw new Error(`the engine did not catch up within ${timeoutMs} ms (${last})`)
+    await sleep(200)
+  }
+}
+
 /** Every key and value of every partition's state, as `partition/key=value` lines in store order. */
 /**
  * A checkpoint's position in risk.transfers-received.v1 depends on the run, not only on its
