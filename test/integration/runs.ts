@@ -67,7 +67,6 @@ export async function untilCaughtUp(engine: Pick<EngineChild, 'metricsPort' | 'l
   }
 }
 
-/** Every key and value of every partition's state, as `partition/key=value` lines in store order. */
 /**
  * A checkpoint's position in risk.transfers-received.v1 depends on the run, not only on its
  * input: a killed sender task re-emits the transfers of its replayed batches, so that topic holds
