@@ -121,7 +121,7 @@ export interface PartitionTaskOptions {
    * record first would decide without it. Only those topics are asked: each costs a round of
    * offset requests, and usually one or two of the blocking topics are idle at a time.
    */
-  readonly refreshHighWatermarks?: (partition: number, topics: readonly InputTopicKey[]) => Promise<void>
+  readonly refreshHighWatermarks?: (topics: readonly InputTopicKey[]) => Promise<void>
   /**
    * The model service, when the processor was built with `scoring: true`. The withdrawal
    * requests of a batch are scored together (one ONNX run per model with `scoreBatch`) when the
@@ -395,10 +395,11 @@ export class PartitionTask {
 
   private async drainNow(): Promise<void> {
     while (!this.closed) {
-      const stale = this.pending.length === 0 && this.options.refreshHighWatermarks !== undefined && this.bufferedCount() > 0 ? this.staleIdleTopics() : []
-      if (stale.length > 0 && this.options.refreshHighWatermarks !== undefined) {
+      const refresh = this.options.refreshHighWatermarks
+      const stale = refresh !== undefined && this.pending.length === 0 && this.bufferedCount() > 0 ? this.staleIdleTopics() : []
+      if (refresh !== undefined && stale.length > 0) {
         try {
-          await this.options.refreshHighWatermarks(this.partition, stale)
+          await refresh(stale)
         } catch (error) {
           // The broker is unreachable: nothing is taken past a topic that may hold an earlier
           // record. The records stay buffered; the runner retries the drain every
@@ -645,10 +646,7 @@ export class PartitionTask {
       for (const detectorId of lateEvents) metrics.lateEvent(detectorId)
       for (let index = 0; index < duplicates; index += 1) metrics.duplicateInput()
     }
-    this.behind = this.behind.then(emitted)
-    this.behind.catch((error: unknown) => {
-      this.behindFailure ??= error
-    })
+    this.queueBehind(emitted)
 
     this.streamTimeMs = streamTimeMs
     for (const [key, offset] of nextOffsets) this.nextOffsets.set(key, offset)
@@ -710,9 +708,17 @@ export class PartitionTask {
       }
       await this.options.store.write({ puts, deletes })
     }
-    this.behind = this.behind.then(write).finally(() => {
+    this.queueBehind(write, () => {
       this.checkpointsInFlight -= 1
     })
+  }
+
+  /**
+   * Appends a step to the writes and emissions behind the processing; its failure (or an earlier
+   * one, which skips it) fails the task at its next batch. `always` runs either way.
+   */
+  private queueBehind(step: () => Promise<void>, always?: () => void): void {
+    this.behind = always === undefined ? this.behind.then(step) : this.behind.then(step).finally(always)
     this.behind.catch((error: unknown) => {
       this.behindFailure ??= error
     })

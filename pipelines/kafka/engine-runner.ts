@@ -240,7 +240,7 @@ export class EngineRunner {
       metrics,
       batchSize: this.options.batchSize,
       cacheSize: config.state.cachePlayers,
-      refreshHighWatermarks: (_partition, topics) => this.refreshHighWatermarks(topics),
+      refreshHighWatermarks: (topics) => this.refreshHighWatermarks(topics),
       checkpointBatches: config.pipeline.checkpointBatches,
       checkpointIntervalMs: config.pipeline.checkpointIntervalMs,
     })

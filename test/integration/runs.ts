@@ -13,7 +13,7 @@ import type { AvroCodec } from '../../schemas/codec.js'
 import { openRocksStore } from '../../pipelines/state/store.js'
 import type { Decision } from '../../schemas/generated/types.js'
 import type { SimulatedEvent } from '../../bench/simulator/world.js'
-import type { EngineChild } from '../../bench/lib/harness.js'
+import { scrapeCounter, scrapeLabels, type EngineChild } from '../../bench/lib/harness.js'
 import { sleep } from '../../core/clock.js'
 
 /**
@@ -49,20 +49,17 @@ export async function untilKillPoint(
 export async function untilCaughtUp(engine: Pick<EngineChild, 'metricsPort' | 'logFile'>, startedAtMs: number, timeoutMs: number): Promise<void> {
   const port = await engine.metricsPort(timeoutMs, startedAtMs)
   const deadlineMs = Date.now() + timeoutMs
-  let last = ''
   for (;;) {
-    let text: string
+    let partitions: Set<string>
+    let lag: number
     try {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      partitions = new Set(await scrapeLabels(port, 'pitboss_consumer_lag', 'partition'))
+      lag = await scrapeCounter(port, 'pitboss_consumer_lag') // a sum of gauges that are never negative
     } catch (error) {
       throw new Error(`the engine's metrics endpoint (port ${port}) stopped answering; see ${engine.logFile}`, { cause: error })
     }
-    const series = text.split('\n').filter((line) => line.startsWith('pitboss_consumer_lag{'))
-    const partitions = new Set(series.map((line) => /partition="(\d+)"/.exec(line)?.[1]))
-    const lagging = series.filter((line) => Number(line.slice(line.lastIndexOf(' ') + 1)) !== 0)
-    if (partitions.size === INPUT_PARTITIONS && lagging.length === 0) return
-    last = `${partitions.size} partitions reported, lagging: ${lagging.slice(0, 4).join('; ')}`
-    if (Date.now() > deadlineMs) throw new Error(`the engine did not catch up within ${timeoutMs} ms (${last})`)
+    if (partitions.size === INPUT_PARTITIONS && lag === 0) return
+    if (Date.now() > deadlineMs) throw new Error(`the engine did not catch up within ${timeoutMs} ms (${partitions.size} partitions reported, ${lag} records behind)`)
     await sleep(200)
   }
 }

@@ -188,7 +188,7 @@ describe('partition task: an unreachable broker while refreshing high watermarks
       emit: async (outputs) => void emitted.push(...outputs),
       monotonicMs: () => (clockMs += 1),
       logger: silentLogger,
-      refreshHighWatermarks: async (_partition, topics) => {
+      refreshHighWatermarks: async (topics) => {
         refreshes += 1
         asked.push([...topics])
         if (!brokerUp) throw new Error('connect ECONNREFUSED 127.0.0.1:9092')
