@@ -680,20 +680,26 @@ export class PartitionTask {
    * there until the write has landed (evict runs only with no checkpoint in flight).
    */
   private queueCheckpoint(): void {
-    if (this.batchesSinceCheckpoint === 0 && this.pendingKeys.length === 0) return
+    if (this.batchesSinceCheckpoint === 0 && this.pendingKeys.length === this.pending.length) return
     const checkpoint: Checkpoint = {
       version: 1,
       nextOffsets: Object.fromEntries(INPUT_TOPIC_KEYS.map((key) => [key, String(this.nextOffsets.get(key))])) as Record<InputTopicKey, string>,
       streamTimeMs: this.streamTimeMs,
     }
     const players = [...this.dirty]
-    const deletes = this.pendingKeys
+    // Mid-replay (a flush on stop or revoke, or the periodic one), this checkpoint covers only
+    // the crashed run's batches replayed so far: the rest keep their pending records, or a crash
+    // after it would process them in merge order, not the order their outputs went out in.
+    // No new pending record is written while any remain (drainNow replays them first), so the
+    // replayed ones are the first keys.
+    const replayed = this.pendingKeys.length - this.pending.length
+    const deletes = this.pendingKeys.slice(0, replayed)
     for (const [playerId, state] of players) {
       this.cache.delete(playerId)
       this.cache.set(playerId, state)
     }
     this.dirty.clear()
-    this.pendingKeys = []
+    this.pendingKeys = this.pendingKeys.slice(replayed)
     this.batchesSinceCheckpoint = 0
     this.batchPhase = 0
     this.lastCheckpointMs = this.options.monotonicMs()

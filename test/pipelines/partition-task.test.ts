@@ -309,3 +309,61 @@ describe('partition task: checkpoints written behind the processing', () => {
     expect(await collectKeys(inner)).toEqual(['pending/0000000000'])
   })
 })
+
+describe('partition task: a checkpoint in the middle of replaying a crashed run', () => {
+  it("keeps the pending records of the batches not yet replayed, so a crash after it still replays them in their recorded order", async () => {
+    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
+    await codec.registerAll()
+    const detectors = new DetectorRegistry()
+    const memory = createMemoryStore()
+    const inner = memory.partition(0)
+    const records = (['p1', 'p2', 'p1', 'p1'] as const).map((playerId, index) => ({
+      topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
+      key: Buffer.from(playerId), value: codec.encode('withdrawals', withdrawal({ playerId, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR })),
+    }))
+    const run = (emitted: Array<{ topic: string; value: Record<string, unknown> }>): PartitionTask => {
+      const task = new PartitionTask({
+        partition: 0, store: inner, decoder: new RegistryRecordDecoder(codec, silentLogger), processor: new EventProcessor(detectors),
+        ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
+        emit: async (outputs) => void emitted.push(...outputs), monotonicMs: () => 0, logger: silentLogger, batchSize: 1, checkpointBatches: 1000, checkpointIntervalMs: 60_000,
+      })
+      for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
+      return task
+    }
+    const pendingKeys = async (): Promise<string[]> => (await collectKeys(inner)).filter((key) => key.startsWith('pending/'))
+    const decisions = (emitted: Array<{ topic: string; value: Record<string, unknown> }>): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
+
+    // 1. four batches of one record each, emitted, then a crash before any checkpoint
+    const firstOutputs: Array<{ topic: string; value: Record<string, unknown> }> = []
+    const first = run(firstOutputs)
+    await first.open()
+    await first.enqueue('withdrawals', records, BigInt(records.length))
+    await first.drain()
+    first.close()
+    await first.settled()
+    expect(await pendingKeys()).toHaveLength(4)
+
+    // 2. the restart replays the first batch only (the others' records are not fetched yet), and a flush checkpoints there
+    const secondOutputs: Array<{ topic: string; value: Record<string, unknown> }> = []
+    const second = run(secondOutputs)
+    await second.open()
+    await second.enqueue('withdrawals', records.slice(0, 1), BigInt(records.length))
+    await second.drain()
+    await second.flush()
+    second.close()
+    await second.settled()
+    expect(JSON.parse((await inner.get('checkpoint') as Buffer).toString()).nextOffsets.withdrawals).toBe('1')
+    expect(await pendingKeys()).toEqual(['pending/0000000001', 'pending/0000000002', 'pending/0000000003'])
+
+    // 3. the next restart replays the other three and re-emits exactly what the first run sent
+    const thirdOutputs: Array<{ topic: string; value: Record<string, unknown> }> = []
+    const third = run(thirdOutputs)
+    expect((await third.open()).get('withdrawals')).toBe(1n)
+    await third.enqueue('withdrawals', records.slice(1), BigInt(records.length))
+    await third.drain()
+    await third.flush()
+    expect(decisions(secondOutputs)).toEqual(decisions(firstOutputs).slice(0, 1))
+    expect(decisions(thirdOutputs)).toEqual(decisions(firstOutputs).slice(1))
+    expect(await pendingKeys()).toEqual([])
+  })
+})
