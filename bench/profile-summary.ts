@@ -4,7 +4,7 @@
  * plus the inclusive time of this repository's functions. Used by issue 10's profiling item:
  *
  *   PITBOSS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/e2e.bench.ts --events 200000
- *   npx tsx bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 40]
+ *   npx tsx bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 40] [--window processBatch] [--only-window]
  */
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -52,7 +52,7 @@ function shortUrl(url: string): string {
  * The span from the first to the last sample whose stack holds a function named `windowFunction`
  * (e.g. processBatch: the stretch the engine was processing), and how busy the thread was in it.
  */
-function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode>, parent: ReadonlyMap<number, number>, windowFunction: string): { seconds: number; busySeconds: number } | null {
+function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode>, parent: ReadonlyMap<number, number>, windowFunction: string): { seconds: number; busySeconds: number; firstUs: number; lastUs: number } | null {
   const inWindow = new Map<number, boolean>()
   const holds = (id: number): boolean => {
     const known = inWindow.get(id)
@@ -82,15 +82,23 @@ function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode
     if (at <= firstUs || at > lastUs) continue
     if ((byId.get(profile.samples[i] as number) as ProfileNode).callFrame.functionName !== '(idle)') busyUs += at - (times[i - 1] as number)
   }
-  return { seconds: (lastUs - firstUs) / 1e6, busySeconds: busyUs / 1e6 }
+  return { seconds: (lastUs - firstUs) / 1e6, busySeconds: busyUs / 1e6, firstUs, lastUs }
 }
 
-export function summarise(profile: CpuProfile, top: number, windowFunction = 'processBatch'): string {
+/**
+ * With `onlyWindow`, every figure counts only the samples inside the window (start-up — module
+ * loading, building the screening index — is left out).
+ */
+export function summarise(profile: CpuProfile, top: number, windowFunction = 'processBatch', onlyWindow = false): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const window = activeWindow(profile, byId, parent, windowFunction)
   const selfUs = new Map<number, number>()
+  let atUs = 0
   for (let i = 0; i < profile.samples.length; i += 1) {
+    atUs += profile.timeDeltas[i] ?? 0
+    if (onlyWindow && window !== null && (atUs <= window.firstUs || atUs > window.lastUs)) continue
     const id = profile.samples[i] as number
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
   }
@@ -120,8 +128,7 @@ export function summarise(profile: CpuProfile, top: number, windowFunction = 'pr
   }
   const pct = (us: number, of: number): string => `${((100 * us) / of).toFixed(1).padStart(5)}%`
   const lines: string[] = []
-  lines.push(`profile: ${(totalUs / 1e6).toFixed(1)} s sampled, ${(busyUs / 1e6).toFixed(1)} s busy (not idle)`)
-  const window = activeWindow(profile, byId, parent, windowFunction)
+  lines.push(`profile: ${(totalUs / 1e6).toFixed(1)} s sampled${onlyWindow ? ` (only the ${windowFunction} window)` : ''}, ${(busyUs / 1e6).toFixed(1)} s busy (not idle)`)
   if (window !== null) lines.push(`from the first to the last sample in ${windowFunction}: ${window.seconds.toFixed(1)} s, busy ${window.busySeconds.toFixed(1)} s (${((100 * window.busySeconds) / window.seconds).toFixed(0)}%)`)
   lines.push('', 'self time by owner (share of busy time):')
   for (const [owner, us] of [...owners].filter(([o]) => o !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us, busyUs)}  ${(us / 1e6).toFixed(2).padStart(7)} s  ${owner}`)
@@ -134,14 +141,14 @@ export function summarise(profile: CpuProfile, top: number, windowFunction = 'pr
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)
 if (isMain) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, window: { type: 'string', default: 'processBatch' } } })
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, window: { type: 'string', default: 'processBatch' }, 'only-window': { type: 'boolean', default: false } } })
   if (positionals.length === 0) {
-    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile>... [--top 30] [--window processBatch]')
+    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile>... [--top 30] [--window processBatch] [--only-window]')
     process.exit(2)
   }
   for (const file of positionals) {
     console.log(`== ${file}`)
-    console.log(summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, Number(values.top), values.window))
+    console.log(summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, Number(values.top), values.window, values['only-window']))
     console.log('')
   }
 }
