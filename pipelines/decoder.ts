@@ -9,7 +9,8 @@ import { sleep } from '../core/clock.js'
 import { isRiskError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { toInputEvent } from '../schemas/adapters.js'
-import type { AvroCodec } from '../schemas/codec.js'
+import type { AvroCodec, DecodeResult, WireValue } from '../schemas/codec.js'
+import type { InputTopicKey } from '../core/topics.js'
 import { extractEventTime } from '../schemas/event-time.js'
 import type { DecodedRecord, RawRecord, RecordDecoder } from './partition-task.js'
 
@@ -35,8 +36,20 @@ export class RegistryRecordDecoder implements RecordDecoder {
     }
   }
 
+  /**
+   * The synchronous path, for a record whose writer schema is already known (nearly all of
+   * them): saves the promises of decode per record. Undefined when decode must ask the registry.
+   */
+  decodeSync(record: RawRecord): DecodedRecord | undefined {
+    const decoded = this.codec.decodeCached(record.topicKey, record.value)
+    return decoded === undefined ? undefined : this.toDecoded(record, decoded)
+  }
+
   private async decodeOnce(record: RawRecord): Promise<DecodedRecord> {
-    const decoded = await this.codec.decode(record.topicKey, record.value)
+    return this.toDecoded(record, await this.codec.decode(record.topicKey, record.value))
+  }
+
+  private toDecoded(record: RawRecord, decoded: DecodeResult<WireValue<InputTopicKey>>): DecodedRecord {
     if (!decoded.ok) return { ok: false, code: decoded.code, message: decoded.message, schemaId: decoded.schemaId }
     const time = extractEventTime(decoded.value, { referenceTimeMs: record.timestampMs >= 0 ? record.timestampMs : null, maxFutureSkewMs: this.maxFutureSkewMs })
     if (!time.ok) return { ok: false, code: time.code, message: time.message, schemaId: decoded.schemaId }

@@ -59,6 +59,8 @@ export type DecodedRecord =
  */
 export interface RecordDecoder {
   decode(record: RawRecord): Promise<DecodedRecord>
+  /** The same result without a promise when it needs no I/O; undefined sends the record to decode. */
+  decodeSync?(record: RawRecord): DecodedRecord | undefined
 }
 
 export interface TaskMetrics {
@@ -329,7 +331,7 @@ export class PartitionTask {
         this.metrics.offsetGap(topic)
         acceptGap = false
       }
-      const decoded = await this.options.decoder.decode(raw)
+      const decoded = this.options.decoder.decodeSync?.(raw) ?? (await this.options.decoder.decode(raw))
       queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: fetchedAtMs })
       this.newestArrivalMs = fetchedAtMs
       position = raw.offset + 1n
