@@ -26,6 +26,7 @@ import type { EngineMetrics } from '../metrics.js'
 import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, type PartitionTaskOptions, type RawRecord, type RecordDecoder } from '../partition-task.js'
 import type { EventProcessor, OutputRecord } from '../processor.js'
 import type { StateStore } from '../state/store.js'
+import { backpressureMoves } from './backpressure.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
 import { HighWatermarkReader } from './high-watermarks.js'
 
@@ -68,6 +69,7 @@ export class EngineRunner {
   private readonly highWatermarks: HighWatermarkReader
   private readonly tasks = new Map<number, TaskEntry>()
   private readonly topicByName = new Map<string, InputTopicKey>()
+  private readonly nameByTopic = new Map<InputTopicKey, string>()
   private readonly paused = new Set<string>()
   private readonly gapSeeks = new Set<string>()
   private running = false
@@ -75,7 +77,10 @@ export class EngineRunner {
 
   constructor(private readonly options: EngineRunnerOptions) {
     const { config, kafka } = options
-    for (const key of INPUT_TOPIC_KEYS) this.topicByName.set(topicName(config.kafka, key), key)
+    for (const key of INPUT_TOPIC_KEYS) {
+      this.topicByName.set(topicName(config.kafka, key), key)
+      this.nameByTopic.set(key, topicName(config.kafka, key))
+    }
     this.consumer = this.newConsumer()
     // One request in flight keeps each output partition in order across retries.
     this.producer = kafka.producer(ORDERED_PRODUCER_CONFIG)
@@ -339,20 +344,18 @@ export class EngineRunner {
     )
   }
 
-  /** Pauses a topic-partition whose buffer runs far ahead of the others; resumes it once drained. */
+  /** Pauses the topics of a task that run ahead while its buffer is over the limit; resumes them as backpressureMoves says. */
   private applyBackpressure(task: PartitionTask): void {
-    const limit = this.options.config.pipeline.maxBufferedRecords
-    const over = task.bufferedCount() > limit
-    for (const [name, key] of this.topicByName) {
-      const id = `${name}:${task.partition}`
-      const ahead = task.fetchPosition(key) > task.nextOffset(key)
-      if (over && ahead && !this.paused.has(id)) {
-        this.consumer.pause([{ topic: name, partitions: [task.partition] }])
-        this.paused.add(id)
-      } else if (!over && this.paused.has(id)) {
-        this.consumer.resume([{ topic: name, partitions: [task.partition] }])
-        this.paused.delete(id)
-      }
+    const name = (key: InputTopicKey): string => this.nameByTopic.get(key) as string
+    const id = (key: InputTopicKey): string => `${name(key)}:${task.partition}`
+    const { pause, resume } = backpressureMoves(task, this.options.config.pipeline.maxBufferedRecords, this.nameByTopic.keys(), (key) => this.paused.has(id(key)))
+    for (const key of pause) {
+      this.consumer.pause([{ topic: name(key), partitions: [task.partition] }])
+      this.paused.add(id(key))
+    }
+    for (const key of resume) {
+      this.consumer.resume([{ topic: name(key), partitions: [task.partition] }])
+      this.paused.delete(id(key))
     }
   }
 
