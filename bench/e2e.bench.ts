@@ -78,6 +78,9 @@ async function bareLoop(run: BenchTopics, total: number): Promise<{ eventsPerSec
   return { eventsPerSecond: total / ((lastMs - firstMs) / 1000), cpuSeconds: cpu }
 }
 
+/** No progress of the engine's event counter for this long, once it has started, fails the run. */
+const STALL_MS = 60_000
+
 interface EngineFigures {
   readonly eventsPerSecond: number
   readonly cpuSeconds: number
@@ -95,9 +98,15 @@ async function engineRun(run: BenchTopics, total: number): Promise<EngineFigures
     let startCpuSeconds = 0
     let peakRssBytes = 0
     const deadlineMs = Date.now() + 30 * 60_000
+    let lastProcessed = -1
+    let lastMoveMs = performance.now()
     for (;;) {
       const processed = await scrapeCounter(port, 'pitboss_events_processed_total')
       const nowMs = performance.now()
+      if (processed !== lastProcessed) {
+        lastProcessed = processed
+        lastMoveMs = nowMs
+      }
       peakRssBytes = Math.max(peakRssBytes, engine.rssBytes())
       if (startMs === 0 && processed > 0) {
         startMs = nowMs
@@ -112,6 +121,8 @@ async function engineRun(run: BenchTopics, total: number): Promise<EngineFigures
       }
       if (!engine.running) throw new Error(`the engine exited after ${processed} of ${total} events; see ${engine.logFile}`)
       if (Date.now() > deadlineMs) throw new Error(`the engine processed ${processed} of ${total} events in 30 minutes; see ${engine.logFile}`)
+      // A stall is a finding, not a slow run: stop rather than wait out the half hour.
+      if (startMs !== 0 && nowMs - lastMoveMs > STALL_MS) throw new Error(`the engine stalled at ${processed} of ${total} events (no progress for ${STALL_MS / 1000} s; pitboss_consumer_lag on port ${port} names the partitions); see ${engine.logFile}`)
       await sleep(POLL_MS)
     }
   } finally {
