@@ -122,7 +122,10 @@ async function engineRun(run: BenchTopics, total: number): Promise<EngineFigures
       if (!engine.running) throw new Error(`the engine exited after ${processed} of ${total} events; see ${engine.logFile}`)
       if (Date.now() > deadlineMs) throw new Error(`the engine processed ${processed} of ${total} events in 30 minutes; see ${engine.logFile}`)
       // A stall is a finding, not a slow run: stop rather than wait out the half hour.
-      if (startMs !== 0 && nowMs - lastMoveMs > STALL_MS) throw new Error(`the engine stalled at ${processed} of ${total} events (no progress for ${STALL_MS / 1000} s; pitboss_consumer_lag on port ${port} names the partitions); see ${engine.logFile}`)
+      if (startMs !== 0 && nowMs - lastMoveMs > STALL_MS) {
+        const lagging = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((line) => line.startsWith('pitboss_consumer_lag{') && !line.endsWith(' 0'))
+        throw new Error(`the engine stalled at ${processed} of ${total} events (no progress for ${STALL_MS / 1000} s); lag where it stopped:\n${lagging.join('\n')}\nsee ${engine.logFile}`)
+      }
       await sleep(POLL_MS)
     }
   } finally {
