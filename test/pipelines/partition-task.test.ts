@@ -8,13 +8,30 @@ import { CASINO_TOPIC_KEYS } from '../../core/topics.js'
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
-import { PartitionTask } from '../../pipelines/partition-task.js'
+import { PartitionTask, type PartitionTaskOptions } from '../../pipelines/partition-task.js'
 import { EventProcessor } from '../../pipelines/processor.js'
 import { AvroCodec } from '../../schemas/codec.js'
 
 const HOUR = 60 * 60 * 1000
 /** Decisions land on the partitions of their withdrawal ids; read them in event-time order. */
 const byTime = <T extends { eventTimeMs: number }>(values: T[]): T[] => [...values].sort((a, b) => a.eventTimeMs - b.eventTimeMs)
+
+/**
+ * A codec with every schema registered, and PartitionTasks on partition 0 with the default rule
+ * set, no screening or model, a still clock and no logs unless `options` says otherwise.
+ */
+async function taskKit(): Promise<{ codec: AvroCodec; task: (options: Pick<PartitionTaskOptions, 'store' | 'emit'> & Partial<PartitionTaskOptions>) => PartitionTask }> {
+  const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
+  await codec.registerAll()
+  const detectors = new DetectorRegistry()
+  const ruleSets = new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors))
+  return {
+    codec,
+    task: (options) => new PartitionTask({
+      partition: 0, decoder: new RegistryRecordDecoder(codec, silentLogger), processor: new EventProcessor(detectors), ruleSets, monotonicMs: () => 0, logger: silentLogger, ...options,
+    }),
+  }
+}
 
 describe('partition task: withdrawal velocity decisions', () => {
   it('approves three withdrawals in a day and sends the fourth to review (MT default limit 3)', async () => {
@@ -171,23 +188,16 @@ describe('partition task: crash between emitting and checkpointing', () => {
 
 describe('partition task: an unreachable broker while refreshing high watermarks', () => {
   it('keeps the records buffered, does not throw, and processes them once the refresh works again', async () => {
-    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
-    await codec.registerAll()
-    const detectors = new DetectorRegistry()
+    const { codec, task: newTask } = await taskKit()
     let brokerUp = false
     let refreshes = 0
     const asked: string[][] = []
     const emitted: unknown[] = []
     let clockMs = 0
-    const task = new PartitionTask({
-      partition: 0,
+    const task = newTask({
       store: createMemoryStore().partition(0),
-      decoder: new RegistryRecordDecoder(codec, silentLogger),
-      processor: new EventProcessor(detectors),
-      ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
       emit: async (outputs) => void emitted.push(...outputs),
       monotonicMs: () => (clockMs += 1),
-      logger: silentLogger,
       refreshHighWatermarks: async (topics) => {
         refreshes += 1
         asked.push([...topics])
@@ -225,9 +235,7 @@ async function collectKeys(store: { entries(prefix?: string): AsyncIterable<[str
 
 describe('partition task: checkpoints written behind the processing', () => {
   it('goes on processing while a checkpoint is written, and keeps its players in memory until it has landed, however small the cache', async () => {
-    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
-    await codec.registerAll()
-    const detectors = new DetectorRegistry()
+    const { codec, task: newTask } = await taskKit()
     const memory = createMemoryStore()
     const inner = memory.partition(0)
     // The first checkpoint write is held until released; every write after it queues behind it.
@@ -243,12 +251,7 @@ describe('partition task: checkpoints written behind the processing', () => {
     } }
     const emitted: Array<{ topic: string; value: Record<string, unknown> }> = []
     let clockMs = 0
-    const task = new PartitionTask({
-      partition: 0, store, decoder: new RegistryRecordDecoder(codec, silentLogger), processor: new EventProcessor(detectors),
-      ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
-      emit: async (outputs) => void emitted.push(...outputs), monotonicMs: () => (clockMs += 1), logger: silentLogger,
-      batchSize: 1, cacheSize: 1, checkpointBatches: 1,
-    })
+    const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), monotonicMs: () => (clockMs += 1), batchSize: 1, cacheSize: 1, checkpointBatches: 1 })
     await task.open()
     // p1's four requests with p2's between them: each batch evicts down to one cached player.
     const order = [['p1', 'a'], ['p2', 'b'], ['p1', 'c'], ['p2', 'd'], ['p1', 'e'], ['p1', 'f']] as const
@@ -278,9 +281,7 @@ describe('partition task: checkpoints written behind the processing', () => {
   })
 
   it('is settled only once the writes queued behind a closed task have landed', async () => {
-    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
-    await codec.registerAll()
-    const detectors = new DetectorRegistry()
+    const { codec, task: newTask } = await taskKit()
     const inner = createMemoryStore().partition(0)
     let release: () => void = () => undefined
     const held = new Promise<void>((resolve) => { release = resolve })
@@ -288,11 +289,7 @@ describe('partition task: checkpoints written behind the processing', () => {
       await held
       await inner.write(batch)
     } }
-    const task = new PartitionTask({
-      partition: 0, store, decoder: new RegistryRecordDecoder(codec, silentLogger), processor: new EventProcessor(detectors),
-      ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
-      emit: async () => undefined, monotonicMs: () => 0, logger: silentLogger, checkpointBatches: 1000,
-    })
+    const task = newTask({ store, emit: async () => undefined, checkpointBatches: 1000 })
     await task.open()
     for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
     await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })) }], 1n)
@@ -312,21 +309,14 @@ describe('partition task: checkpoints written behind the processing', () => {
 
 describe('partition task: a checkpoint in the middle of replaying a crashed run', () => {
   it("keeps the pending records of the batches not yet replayed, so a crash after it still replays them in their recorded order", async () => {
-    const codec = new AvroCodec(new InMemorySchemaRegistry(), '', { maxPayloadBytes: 4096 })
-    await codec.registerAll()
-    const detectors = new DetectorRegistry()
-    const memory = createMemoryStore()
-    const inner = memory.partition(0)
+    const { codec, task: newTask } = await taskKit()
+    const inner = createMemoryStore().partition(0)
     const records = (['p1', 'p2', 'p1', 'p1'] as const).map((playerId, index) => ({
       topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
       key: Buffer.from(playerId), value: codec.encode('withdrawals', withdrawal({ playerId, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR })),
     }))
     const run = (emitted: Array<{ topic: string; value: Record<string, unknown> }>): PartitionTask => {
-      const task = new PartitionTask({
-        partition: 0, store: inner, decoder: new RegistryRecordDecoder(codec, silentLogger), processor: new EventProcessor(detectors),
-        ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)),
-        emit: async (outputs) => void emitted.push(...outputs), monotonicMs: () => 0, logger: silentLogger, batchSize: 1, checkpointBatches: 1000, checkpointIntervalMs: 60_000,
-      })
+      const task = newTask({ store: inner, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 1000, checkpointIntervalMs: 60_000 })
       for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
       return task
     }
