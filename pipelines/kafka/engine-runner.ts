@@ -29,6 +29,7 @@ import type { StateStore } from '../state/store.js'
 import { backpressureMoves } from './backpressure.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
 import { HighWatermarkReader } from './high-watermarks.js'
+import { OutputCoalescer, type GatheredMessages } from './output-coalescer.js'
 
 export interface OutputEncoder {
   encode(topic: TopicKey, value: Record<string, unknown>): Buffer
@@ -57,6 +58,14 @@ interface TaskEntry {
 }
 
 const COMMIT_INTERVAL_MS = 1000
+/** What one coalesced produce request gathers at most (values and keys); a larger batch goes alone. */
+const OUTPUT_REQUEST_MAX_BYTES = 1024 * 1024
+
+interface OutputMessage {
+  readonly key: string
+  readonly value: Buffer
+  readonly headers: Record<string, string>
+}
 const DRAIN_RETRY_INTERVAL_MS = 500
 
 export class EngineRunner {
@@ -73,6 +82,8 @@ export class EngineRunner {
   private readonly paused = new Set<string>()
   private readonly gapSeeks = new Set<string>()
   private running = false
+  /** Every task's outputs, gathered into one produce request per broker round trip. */
+  private readonly outputs = new OutputCoalescer<OutputMessage>((topicMessages) => this.produce(topicMessages), (message) => message.value.length + message.key.length, OUTPUT_REQUEST_MAX_BYTES)
   private fatal: ((error: Error) => void) | null = null
 
   constructor(private readonly options: EngineRunnerOptions) {
@@ -383,10 +394,10 @@ export class EngineRunner {
   }
 
   private async emit(outputs: readonly OutputRecord[], processingMs: number): Promise<void> {
-    const { config, encoder, logger } = this.options
+    const { config, encoder } = this.options
     // One headers object for the batch: the values are the same for every output.
     const headers = { 'pitboss-processing-ms': processingMs.toFixed(3), 'pitboss-instance': config.instanceId }
-    const byTopic = new Map<TopicKey, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>()
+    const byTopic = new Map<TopicKey, OutputMessage[]>()
     for (const output of outputs) {
       let messages = byTopic.get(output.topic)
       if (messages === undefined) {
@@ -395,7 +406,11 @@ export class EngineRunner {
       }
       messages.push({ key: output.key, value: encoder.encode(output.topic, output.value), headers })
     }
-    const topicMessages = [...byTopic].map(([key, messages]) => ({ topic: topicName(config.kafka, key), messages }))
+    await this.outputs.submit([...byTopic].map(([key, messages]) => ({ topic: topicName(config.kafka, key), messages })))
+  }
+
+  /** One produce request of the coalesced outputs, retried until acknowledged (or the engine stops). */
+  private async produce(topicMessages: Array<GatheredMessages<OutputMessage>>): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.producer.sendBatch({ topicMessages, acks: -1 })
@@ -403,7 +418,7 @@ export class EngineRunner {
       } catch (error) {
         if (!this.running) throw new RiskError('RISK_ERR_SHUTDOWN', 'stopping while outputs could not be produced; they are re-emitted after restart', {}, { cause: error })
         const backoffMs = Math.min(5000, 100 * 2 ** Math.min(attempt, 6))
-        logger.warn({ err: error, attempt, backoffMs }, 'producing outputs failed; retrying (the batch is not checkpointed until they are acknowledged)')
+        this.options.logger.warn({ err: error, attempt, backoffMs }, 'producing outputs failed; retrying (the batch is not checkpointed until they are acknowledged)')
         await sleep(backoffMs)
       }
     }
