@@ -13,8 +13,9 @@ import { INPUT_PARTITIONS } from '../../core/topics.js'
 import type { Decision, ReviewVerdict } from '../../schemas/generated/types.js'
 import { createClickHouse } from '../../sinks/clickhouse/client.js'
 import { sql } from '../../sinks/clickhouse/sql.js'
+import { EngineChild } from '../../bench/lib/harness.js'
 import { EngineProcess, TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
-import { stateDump } from './runs.js'
+import { stateDump, untilCaughtUp } from './runs.js'
 
 const generated = generateFixture({ seed: 2026, players: 120, days: 7 })
 const requests = generated.flatMap((event) => (event.topic === 'withdrawals' && event.value.type === 'REQUESTED' ? [event.value] : []))
@@ -36,14 +37,17 @@ async function run(test: Isolated, killAtFractions: readonly number[], killDurin
   const firsts = (values: readonly Decision[]): number => new Set(values.filter((decision) => decision.revision === 1).map((decision) => decision.decisionId)).size
   const seconds = (values: readonly Decision[]): number => new Set(values.filter((decision) => decision.revision === 2).map((decision) => decision.decisionId)).size
   const killedAt: number[] = []
-  let engine = new EngineProcess(test).start()
+  const startEngine = (): EngineChild => new EngineChild({ runDir: test.workDir, env: test.env }, 'engine').start()
+  let engineStartedAtMs = Date.now()
+  let engine = startEngine()
   let sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
   const killBoth = async (): Promise<void> => {
     await engine.stop('SIGKILL')
     await sink.stop('SIGKILL')
     // distinct first decisions out when killed (re-emissions after a kill are in reader.values too)
     killedAt.push(firsts(reader.values))
-    engine = new EngineProcess(test).start()
+    engineStartedAtMs = Date.now()
+    engine = startEngine()
     sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
   }
   try {
@@ -76,6 +80,9 @@ async function run(test: Isolated, killAtFractions: readonly number[], killDurin
       await sleep(250)
     }
     await clickhouse.close()
+    // The decisions may all be out from the killed runs while the last one has yet to replay their
+    // pending batches: stop it only once it has processed every partition to the end.
+    await untilCaughtUp(engine, engineStartedAtMs, 150_000)
     expect(await engine.stop('SIGTERM')).toBe(0)
     expect(await sink.stop('SIGTERM'), `sink log: ${sink.logFile}`).toBe(0)
     return { decisions: [...reader.values], killedAt }
