@@ -58,6 +58,7 @@ interface TaskEntry {
 }
 
 const COMMIT_INTERVAL_MS = 1000
+const DRAIN_RETRY_INTERVAL_MS = 500
 /** What one coalesced produce request gathers at most (values and keys); a larger batch goes alone. */
 const OUTPUT_REQUEST_MAX_BYTES = 1024 * 1024
 
@@ -66,7 +67,6 @@ interface OutputMessage {
   readonly value: Buffer
   readonly headers: Record<string, string>
 }
-const DRAIN_RETRY_INTERVAL_MS = 500
 
 export class EngineRunner {
   private consumer: Consumer

@@ -55,7 +55,7 @@ export class OutputCoalescer<M> {
     })
   }
 
-  /** Submissions waiting for the request in flight (for tests and metrics). */
+  /** Submissions waiting for the request in flight. */
   waitingCount(): number {
     return this.waiting.length
   }
