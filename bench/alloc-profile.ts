@@ -11,6 +11,7 @@
  * The .heapprofile opens in Chrome DevTools (Memory tab, Load).
  */
 import fs from 'node:fs'
+import path from 'node:path'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../core/config.js'
@@ -30,10 +31,10 @@ const { values: args } = parseArgs({ options: {
   top: { type: 'string', default: '30' }, out: { type: 'string' },
 } })
 
-const frameName = (frame: HeapNode['callFrame']): string => `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules\/)?/, '')}:${frame.columnNumber}`
+const frameName = (frame: HeapNode['callFrame']): string => `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.columnNumber}`
 
 /** Bytes by function (self), and by this repository's functions on the stack (each counted once per sample). */
-export function allocationTable(head: HeapNode): { totalBytes: number; self: Map<string, number>; inclusive: Map<string, number> } {
+function allocationTable(head: HeapNode): { totalBytes: number; self: Map<string, number>; inclusive: Map<string, number> } {
   const self = new Map<string, number>()
   const inclusive = new Map<string, number>()
   let totalBytes = 0
