@@ -10,7 +10,8 @@
  *   await producer.send('risk.reviews.v1', [{ key: verdict.playerId, value }])
  *   await producer.close()
  */
-import { Partitioners, type Producer } from 'kafkajs'
+import type { Producer } from 'kafkajs'
+import { JavaCompatiblePartitioner } from '../core/partitioner.js'
 import type { KafkaConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
@@ -28,7 +29,7 @@ export function createLazyProducer(config: { readonly kafka: KafkaConfig }, logg
 
   function connected(): Promise<Producer> {
     connecting ??= (async () => {
-      const created = createKafka(config.kafka, logger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+      const created = createKafka(config.kafka, logger).producer({ createPartitioner: JavaCompatiblePartitioner, allowAutoTopicCreation: false })
       try {
         await created.connect()
       } catch (error) {

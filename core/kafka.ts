@@ -1,7 +1,8 @@
 /**
  * A kafkajs client configured from PitbossConfig, logging through our structured logger.
  */
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type ConsumerConfig, type LogEntry, type ProducerConfig } from 'kafkajs'
+import { Kafka, logLevel as KafkaLogLevel, type ConsumerConfig, type LogEntry, type ProducerConfig } from 'kafkajs'
+import { JavaCompatiblePartitioner } from './partitioner.js'
 import type { KafkaConfig } from './config.js'
 import type { Logger } from './logger.js'
 
@@ -45,7 +46,7 @@ export function groupConsumerConfig(config: KafkaConfig, groupId: string): Consu
 
 /** A producer that keeps each partition in send order across retries (one request in flight). */
 export const ORDERED_PRODUCER_CONFIG: ProducerConfig = Object.freeze({
-  createPartitioner: Partitioners.DefaultPartitioner,
+  createPartitioner: JavaCompatiblePartitioner,
   allowAutoTopicCreation: false,
   maxInFlightRequests: 1,
   retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },

@@ -9,8 +9,8 @@
  *   await driver.run()                       // processes everything produced so far (and what that fed back)
  *   driver.output('decisions')               // [{ key, value, partition, offset }]
  */
-import { Partitioners } from 'kafkajs'
 import { silentLogger, type Logger } from '../core/logger.js'
+import { partitionForKey } from '../core/partitioner.js'
 import { INPUT_TOPIC_KEYS, TOPICS, type InputTopicKey, type TopicKey } from '../core/topics.js'
 import type { RuleSetHolder } from '../detectors/rule-set.js'
 import type { OutputEncoder } from './kafka/engine-runner.js'
@@ -51,15 +51,9 @@ export interface DriverOptions {
   readonly scorer?: PartitionTaskOptions['scorer']
 }
 
-const partitioner = Partitioners.DefaultPartitioner()
-
 /** Topics the tasks both write and read. */
 const FED_BACK: ReadonlySet<TopicKey> = new Set<TopicKey>(INPUT_TOPIC_KEYS)
 
-/** The partition Kafka's default partitioner (murmur2, Java-compatible) gives a key. */
-export function partitionForKey(key: string, partitions: number): number {
-  return partitioner({ topic: '', partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] })), message: { key, value: null } })
-}
 
 export class MemoryDriver {
   private readonly topics = new Map<TopicKey, StoredMessage[][]>()

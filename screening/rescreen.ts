@@ -32,7 +32,8 @@
 import { createHash } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
-import { Partitioners, type Admin, type Producer } from 'kafkajs'
+import type { Admin, Producer } from 'kafkajs'
+import { JavaCompatiblePartitioner } from '../core/partitioner.js'
 import { progressBar } from '../core/progress.js'
 import { sleep } from '../core/clock.js'
 import { loadConfig, type KafkaConfig, type PitbossConfig } from '../core/config.js'
@@ -117,7 +118,7 @@ export interface InstructionSink {
 
 export function createKafkaInstructionSink(config: { readonly kafka: KafkaConfig }, codec: AvroCodec, logger: Logger): InstructionSink {
   const topic = topicName(config.kafka, 'screening')
-  const producer: Producer = createKafka(config.kafka, logger).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+  const producer: Producer = createKafka(config.kafka, logger).producer({ createPartitioner: JavaCompatiblePartitioner, allowAutoTopicCreation: false })
   let connected: Promise<void> | null = null
   return {
     async send(instructions) {

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { bet, deposit, player, transfer, withdrawal } from '../../bench/events.js'
-import { partitionForKey } from '../../pipelines/memory-driver.js'
+import { partitionForKey } from '../../core/partitioner.js'
 import type { Decision, TransferReceived } from '../../schemas/generated/types.js'
 import { HOUR_MS, MINUTE_MS, shippedRuleSetWith } from '../detectors/scenario.js'
 import { testPipeline, type TestPipeline } from '../support/pipeline.js'
