@@ -333,7 +333,9 @@ export class EngineRunner {
     this.drainBehind(entry)
     await heartbeat()
     this.applyBackpressure(task)
-    await this.commit(batch.partition, entry, false)
+    // Not awaited: kafkajs fetches again from this broker only once this returns, and the
+    // commit (lag reporting only; positions live in the checkpoint) is a broker round trip.
+    this.commitBehind(batch.partition, entry)
   }
 
   /**
