@@ -54,7 +54,6 @@ export interface DriverOptions {
 /** Topics the tasks both write and read. */
 const FED_BACK: ReadonlySet<TopicKey> = new Set<TopicKey>(INPUT_TOPIC_KEYS)
 
-
 export class MemoryDriver {
   private readonly topics = new Map<TopicKey, StoredMessage[][]>()
   private readonly tasks = new Map<number, PartitionTask>()
