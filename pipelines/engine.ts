@@ -1,153 +1,60 @@
 /**
- * Builds a running engine from a config: registry schemas, the rule set (hot-reloaded when its
- * file changes), RocksDB state, the Kafka runner and the metrics endpoint. pipelines/main.ts
- * is the process around it; tests and the demo can call it directly.
+ * Builds a running engine from a config: the processing parts (pipelines/processing.ts: rule
+ * set, sanctions lists, models, schema codec, RocksDB state), the Kafka runner and the metrics
+ * endpoint. With `PITBOSS_PROCESSING_THREAD=on` (the default) the partition tasks and every
+ * processing part run on a thread of their own (pipelines/processing-thread.ts) and this thread
+ * keeps Kafka: fetching, producing, the group. pipelines/main.ts is the process around it; tests
+ * and the demo can call it directly.
  */
-import fs from 'node:fs'
-import { sleep, systemClock, type Clock } from '../core/clock.js'
+import { systemClock, type Clock } from '../core/clock.js'
 import type { PitbossConfig } from '../core/config.js'
-import { isRiskError } from '../core/errors.js'
 import { createKafka } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
-import { DetectorRegistry } from '../detectors/index.js'
-import { RuleSet, RuleSetHolder } from '../detectors/rule-set.js'
-import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
-import { loadModelService, type ModelService } from '../models/service.js'
-import type { ScreenFunction } from '../detectors/detector.js'
-import { listsFolderFingerprint } from '../screening/directory.js'
-import { loadScreenFunction } from '../screening/screen-function.js'
-import { RegistryRecordDecoder } from './decoder.js'
-import { EngineRunner } from './kafka/engine-runner.js'
+import type { RuleSetHolder } from '../detectors/rule-set.js'
+import type { ModelService } from '../models/service.js'
+import { EngineRunner, LocalTasks, type TaskHost } from './kafka/engine-runner.js'
+import { ProcessingThread } from './kafka/processing-thread-client.js'
 import { createEngineMetrics, serveMetrics } from './metrics.js'
-import { EventProcessor } from './processor.js'
-import { openRocksStore } from './state/store.js'
+import { openProcessing, type ProcessingParts } from './processing.js'
+
+export { untilAvailable } from './processing.js'
 
 export interface Engine {
   readonly metricsPort: number
-  readonly ruleSets: RuleSetHolder
-  /** Null when the engine runs without models (PITBOSS_MODELS=off). */
+  /** The rule sets and models, when the tasks run on this thread; null on the processing thread (which reloads both from their files itself). */
+  readonly ruleSets: RuleSetHolder | null
   readonly models: ModelService | null
   readonly runner: EngineRunner
   stop(): Promise<void>
 }
 
-/** Retries a start-up step that needs a service which may still be coming up. */
-export async function untilAvailable<T>(what: string, step: () => Promise<T>, logger: Logger, deadlineMs = 60_000, clock: Clock = systemClock): Promise<T> {
-  const startMs = clock.nowMs()
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await step()
-    } catch (error) {
-      if (!isRiskError(error) || !error.retriable || clock.nowMs() - startMs > deadlineMs) throw error
-      logger.warn({ err: error, attempt }, `${what} not available yet; retrying`)
-      await sleep(Math.min(2000, 100 * 2 ** attempt))
-    }
-  }
-}
-
 export async function startEngine(config: PitbossConfig, logger: Logger, clock: Clock = systemClock): Promise<Engine> {
   const metrics = createEngineMetrics()
   const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, config.metrics.port)
-  const detectors = new DetectorRegistry()
-  const ruleSets = new RuleSetHolder(RuleSet.load(config.rules.ruleSetPath, detectors))
-  logger.info({ ruleSet: ruleSets.current.version, contentHash: ruleSets.current.contentHash, path: config.rules.ruleSetPath }, 'rule set loaded')
-
-  // A new rule-set version is picked up while running; an invalid file is refused and the
-  // active version keeps deciding.
-  const onRuleSetChange = (): void => {
-    try {
-      const next = RuleSet.load(config.rules.ruleSetPath, detectors)
-      if (next.version === ruleSets.current.version && next.contentHash === ruleSets.current.contentHash) return
-      // activate() refuses changed content under a version it has held (caught below, logged).
-      const previous = ruleSets.activate(next)
-      logger.info({ from: previous.version, to: next.version, contentHash: next.contentHash }, 'rule set activated')
-    } catch (error) {
-      logger.error({ err: error, active: ruleSets.current.version }, 'new rule set refused; the active one stays')
-    }
+  let parts: ProcessingParts | null = null
+  let thread: ProcessingThread | null = null
+  let tasks: TaskHost
+  if (config.pipeline.processingThread) {
+    thread = await ProcessingThread.start(config, logger)
+    tasks = thread
+  } else {
+    parts = await openProcessing(config, logger, clock)
+    tasks = new LocalTasks({ config, ...parts, scorer: parts.models, clock, logger })
   }
-  fs.watchFile(config.rules.ruleSetPath, { interval: 1000 }, onRuleSetChange)
-
-  // Sanctions and PEP lists, screened by the sanctions_* detectors. A configured folder that
-  // holds no list stops the start: an engine must not believe it screens when it does not.
-  const screening = await loadScreenFunction(config.screening.listsDir)
-  if (screening === null) logger.warn('screening is off (PITBOSS_SCREENING_LISTS_DIR=off): the sanctions detectors record nothing')
-  else logger.info({ lists: screening.screener.listVersions, entries: screening.screener.entryCount, names: screening.screener.nameCount }, 'sanctions lists loaded')
-  // A new list version is loaded while running: the folder's files are compared every
-  // reloadIntervalMs; a folder that no longer loads is refused and the lists in force stay.
-  // Players screened before are screened again when risk.screening.v1 says RESCREEN
-  // (screening/rescreen.ts sends one per player after a list update).
-  const screens: { current: ScreenFunction | null } = { current: screening?.screen ?? null }
-  let listsFingerprint = config.screening.listsDir === null ? '' : listsFolderFingerprint(config.screening.listsDir)
-  let reloadingLists = false
-  const listsReload = config.screening.listsDir === null ? null : setInterval(() => {
-    const listsDir = config.screening.listsDir as string
-    const fingerprint = listsFolderFingerprint(listsDir)
-    if (fingerprint === listsFingerprint || reloadingLists) return
-    reloadingLists = true
-    loadScreenFunction(listsDir)
-      .then((next) => {
-        listsFingerprint = fingerprint
-        if (next === null) return
-        screens.current = next.screen
-        logger.info({ lists: next.screener.listVersions, entries: next.screener.entryCount }, 'sanctions lists reloaded; send RESCREEN (screening/rescreen.ts) to screen known players again')
-      })
-      .catch((error: unknown) => {
-        listsFingerprint = fingerprint
-        logger.error({ err: error, listsDir }, 'changed sanctions lists refused; the lists in force stay')
-      })
-      .finally(() => { reloadingLists = false })
-  }, config.screening.reloadIntervalMs)
-  listsReload?.unref()
-
-  // Models: the champion decides, shadows score beside it; the deployment file is re-read on a
-  // timer, so `models/cli.ts` or the API activates, shadows and rolls back without a restart.
-  const models = config.models.enabled
-    ? await loadModelService({ modelsDir: config.models.dir, deploymentFile: config.models.deploymentFile, clock, logger, defaultChampion: config.models.defaultChampion })
-    : null
-  if (models === null) logger.warn('models are off (PITBOSS_MODELS=off): decisions carry no model score')
-  else logger.info({ deployment: models.current() }, 'models loaded')
-  let reloading = false
-  const modelReload = models === null ? null : setInterval(() => {
-    if (reloading) return
-    reloading = true
-    models.reloadIfChanged()
-      .then((changed) => { if (changed) logger.info({ deployment: models.current() }, 'model deployment changed') })
-      .catch((error: unknown) => logger.error({ err: error, deployment: models.current() }, 'new model deployment refused; the running models stay'))
-      .finally(() => { reloading = false })
-  }, config.models.reloadIntervalMs)
-  modelReload?.unref()
-
-  const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
-  await untilAvailable('schema registry', () => codec.registerAll(), logger)
-  const store = await openRocksStore(config.state.dir)
-  let running = true
-  const runner = new EngineRunner({
-    config,
-    kafka: createKafka(config.kafka, logger),
-    store,
-    decoder: new RegistryRecordDecoder(codec, logger, () => running, config.pipeline.maxFutureSkewMs),
-    encoder: { encode: (topic, value) => codec.encode(topic, value) },
-    processor: new EventProcessor(detectors, { screens, scoring: models !== null, links: config.graph.links }),
-    scorer: models,
-    ruleSets,
-    metrics,
-    clock,
-    logger,
-  })
+  const runner = new EngineRunner({ config, kafka: createKafka(config.kafka, logger), tasks, metrics, clock, logger })
+  thread?.onFatal((error) => runner.failWith(error))
   await runner.start()
   return {
     metricsPort: metricsServer.port,
-    ruleSets,
-    models,
+    ruleSets: parts?.ruleSets ?? null,
+    models: parts?.models ?? null,
     runner,
     async stop() {
-      running = false
-      fs.unwatchFile(config.rules.ruleSetPath, onRuleSetChange)
-      if (modelReload !== null) clearInterval(modelReload)
-      if (listsReload !== null) clearInterval(listsReload)
+      parts?.stopping()
+      thread?.stopping()
       await runner.stop()
-      await models?.close()
-      await store.close()
+      await parts?.close()
+      await thread?.stop()
       await metricsServer.close()
     },
   }

@@ -47,7 +47,7 @@ import type { ClusterAlert, ClusterSummary, SharedIdentifier } from '../graph/ty
 import { AvroCodec, createHttpRegistryClient } from '../schemas/codec.js'
 import { deadLetterIdOf } from '../schemas/domain.js'
 import type { Alert, ClusterIdentifierType, ClusterTypology, DeadLetter, LinkRecord, PlayerCluster } from '../schemas/generated/types.js'
-import { untilAvailable } from './engine.js'
+import { untilAvailable } from './processing.js'
 import { serveMetrics } from './metrics.js'
 import { openRocksStore, type PartitionStore } from './state/store.js'
 

@@ -316,10 +316,10 @@ export class PartitionTask {
    * Buffers fetched records (decoding them). Records before the fetch position (already
    * processed or buffered) are ignored. Returns 'gap' if the first new record is beyond the
    * fetch position — the caller should seek back once; a persisting gap (retention, compaction)
-   * is accepted and counted.
+   * is accepted and counted. `fetchedAtMs`: when the records arrived in the process (monotonic),
+   * if earlier than now (they crossed from the main thread).
    */
-  async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false): Promise<'ok' | 'gap'> {
-    const fetchedAtMs = this.options.monotonicMs()
+  async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false, fetchedAtMs = this.options.monotonicMs()): Promise<'ok' | 'gap'> {
     if (highWatermark !== null) this.setHighWatermark(topic, highWatermark, fetchedAtMs)
     const queue = this.queues.get(topic) as Queue<Buffered>
     let position = this.fetchPosition(topic)

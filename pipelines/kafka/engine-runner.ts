@@ -17,42 +17,122 @@ import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Prod
 import { groupConsumerConfig, ORDERED_PRODUCER_CONFIG } from '../../core/kafka.js'
 import type { Clock } from '../../core/clock.js'
 import { sleep } from '../../core/clock.js'
-import type { PitbossConfig } from '../../core/config.js'
+import type { KafkaConfig, PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
 import type { RuleSetHolder } from '../../detectors/rule-set.js'
 import type { EngineMetrics } from '../metrics.js'
-import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, type PartitionTaskOptions, type RawRecord, type RecordDecoder } from '../partition-task.js'
+import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, type PartitionTaskOptions, type RawRecord, type RecordDecoder, type TaskMetrics } from '../partition-task.js'
 import type { EventProcessor, OutputRecord } from '../processor.js'
 import type { StateStore } from '../state/store.js'
-import { backpressureMoves } from './backpressure.js'
+import { backpressureMoves, type BufferedPositions } from './backpressure.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
 import { HighWatermarkReader } from './high-watermarks.js'
-import { OutputCoalescer, type GatheredMessages } from './output-coalescer.js'
+import { OutputCoalescer, type GatheredMessages, type TopicMessages } from './output-coalescer.js'
+import type { OutputMessage } from './thread-protocol.js'
 
 export interface OutputEncoder {
   encode(topic: TopicKey, value: Record<string, unknown>): Buffer
 }
 
+/** What the runner does with a partition task; a PartitionTask here, or its proxy on the processing thread. */
+export interface RunnerTask extends BufferedPositions {
+  readonly partition: number
+  open(): Promise<ReadonlyMap<InputTopicKey, bigint>>
+  setHighWatermark(topic: InputTopicKey, highWatermark: bigint, seenAtMs: number): void
+  enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean): Promise<'ok' | 'gap'>
+  drain(): Promise<void>
+  flush(): Promise<void>
+  flushIfDue(): Promise<void>
+  close(): void
+  settled(): Promise<void>
+  committedOffsets(): ReadonlyMap<InputTopicKey, bigint>
+  lag(topic: InputTopicKey): bigint | null
+}
+
+/** The runner's side of a task: where its outputs go and how it asks for fresh high watermarks. */
+export interface TaskWiring {
+  /** Produces encoded outputs; resolves once the broker acknowledged them. */
+  submit(topicMessages: ReadonlyArray<TopicMessages<OutputMessage>>): Promise<void>
+  refreshHighWatermarks(topics: readonly InputTopicKey[]): Promise<void>
+  readonly metrics: TaskMetrics
+}
+
+/** Where the partition tasks run: on this thread (LocalTasks) or on the processing thread. */
+export interface TaskHost {
+  newTask(partition: number, wiring: TaskWiring): RunnerTask
+}
+
 export interface EngineRunnerOptions {
   readonly config: PitbossConfig
   readonly kafka: Kafka
-  readonly store: StateStore
-  readonly decoder: RecordDecoder
-  readonly encoder: OutputEncoder
-  readonly processor: EventProcessor
-  /** The model service, when the processor scores withdrawals. */
-  readonly scorer?: PartitionTaskOptions['scorer']
-  readonly ruleSets: RuleSetHolder
+  readonly tasks: TaskHost
   readonly metrics: EngineMetrics
   readonly clock: Clock
   readonly logger: Logger
-  readonly batchSize?: number
+}
+
+/** One batch's outputs, encoded and gathered per topic name in order, with the batch's headers. */
+export function encodeOutputs(outputs: readonly OutputRecord[], encoder: OutputEncoder, kafka: KafkaConfig, headers: Record<string, string>): Map<string, OutputMessage[]> {
+  const byTopic = new Map<string, OutputMessage[]>()
+  for (const output of outputs) {
+    const name = topicName(kafka, output.topic)
+    let messages = byTopic.get(name)
+    if (messages === undefined) {
+      messages = []
+      byTopic.set(name, messages)
+    }
+    messages.push({ key: output.key, value: encoder.encode(output.topic, output.value), headers })
+  }
+  return byTopic
+}
+
+/** The headers of one batch's outputs (one object per batch: the values are the same for every output). */
+export function outputHeaders(processingMs: number, instanceId: string): Record<string, string> {
+  return { 'pitboss-processing-ms': processingMs.toFixed(3), 'pitboss-instance': instanceId }
+}
+
+/** Partition tasks on the runner's own thread. */
+export class LocalTasks implements TaskHost {
+  constructor(private readonly parts: {
+    readonly config: PitbossConfig
+    readonly store: StateStore
+    readonly decoder: RecordDecoder
+    readonly encoder: OutputEncoder
+    readonly processor: EventProcessor
+    /** The model service, when the processor scores withdrawals. */
+    readonly scorer?: PartitionTaskOptions['scorer']
+    readonly ruleSets: RuleSetHolder
+    readonly clock: Clock
+    readonly logger: Logger
+    readonly batchSize?: number
+  }) {}
+
+  newTask(partition: number, wiring: TaskWiring): PartitionTask {
+    const { config, store, decoder, encoder, processor, ruleSets, clock, logger } = this.parts
+    return new PartitionTask({
+      partition,
+      store: store.partition(partition),
+      decoder,
+      processor,
+      scorer: this.parts.scorer ?? null,
+      ruleSets,
+      emit: (outputs, processingMs) => wiring.submit([...encodeOutputs(outputs, encoder, config.kafka, outputHeaders(processingMs, config.instanceId))].map(([topic, messages]) => ({ topic, messages }))),
+      monotonicMs: () => clock.monotonicMs(),
+      logger,
+      metrics: wiring.metrics,
+      batchSize: this.parts.batchSize,
+      cacheSize: config.state.cachePlayers,
+      refreshHighWatermarks: (topics) => wiring.refreshHighWatermarks(topics),
+      checkpointBatches: config.pipeline.checkpointBatches,
+      checkpointIntervalMs: config.pipeline.checkpointIntervalMs,
+    })
+  }
 }
 
 interface TaskEntry {
-  readonly task: PartitionTask
+  readonly task: RunnerTask
   readonly ready: Promise<void>
   lastCommitMs: number
 }
@@ -61,12 +141,6 @@ const COMMIT_INTERVAL_MS = 1000
 const DRAIN_RETRY_INTERVAL_MS = 500
 /** What one coalesced produce request gathers at most (values and keys); a larger batch goes alone. */
 const OUTPUT_REQUEST_MAX_BYTES = 1024 * 1024
-
-interface OutputMessage {
-  readonly key: string
-  readonly value: Buffer
-  readonly headers: Record<string, string>
-}
 
 export class EngineRunner {
   private consumer: Consumer
@@ -209,6 +283,11 @@ export class EngineRunner {
     return [...this.tasks.keys()].sort((a, b) => a - b)
   }
 
+  /** Stops the engine with an error from outside the runner (the processing thread died). */
+  failWith(error: Error): void {
+    this.fail(error)
+  }
+
   private fail(error: unknown): void {
     const failure = error instanceof Error ? error : new Error(String(error))
     this.options.logger.fatal({ err: failure }, 'engine cannot continue')
@@ -241,24 +320,11 @@ export class EngineRunner {
     logger.info({ partitions: this.assignedPartitions(), opened }, 'partitions assigned')
   }
 
-  private newTask(partition: number): PartitionTask {
-    const { config, store, decoder, processor, ruleSets, clock, logger, metrics } = this.options
-    return new PartitionTask({
-      partition,
-      store: store.partition(partition),
-      decoder,
-      processor,
-      scorer: this.options.scorer ?? null,
-      ruleSets,
-      emit: (outputs, processingMs) => this.emit(outputs, processingMs),
-      monotonicMs: () => clock.monotonicMs(),
-      logger,
-      metrics,
-      batchSize: this.options.batchSize,
-      cacheSize: config.state.cachePlayers,
+  private newTask(partition: number): RunnerTask {
+    return this.options.tasks.newTask(partition, {
+      submit: (topicMessages) => this.outputs.submit(topicMessages),
       refreshHighWatermarks: (topics) => this.refreshHighWatermarks(topics),
-      checkpointBatches: config.pipeline.checkpointBatches,
-      checkpointIntervalMs: config.pipeline.checkpointIntervalMs,
+      metrics: this.options.metrics,
     })
   }
 
@@ -288,7 +354,7 @@ export class EngineRunner {
     await Promise.all(names.map((name) => this.refreshing.get(name)))
   }
 
-  private async openTask(task: PartitionTask): Promise<void> {
+  private async openTask(task: RunnerTask): Promise<void> {
     const positions = await task.open()
     const answers = await Promise.all([...this.topicByName].map(async ([name, key]) => ({ name, key, offsets: await this.admin.fetchTopicOffsets(name) })))
     for (const { name, key, offsets } of answers) {
@@ -358,7 +424,7 @@ export class EngineRunner {
   }
 
   /** Pauses the topics of a task that run ahead while its buffer is over the limit; resumes them as backpressureMoves says. */
-  private applyBackpressure(task: PartitionTask): void {
+  private applyBackpressure(task: RunnerTask): void {
     const name = (key: InputTopicKey): string => this.nameByTopic.get(key) as string
     const id = (key: InputTopicKey): string => `${name(key)}:${task.partition}`
     const { pause, resume } = backpressureMoves(task, this.options.config.pipeline.maxBufferedRecords, this.nameByTopic.keys(), (key) => this.paused.has(id(key)))
@@ -393,22 +459,6 @@ export class EngineRunner {
     }
     const topics = [...this.topicByName].map(([name, key]) => ({ topic: name, partition, offset: String(offsets.get(key) ?? 0n) }))
     await this.consumer.commitOffsets(topics)
-  }
-
-  private async emit(outputs: readonly OutputRecord[], processingMs: number): Promise<void> {
-    const { config, encoder } = this.options
-    // One headers object for the batch: the values are the same for every output.
-    const headers = { 'pitboss-processing-ms': processingMs.toFixed(3), 'pitboss-instance': config.instanceId }
-    const byTopic = new Map<TopicKey, OutputMessage[]>()
-    for (const output of outputs) {
-      let messages = byTopic.get(output.topic)
-      if (messages === undefined) {
-        messages = []
-        byTopic.set(output.topic, messages)
-      }
-      messages.push({ key: output.key, value: encoder.encode(output.topic, output.value), headers })
-    }
-    await this.outputs.submit([...byTopic].map(([key, messages]) => ({ topic: topicName(config.kafka, key), messages })))
   }
 
   /** One produce request of the coalesced outputs, retried until acknowledged (or the engine stops). */

@@ -1,7 +1,10 @@
 /**
  * The first decision end to end, on the real substrate: withdrawal requests produced to the
  * local broker through the local registry -> engine process -> risk.decisions.v1 -> ClickHouse.
+ * Once with the partition tasks on the engine's processing thread (the default), once on its
+ * main thread (PITBOSS_PROCESSING_THREAD=off); the metrics the tasks count reach /metrics either way.
  */
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sleep } from '../../core/clock.js'
 import { player, withdrawal } from '../../bench/events.js'
@@ -12,17 +15,27 @@ import { EngineProcess, TopicReader, encoded, isolated, produce, type Isolated }
 
 const HOUR = 60 * 60 * 1000
 
-describe('end to end: withdrawal -> decision on Kafka -> row in ClickHouse', () => {
+async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describe.each(['on', 'off'])('end to end: withdrawal -> decision on Kafka -> row in ClickHouse (processing thread %s)', (processingThread) => {
   let test: Isolated
   let engine: EngineProcess
   let sink: EngineProcess
   let clickhouse: ClickHouse
+  let metricsPort: number
 
   beforeAll(async () => {
     // Withdrawals with no deposit behind them look risky to the shipped model; here the velocity
     // rule alone decides (the model has its own tests: model-hot-swap, replay-equality).
-    test = await isolated('e2e', { PITBOSS_MODELS: 'off' })
-    engine = new EngineProcess(test, 'engine').start()
+    test = await isolated('e2e', { PITBOSS_MODELS: 'off', PITBOSS_PROCESSING_THREAD: processingThread })
+    metricsPort = await freePort()
+    engine = new EngineProcess(test, 'engine', 'pipelines/main.ts', { PITBOSS_METRICS_PORT: String(metricsPort) }).start()
     sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
     clickhouse = createClickHouse({ ...test.config.clickhouse })
   })
@@ -55,6 +68,18 @@ describe('end to end: withdrawal -> decision on Kafka -> row in ClickHouse', () 
     } finally {
       await reader.stop()
     }
+
+    // counted where the tasks run, served where /metrics is
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
+    let metrics = ''
+    const metricsDeadline = Date.now() + 10_000
+    while (!/pitboss_decisions_total\{outcome="REVIEW"\} 2\b/.test(metrics) && Date.now() < metricsDeadline) {
+      await sleep(100)
+      metrics = await (await fetch(metricsUrl)).text()
+    }
+    expect(metrics).toMatch(/pitboss_decisions_total\{outcome="APPROVE"\} 5\b/)
+    expect(metrics).toMatch(/pitboss_decisions_total\{outcome="REVIEW"\} 2\b/)
+    expect(metrics).toMatch(/pitboss_events_processed_total\{topic="withdrawals"\} 7\b/)
 
     // the registry holds the subjects the engine and this test registered
     const subjects = (await (await fetch(`${test.config.registry.url}/subjects`)).json()) as string[]

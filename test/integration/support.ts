@@ -114,13 +114,14 @@ export class EngineProcess {
   private exit: Promise<number | null> = Promise.resolve(null)
   readonly logFile: string
 
-  constructor(private readonly test: Isolated, private readonly label = 'engine', private readonly entry = 'pipelines/main.ts') {
+  /** `env`: variables for this process only, over the test's. */
+  constructor(private readonly test: Isolated, private readonly label = 'engine', private readonly entry = 'pipelines/main.ts', private readonly env: Record<string, string> = {}) {
     this.logFile = path.join(test.workDir, `${label}.log`)
   }
 
   start(): this {
     const log = fs.openSync(this.logFile, 'a')
-    const child = spawn(process.execPath, nodeArgs(this.entry), { cwd: REPO_ROOT, env: { ...process.env, ...this.test.env }, stdio: ['ignore', log, log] })
+    const child = spawn(process.execPath, nodeArgs(this.entry), { cwd: REPO_ROOT, env: { ...process.env, ...this.test.env, ...this.env }, stdio: ['ignore', log, log] })
     fs.closeSync(log)
     this.child = child
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)))

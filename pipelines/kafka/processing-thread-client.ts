@@ -1,0 +1,314 @@
+/**
+ * The main thread's side of the processing thread (pipelines/processing-thread.ts): starts it,
+ * and gives the runner a proxy per partition task (RemoteTask) that the runner drives exactly as
+ * it drives a task on its own thread.
+ *
+ * What the runner reads synchronously — fetch positions (gap checks, seeks), next offsets
+ * (back-pressure, lag, the committed group offsets), the number of records waiting — the proxy
+ * keeps itself: fetch positions by applying the task's own rule to the records it forwards (so
+ * it knows a gap without asking), next offsets from the task's answer to each operation.
+ * Records go one way (the runner does not wait for the thread to take them); a drain, a flush,
+ * an open wait for the thread's answer. Messages keep their order, so the thread sees the calls
+ * in the order the runner made them.
+ */
+import { Worker } from 'node:worker_threads'
+import type { PitbossConfig } from '../../core/config.js'
+import { RiskError } from '../../core/errors.js'
+import type { Logger } from '../../core/logger.js'
+import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
+import type { RawRecord, TaskMetrics } from '../partition-task.js'
+import type { ProcessingThreadData } from '../processing-thread.js'
+import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
+import { fromCrossing, packRecords, toCrossing, unpackOutputs, type FromProcessing, type MetricCall, type TaskStatus, type ToProcessing } from './thread-protocol.js'
+
+const LOG_LEVELS: Readonly<Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+
+/**
+ * The module to run in the thread. Under tsx (development, tests: `node --import tsx`) a worker
+ * needs tsx's loader registered in it first; compiled JavaScript runs the file itself.
+ */
+function threadEntry(): { readonly source: string | URL; readonly eval: boolean } {
+  const entry = new URL('../processing-thread' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url)
+  if (!import.meta.url.endsWith('.ts')) return { source: entry, eval: false }
+  const tsx = import.meta.resolve('tsx/esm/api')
+  return { source: `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}) })`, eval: true }
+}
+
+export class ProcessingThread implements TaskHost {
+  private nextId = 1
+  private readonly replies = new Map<number, { resolve: (message: Extract<FromProcessing, { op: 'reply' }>) => void; reject: (error: Error) => void }>()
+  private wiring: TaskWiring | null = null
+  private fatal: ((error: Error) => void) | null = null
+  private stopped = false
+  private exitedWith: Error | null = null
+
+  private constructor(private readonly worker: Worker, private readonly logger: Logger) {}
+
+  /** Starts the thread and waits until its parts are open (models, lists, registry, RocksDB). */
+  static async start(config: PitbossConfig, logger: Logger, options: { readonly batchSize?: number } = {}): Promise<ProcessingThread> {
+    const entry = threadEntry()
+    const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', config, logLevel: logger.level, batchSize: options.batchSize }
+    const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: 'pitboss-processing' })
+    const thread = new ProcessingThread(worker, logger)
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number): void => reject(new RiskError('RISK_ERR_CONFIG_INVALID', `the processing thread exited with code ${code} while starting`))
+      worker.once('exit', onExit)
+      worker.once('error', reject)
+      worker.on('message', (message: FromProcessing) => {
+        if (message.op === 'ready') {
+          worker.off('exit', onExit)
+          worker.off('error', reject)
+          resolve()
+        } else if (message.op === 'startFailed') {
+          reject(fromCrossing(message.error, 'processing thread start'))
+        } else {
+          thread.onMessage(message)
+        }
+      })
+    }).catch(async (error: unknown) => {
+      await worker.terminate()
+      throw error
+    })
+    worker.on('error', (error) => thread.died(error))
+    worker.on('exit', (code) => {
+      if (!thread.stopped) thread.died(new Error(`the processing thread exited with code ${code}`))
+    })
+    return thread
+  }
+
+  /** Called when the thread dies (an uncaught error in it): the engine cannot go on. */
+  onFatal(handler: (error: Error) => void): void {
+    this.fatal = handler
+  }
+
+  newTask(partition: number, wiring: TaskWiring): RunnerTask {
+    this.wiring = wiring
+    return new RemoteTask(this, this.nextId++, partition)
+  }
+
+  /** The engine is stopping: the thread's decoder stops retrying an unreachable registry. */
+  stopping(): void {
+    this.post({ op: 'stopping' })
+  }
+
+  /** Waits for every task's writes, closes the thread's parts (models, RocksDB), ends the thread. */
+  async stop(): Promise<void> {
+    if (this.exitedWith === null) await this.request((id) => ({ op: 'stop', id }))
+    this.stopped = true
+    await this.worker.terminate()
+  }
+
+  post(message: ToProcessing, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(message, transfer)
+  }
+
+  request(message: (id: number) => ToProcessing): Promise<Extract<FromProcessing, { op: 'reply' }>> {
+    if (this.exitedWith !== null) return Promise.reject(this.exitedWith)
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++
+      this.replies.set(id, { resolve, reject })
+      this.post(message(id))
+    })
+  }
+
+  private died(error: Error): void {
+    if (this.exitedWith !== null) return
+    this.exitedWith = error
+    for (const waiting of this.replies.values()) waiting.reject(error)
+    this.replies.clear()
+    this.logger.fatal({ err: error }, 'the processing thread died')
+    this.fatal?.(error)
+  }
+
+  private onMessage(message: FromProcessing): void {
+    switch (message.op) {
+      case 'reply': {
+        const waiting = this.replies.get(message.id)
+        this.replies.delete(message.id)
+        if (message.error === null) waiting?.resolve(message)
+        else waiting?.reject(fromCrossing(message.error, 'processing thread'))
+        return
+      }
+      case 'emit': {
+        const wiring = this.wiring as TaskWiring
+        wiring.submit(unpackOutputs(message.outputs)).then(
+          () => this.post({ op: 'emitted', id: message.id, error: null }),
+          (error: unknown) => this.post({ op: 'emitted', id: message.id, error: toCrossing(error) }),
+        )
+        return
+      }
+      case 'refresh': {
+        const wiring = this.wiring as TaskWiring
+        // The new high watermarks reach the tasks (as highWatermark messages) before this answer.
+        wiring.refreshHighWatermarks(message.topics).then(
+          () => this.post({ op: 'refreshed', id: message.id, error: null }),
+          (error: unknown) => this.post({ op: 'refreshed', id: message.id, error: toCrossing(error) }),
+        )
+        return
+      }
+      case 'metrics':
+        if (this.wiring !== null) for (const call of message.calls) replayMetric(this.wiring.metrics, call)
+        return
+      case 'log':
+        this.relayLog(message.line)
+        return
+      case 'ready':
+      case 'startFailed':
+        return
+    }
+  }
+
+  /** A line of the thread's logger, written through this thread's logger (its level, its destination). */
+  private relayLog(line: string): void {
+    let parsed: Record<string, unknown>
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>
+    } catch {
+      this.logger.warn({ line }, 'unparsable log line from the processing thread')
+      return
+    }
+    const { level, msg, time: _time, pid: _pid, hostname: _hostname, name: _name, service: _service, ...fields } = parsed
+    const method = LOG_LEVELS[Number(level)] ?? 'info'
+    this.logger[method](fields, typeof msg === 'string' ? msg : '')
+  }
+}
+
+function replayMetric(metrics: TaskMetrics, call: MetricCall): void {
+  switch (call[0]) {
+    case 'eventsProcessed': metrics.eventsProcessed(call[1], call[2]); return
+    case 'deadLetter': metrics.deadLetter(call[1] as Parameters<TaskMetrics['deadLetter']>[0]); return
+    case 'decision': metrics.decision(call[1], call[2]); return
+    case 'detectorError': metrics.detectorError(call[1]); return
+    case 'duplicateInput': metrics.duplicateInput(); return
+    case 'offsetGap': metrics.offsetGap(call[1]); return
+    case 'lateEvent': metrics.lateEvent(call[1]); return
+    case 'modelInference': metrics.modelInference?.(call[1], call[2]); return
+    case 'detectorHit': metrics.detectorHit?.(call[1]); return
+  }
+}
+
+/**
+ * The task's own rule for fetched records (PartitionTask.enqueue), applied on the main thread to
+ * know the outcome without asking: records before the fetch position are skipped; a record past
+ * it is a gap, accepted once when `acceptGap`, otherwise the records before it are taken and the
+ * outcome is 'gap' (the runner seeks back to `position`).
+ */
+export function takeInOrder(records: readonly RawRecord[], from: bigint, acceptGap: boolean): { readonly accepted: RawRecord[]; readonly position: bigint; readonly outcome: 'ok' | 'gap' } {
+  let position = from
+  let gapAllowed = acceptGap
+  const accepted: RawRecord[] = []
+  for (const raw of records) {
+    if (raw.offset < position) continue
+    if (raw.offset > position) {
+      if (!gapAllowed) return { accepted, position, outcome: 'gap' }
+      gapAllowed = false
+    }
+    accepted.push(raw)
+    position = raw.offset + 1n
+  }
+  return { accepted, position, outcome: 'ok' }
+}
+
+/** A partition task on the processing thread, as the runner sees it. */
+class RemoteTask implements RunnerTask {
+  private readonly fetchCursors = new Map<InputTopicKey, bigint>()
+  private readonly nextOffsets = new Map<InputTopicKey, bigint>()
+  private readonly highWatermarks = new Map<InputTopicKey, bigint>()
+
+  constructor(private readonly thread: ProcessingThread, private readonly id: number, readonly partition: number) {}
+
+  async open(): Promise<ReadonlyMap<InputTopicKey, bigint>> {
+    const answer = await this.thread.request((id) => ({ op: 'open', id, task: this.id, partition: this.partition }))
+    const positions = new Map<InputTopicKey, bigint>()
+    INPUT_TOPIC_KEYS.forEach((key, index) => {
+      const position = answer.positions?.[index] ?? 0n
+      positions.set(key, position)
+      this.fetchCursors.set(key, position)
+      this.nextOffsets.set(key, position)
+    })
+    return positions
+  }
+
+  setHighWatermark(topic: InputTopicKey, highWatermark: bigint, seenAtMs: number): void {
+    this.noteHighWatermark(topic, highWatermark)
+    this.thread.post({ op: 'highWatermark', task: this.id, topic, high: highWatermark, seenAtEpochMs: performance.timeOrigin + seenAtMs })
+  }
+
+  private noteHighWatermark(topic: InputTopicKey, highWatermark: bigint): void {
+    const known = this.highWatermarks.get(topic)
+    if (known === undefined || highWatermark > known) this.highWatermarks.set(topic, highWatermark)
+  }
+
+  enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean): Promise<'ok' | 'gap'> {
+    const fetchedAtEpochMs = performance.timeOrigin + performance.now()
+    if (highWatermark !== null) this.noteHighWatermark(topic, highWatermark)
+    const { accepted, position, outcome } = takeInOrder(records, this.fetchPosition(topic), acceptGap)
+    this.fetchCursors.set(topic, position)
+    if (accepted.length > 0 || highWatermark !== null) {
+      const packed = packRecords(accepted)
+      const topicName = accepted[0]?.topic ?? records[0]?.topic ?? ''
+      this.thread.post({ op: 'enqueue', task: this.id, partition: this.partition, topic, topicName, highWatermark, acceptGap, fetchedAtEpochMs, records: packed }, [packed.bytes])
+    }
+    return Promise.resolve(outcome)
+  }
+
+  drain(): Promise<void> {
+    return this.operate('drain')
+  }
+
+  flush(): Promise<void> {
+    return this.operate('flush')
+  }
+
+  flushIfDue(): Promise<void> {
+    return this.operate('flushIfDue')
+  }
+
+  close(): void {
+    this.thread.post({ op: 'close', task: this.id })
+  }
+
+  async settled(): Promise<void> {
+    await this.thread.request((id) => ({ op: 'settled', id, task: this.id })).catch(() => undefined)
+  }
+
+  bufferedCount(): number {
+    let count = 0n
+    for (const key of INPUT_TOPIC_KEYS) {
+      const ahead = this.fetchPosition(key) - this.nextOffset(key)
+      if (ahead > 0n) count += ahead
+    }
+    return Number(count)
+  }
+
+  fetchPosition(topic: InputTopicKey): bigint {
+    return this.fetchCursors.get(topic) ?? 0n
+  }
+
+  nextOffset(topic: InputTopicKey): bigint {
+    return this.nextOffsets.get(topic) ?? 0n
+  }
+
+  committedOffsets(): ReadonlyMap<InputTopicKey, bigint> {
+    return new Map(this.nextOffsets)
+  }
+
+  lag(topic: InputTopicKey): bigint | null {
+    const highWatermark = this.highWatermarks.get(topic)
+    if (highWatermark === undefined) return null
+    const behind = highWatermark - this.nextOffset(topic)
+    return behind > 0n ? behind : 0n
+  }
+
+  private async operate(op: 'drain' | 'flush' | 'flushIfDue'): Promise<void> {
+    const answer = await this.thread.request((id) => ({ op, id, task: this.id }))
+    if (answer.status !== null) this.apply(answer.status)
+  }
+
+  private apply(status: TaskStatus): void {
+    INPUT_TOPIC_KEYS.forEach((key, index) => {
+      const next = status.nextOffsets[index]
+      if (next !== undefined) this.nextOffsets.set(key, next)
+    })
+  }
+}

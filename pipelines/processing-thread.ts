@@ -1,0 +1,210 @@
+/**
+ * The engine's processing thread: every partition task of the process, with the parts they use
+ * (pipelines/processing.ts: rule set, sanctions lists, models, schema codec, the RocksDB store,
+ * which this thread opens and owns alone). The main thread keeps Kafka — fetching, producing,
+ * the consumer group — and talks to the tasks through pipelines/kafka/processing-thread-client.ts.
+ *
+ * Why: one thread used to do both, and the Kafka client's work (fetch decoding, produce encoding,
+ * the group's heartbeats) took its share of the thread the detectors needed, while a second core
+ * sat partly idle (bench/README.md). The tasks themselves are unchanged (pipelines/partition-task.ts):
+ * the main thread calls them in the same order as it would on its own thread; only their outputs
+ * (encoded here) and the records (decoded here) cross, as one transferred buffer per batch.
+ *
+ * Logs go to the main thread's logger (so they land where its lines do, at its level), and the
+ * tasks' metric calls are replayed on the main thread's metrics, where /metrics serves them.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import pino from 'pino'
+import { systemClock } from '../core/clock.js'
+import type { PitbossConfig } from '../core/config.js'
+import type { Logger } from '../core/logger.js'
+import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../core/topics.js'
+import { encodeOutputs, outputHeaders } from './kafka/engine-runner.js'
+import { fromCrossing, packOutputs, toCrossing, unpackRecords, type FromProcessing, type MetricCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
+import { PartitionTask, type TaskMetrics } from './partition-task.js'
+import { openProcessing, type ProcessingParts } from './processing.js'
+
+export interface ProcessingThreadData {
+  readonly kind: 'pitboss-processing-thread'
+  readonly config: PitbossConfig
+  readonly logLevel: string
+  readonly batchSize?: number
+}
+
+interface Entry {
+  readonly task: PartitionTask
+  /** The task's enqueues, one after another (a record's decode may wait for the registry). */
+  enqueuing: Promise<void>
+  /** The first enqueue that failed: the task fails with it at its next drain. */
+  failure: unknown
+}
+
+/** Milliseconds of the main thread's epoch-based time on this thread's monotonic clock. */
+const toLocalMonotonic = (epochMs: number): number => epochMs - performance.timeOrigin
+
+export function runProcessingThread(port: MessagePort, data: ProcessingThreadData): void {
+  const { config } = data
+  const send = (message: FromProcessing, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer)
+  const logger: Logger = pino({ name: 'engine', level: data.logLevel, base: { service: 'pitboss', thread: 'processing' } }, { write: (line: string) => send({ op: 'log', line }) })
+
+  // The tasks' metric calls, sent once per turn of the event loop.
+  let calls: MetricCall[] = []
+  const record = (call: MetricCall): void => {
+    if (calls.length === 0) {
+      setImmediate(() => {
+        const sending = calls
+        calls = []
+        send({ op: 'metrics', calls: sending })
+      })
+    }
+    calls.push(call)
+  }
+  const metrics: TaskMetrics = {
+    eventsProcessed: (topic, count) => record(['eventsProcessed', topic, count]),
+    deadLetter: (reason) => record(['deadLetter', reason]),
+    decision: (outcome, latencyMs) => record(['decision', outcome, latencyMs]),
+    detectorError: (detectorId) => record(['detectorError', detectorId]),
+    duplicateInput: () => record(['duplicateInput']),
+    offsetGap: (topic) => record(['offsetGap', topic]),
+    lateEvent: (detectorId) => record(['lateEvent', detectorId]),
+    modelInference: (elapsedMs, rows) => record(['modelInference', elapsedMs, rows]),
+    detectorHit: (detectorId) => record(['detectorHit', detectorId]),
+  }
+
+  // Requests to the main thread (emit, refresh), answered by id.
+  let nextRequest = 1
+  const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>()
+  const ask = (message: (id: number) => FromProcessing, transfer?: ArrayBuffer[]): Promise<void> => new Promise<void>((resolve, reject) => {
+    const id = nextRequest
+    nextRequest += 1
+    waiting.set(id, { resolve, reject })
+    send(message(id), transfer)
+  })
+
+  const tasks = new Map<number, Entry>()
+  let parts: ProcessingParts | null = null
+
+  const statusOf = (task: PartitionTask): TaskStatus => ({ nextOffsets: INPUT_TOPIC_KEYS.map((key) => task.nextOffset(key)) })
+  const reply = (id: number, outcome: Promise<TaskStatus | null>, positions?: () => readonly bigint[]): void => {
+    outcome.then(
+      (status) => send({ op: 'reply', id, error: null, status, positions: positions?.() }),
+      (error: unknown) => send({ op: 'reply', id, error: toCrossing(error), status: null }),
+    )
+  }
+  /** The task's operation once its enqueues have landed; a closed or unknown task has nothing to do. */
+  const afterEnqueues = async (taskId: number, operation: (task: PartitionTask) => Promise<void>): Promise<TaskStatus | null> => {
+    const entry = tasks.get(taskId)
+    if (entry === undefined) return null
+    await entry.enqueuing
+    if (entry.failure !== undefined) throw entry.failure
+    await operation(entry.task)
+    return statusOf(entry.task)
+  }
+
+  const newTask = (partition: number, ready: ProcessingParts): PartitionTask => new PartitionTask({
+    partition,
+    store: ready.store.partition(partition),
+    decoder: ready.decoder,
+    processor: ready.processor,
+    scorer: ready.models,
+    ruleSets: ready.ruleSets,
+    emit: (outputs, processingMs) => {
+      const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, outputHeaders(processingMs, config.instanceId)), outputHeaders(processingMs, config.instanceId))
+      return ask((id) => ({ op: 'emit', id, outputs: packed }), [packed.values])
+    },
+    monotonicMs: () => performance.now(),
+    logger,
+    metrics,
+    batchSize: data.batchSize,
+    cacheSize: config.state.cachePlayers,
+    refreshHighWatermarks: (topics) => ask((id) => ({ op: 'refresh', id, topics })),
+    checkpointBatches: config.pipeline.checkpointBatches,
+    checkpointIntervalMs: config.pipeline.checkpointIntervalMs,
+  })
+
+  const handle = (message: ToProcessing): void => {
+    switch (message.op) {
+      case 'open': {
+        const ready = parts as ProcessingParts
+        const task = newTask(message.partition, ready)
+        tasks.set(message.task, { task, enqueuing: Promise.resolve(), failure: undefined })
+        let positions: ReadonlyMap<InputTopicKey, bigint> = new Map()
+        reply(message.id, task.open().then((opened) => {
+          positions = opened
+          return statusOf(task)
+        }), () => INPUT_TOPIC_KEYS.map((key) => positions.get(key) ?? 0n))
+        return
+      }
+      case 'highWatermark':
+        tasks.get(message.task)?.task.setHighWatermark(message.topic, message.high, toLocalMonotonic(message.seenAtEpochMs))
+        return
+      case 'enqueue': {
+        const entry = tasks.get(message.task)
+        if (entry === undefined) return
+        const records = unpackRecords(message.records, message.topic, message.topicName, message.partition)
+        entry.enqueuing = entry.enqueuing
+          .then(() => entry.task.enqueue(message.topic, records, message.highWatermark, message.acceptGap, toLocalMonotonic(message.fetchedAtEpochMs)))
+          .then((outcome) => {
+            // The main thread sends only the records up to a gap it sees itself, so the task sees none.
+            if (outcome === 'gap') throw new Error(`partition ${message.partition} of ${message.topicName}: the processing thread found an offset gap the main thread did not`)
+          })
+          .catch((error: unknown) => {
+            entry.failure ??= error
+          })
+        return
+      }
+      case 'drain':
+        reply(message.id, afterEnqueues(message.task, (task) => task.drain()))
+        return
+      case 'flush':
+        reply(message.id, afterEnqueues(message.task, (task) => task.flush()))
+        return
+      case 'flushIfDue':
+        reply(message.id, afterEnqueues(message.task, (task) => task.flushIfDue()))
+        return
+      case 'settled': {
+        const entry = tasks.get(message.task)
+        reply(message.id, entry === undefined ? Promise.resolve(null) : entry.enqueuing.then(() => entry.task.settled()).then(() => null))
+        return
+      }
+      case 'close': {
+        const entry = tasks.get(message.task)
+        if (entry === undefined) return
+        entry.task.close()
+        // Still answerable (settled) until its writes behind have landed.
+        void entry.enqueuing.then(() => entry.task.settled()).then(() => tasks.delete(message.task))
+        return
+      }
+      case 'emitted':
+      case 'refreshed': {
+        const request = waiting.get(message.id)
+        waiting.delete(message.id)
+        if (message.error === null) request?.resolve()
+        else request?.reject(fromCrossing(message.error, 'main thread'))
+        return
+      }
+      case 'stopping':
+        parts?.stopping()
+        return
+      case 'stop':
+        reply(message.id, (async () => {
+          await Promise.all([...tasks.values()].map((entry) => entry.task.settled()))
+          await parts?.close()
+          return null
+        })())
+        return
+    }
+  }
+
+  port.on('message', handle)
+  openProcessing(config, logger, systemClock).then(
+    (opened) => {
+      parts = opened
+      send({ op: 'ready' })
+    },
+    (error: unknown) => send({ op: 'startFailed', error: toCrossing(error) }),
+  )
+}
+
+const data = workerData as ProcessingThreadData | undefined
+if (parentPort !== null && data?.kind === 'pitboss-processing-thread') runProcessingThread(parentPort, data)
