@@ -37,10 +37,12 @@ export interface PipelineConfig {
   /** ...or after this long (the batches in between are replayable from their recorded order). */
   readonly checkpointIntervalMs: number
   /**
-   * Run the partition tasks (decoding, detectors, screening, models, state) on a thread of their
-   * own, leaving the main thread to Kafka (PITBOSS_PROCESSING_THREAD, default on).
+   * Threads that run the partition tasks (decoding, detectors, screening, models), leaving the
+   * main thread to Kafka and RocksDB; partition p runs on thread p mod this. 0 runs everything on
+   * the main thread (PITBOSS_PROCESSING_THREADS, default 1: on this project's two-core machine
+   * two threads cost ~20% more CPU per event for no more throughput, bench/README.md).
    */
-  readonly processingThread: boolean
+  readonly processingThreads: number
 }
 
 /** The repository root (this file is core/config.ts). */
@@ -235,7 +237,7 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       // Streams commits every 30 s) a crash replays up to 5 s of pending batches instead of 1.
       checkpointBatches: integer(env, 'PITBOSS_CHECKPOINT_BATCHES', 100, 1), // default 100 batches of up to 500 records
       checkpointIntervalMs: integer(env, 'PITBOSS_CHECKPOINT_INTERVAL_MS', 5000, 1), // default 5 s
-      processingThread: onOff(env, 'PITBOSS_PROCESSING_THREAD', true),
+      processingThreads: integer(env, 'PITBOSS_PROCESSING_THREADS', 1, 0),
     },
     rules: {
       ruleSetPath: path.resolve(text(env, 'PITBOSS_RULE_SET', 'detectors/rule-sets/default.json')),

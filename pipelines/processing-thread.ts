@@ -1,8 +1,11 @@
 /**
- * The engine's processing thread: every partition task of the process, with the parts they use
- * (pipelines/processing.ts: rule set, sanctions lists, models, schema codec, the RocksDB store,
- * which this thread opens and owns alone). The main thread keeps Kafka — fetching, producing,
- * the consumer group — and talks to the tasks through pipelines/kafka/processing-thread-client.ts.
+ * One of the engine's processing threads: the partition tasks the main thread gives it (partition
+ * p goes to thread p mod the number of threads), with the parts they use (pipelines/processing.ts:
+ * rule set, sanctions lists, models, schema codec). The main thread keeps Kafka — fetching,
+ * producing, the consumer group — and the RocksDB database, which the tasks here reach through
+ * messages (one database per process, as before: a partition's state, offsets and pending records
+ * change together in one write batch). It talks to the tasks through
+ * pipelines/kafka/processing-thread-client.ts.
  *
  * Why: one thread used to do both, and the Kafka client's work (fetch decoding, produce encoding,
  * the group's heartbeats) took its share of the thread the detectors needed, while a second core
@@ -20,12 +23,15 @@ import type { PitbossConfig } from '../core/config.js'
 import type { Logger } from '../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../core/topics.js'
 import { encodeOutputs, outputHeaders } from './kafka/engine-runner.js'
-import { fromCrossing, packOutputs, toCrossing, unpackRecords, type FromProcessing, type MetricCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
+import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpackValues, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
 import { PartitionTask, type TaskMetrics } from './partition-task.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
+import type { PartitionStore, StateStore } from './state/store.js'
 
 export interface ProcessingThreadData {
   readonly kind: 'pitboss-processing-thread'
+  /** This thread's number, for its logs. */
+  readonly index: number
   readonly config: PitbossConfig
   readonly logLevel: string
   readonly batchSize?: number
@@ -42,10 +48,39 @@ interface Entry {
 /** Milliseconds of the main thread's epoch-based time on this thread's monotonic clock. */
 const toLocalMonotonic = (epochMs: number): number => epochMs - performance.timeOrigin
 
+type StoreAnswer = Extract<ToProcessing, { op: 'storeReply' }>
+
+/** The main thread's RocksDB store, partition by partition, through `call`. */
+function storeThroughMainThread(call: (partition: number, request: StoreCall, transfer?: ArrayBuffer[]) => Promise<StoreAnswer>): StateStore {
+  return {
+    partition(partition): PartitionStore {
+      const getMany = async (keys: readonly string[]): Promise<Array<Buffer | undefined>> => {
+        const answer = await call(partition, { name: 'getMany', keys })
+        return answer.values === null ? keys.map(() => undefined) : unpackValues(answer.values)
+      }
+      return {
+        partition,
+        getMany,
+        get: async (key) => (await getMany([key]))[0],
+        async write(batch) {
+          const putValues = packValues(batch.puts.map(([, value]) => value))
+          await call(partition, { name: 'write', putKeys: batch.puts.map(([key]) => key), putValues, deletes: batch.deletes }, [putValues.bytes])
+        },
+        async *entries(prefix = '') {
+          const answer = await call(partition, { name: 'entries', prefix })
+          const values = answer.values === null ? [] : unpackValues(answer.values)
+          for (const [index, key] of (answer.keys ?? []).entries()) yield [key, values[index] as Buffer]
+        },
+      }
+    },
+    close: async () => undefined,
+  }
+}
+
 export function runProcessingThread(port: MessagePort, data: ProcessingThreadData): void {
   const { config } = data
   const send = (message: FromProcessing, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer)
-  const logger: Logger = pino({ name: 'engine', level: data.logLevel, base: { service: 'pitboss', thread: 'processing' } }, { write: (line: string) => send({ op: 'log', line }) })
+  const logger: Logger = pino({ name: 'engine', level: data.logLevel, base: { service: 'pitboss', thread: `processing-${data.index}` } }, { write: (line: string) => send({ op: 'log', line }) })
 
   // The tasks' metric calls, sent once per turn of the event loop.
   let calls: MetricCall[] = []
@@ -80,6 +115,14 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     waiting.set(id, { resolve, reject })
     send(message(id), transfer)
   })
+
+  const storeCalls = new Map<number, { resolve: (answer: StoreAnswer) => void; reject: (error: Error) => void }>()
+  const store = storeThroughMainThread((partition, call, transfer) => new Promise<StoreAnswer>((resolve, reject) => {
+    const id = nextRequest
+    nextRequest += 1
+    storeCalls.set(id, { resolve, reject })
+    send({ op: 'store', id, partition, call }, transfer)
+  }))
 
   const tasks = new Map<number, Entry>()
   let parts: ProcessingParts | null = null
@@ -183,6 +226,13 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
         else request?.reject(fromCrossing(message.error, 'main thread'))
         return
       }
+      case 'storeReply': {
+        const call = storeCalls.get(message.id)
+        storeCalls.delete(message.id)
+        if (message.error === null) call?.resolve(message)
+        else call?.reject(fromCrossing(message.error, 'main thread store'))
+        return
+      }
       case 'stopping':
         parts?.stopping()
         return
@@ -197,7 +247,7 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
   }
 
   port.on('message', handle)
-  openProcessing(config, logger, systemClock).then(
+  openProcessing(config, logger, systemClock, { store }).then(
     (opened) => {
       parts = opened
       send({ op: 'ready' })

@@ -3,8 +3,9 @@
  * changes), the sanctions lists (reloaded when the folder changes), the models (the deployment
  * file re-read on a timer), the schema codec, the RocksDB state and the event processor.
  *
- * They live where the partition tasks run: on the engine's main thread, or on its processing
- * thread (pipelines/processing-thread.ts), which then owns the RocksDB store alone.
+ * They live where the partition tasks run: on the engine's main thread, or on each of its
+ * processing threads (pipelines/processing-thread.ts), whose store is then the main thread's
+ * RocksDB database, reached through messages.
  */
 import fs from 'node:fs'
 import { sleep, systemClock, type Clock } from '../core/clock.js'
@@ -33,7 +34,7 @@ export interface ProcessingParts {
   readonly processor: EventProcessor
   /** Stops the decoder's retries of an unreachable registry (the engine is stopping). */
   stopping(): void
-  /** Stops the reload timers, the models and the store. */
+  /** Stops the reload timers, the models and the store (when it was opened here). */
   close(): Promise<void>
 }
 
@@ -51,7 +52,11 @@ export async function untilAvailable<T>(what: string, step: () => Promise<T>, lo
   }
 }
 
-export async function openProcessing(config: PitbossConfig, logger: Logger, clock: Clock): Promise<ProcessingParts> {
+/**
+ * `store`: a store opened elsewhere (a processing thread's, served by the main thread, which owns
+ * the RocksDB database); it is not closed by close(). Without it, RocksDB is opened here.
+ */
+export async function openProcessing(config: PitbossConfig, logger: Logger, clock: Clock, options: { readonly store?: StateStore } = {}): Promise<ProcessingParts> {
   const detectors = new DetectorRegistry()
   const ruleSets = new RuleSetHolder(RuleSet.load(config.rules.ruleSetPath, detectors))
   logger.info({ ruleSet: ruleSets.current.version, contentHash: ruleSets.current.contentHash, path: config.rules.ruleSetPath }, 'rule set loaded')
@@ -123,7 +128,7 @@ export async function openProcessing(config: PitbossConfig, logger: Logger, cloc
 
   const codec = new AvroCodec(createHttpRegistryClient(config.registry.url), config.kafka.topicPrefix, { maxPayloadBytes: config.pipeline.maxPayloadBytes })
   await untilAvailable('schema registry', () => codec.registerAll(), logger, 60_000, clock)
-  const store = await openRocksStore(config.state.dir)
+  const store = options.store ?? (await openRocksStore(config.state.dir))
   let running = true
   return {
     ruleSets,
@@ -141,7 +146,7 @@ export async function openProcessing(config: PitbossConfig, logger: Logger, cloc
       if (modelReload !== null) clearInterval(modelReload)
       if (listsReload !== null) clearInterval(listsReload)
       await models?.close()
-      await store.close()
+      if (options.store === undefined) await store.close()
     },
   }
 }

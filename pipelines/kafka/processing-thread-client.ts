@@ -1,7 +1,8 @@
 /**
- * The main thread's side of the processing thread (pipelines/processing-thread.ts): starts it,
- * and gives the runner a proxy per partition task (RemoteTask) that the runner drives exactly as
- * it drives a task on its own thread.
+ * The main thread's side of the processing threads (pipelines/processing-thread.ts): starts them,
+ * serves their store calls from the process's RocksDB database, and gives the runner a proxy per
+ * partition task (RemoteTask) that the runner drives exactly as it drives a task on its own
+ * thread. Partition p runs on thread p mod the number of threads.
  *
  * What the runner reads synchronously — fetch positions (gap checks, seeks), next offsets
  * (back-pressure, lag, the committed group offsets), the number of records waiting — the proxy
@@ -18,8 +19,9 @@ import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { RawRecord, TaskMetrics } from '../partition-task.js'
 import type { ProcessingThreadData } from '../processing-thread.js'
+import type { StateStore } from '../state/store.js'
 import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
-import { fromCrossing, packRecords, toCrossing, unpackOutputs, type FromProcessing, type MetricCall, type TaskStatus, type ToProcessing } from './thread-protocol.js'
+import { fromCrossing, packRecords, packValues, toCrossing, unpackOutputs, unpackValues, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './thread-protocol.js'
 
 const LOG_LEVELS: Readonly<Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 
@@ -34,6 +36,43 @@ function threadEntry(): { readonly source: string | URL; readonly eval: boolean 
   return { source: `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}) })`, eval: true }
 }
 
+/** The processing threads of one engine process. */
+export class ProcessingThreads implements TaskHost {
+  private constructor(private readonly threads: readonly ProcessingThread[]) {}
+
+  /** Starts `count` threads together and waits until all of them have their parts open. */
+  static async start(config: PitbossConfig, logger: Logger, store: StateStore, count: number, options: { readonly batchSize?: number } = {}): Promise<ProcessingThreads> {
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, index) => ProcessingThread.start(config, logger, store, index, options)))
+    const threads = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
+    const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
+    if (failed !== undefined) {
+      await Promise.all(threads.map((thread) => thread.stop()))
+      throw failed.reason
+    }
+    return new ProcessingThreads(threads)
+  }
+
+  get count(): number {
+    return this.threads.length
+  }
+
+  onFatal(handler: (error: Error) => void): void {
+    for (const thread of this.threads) thread.onFatal(handler)
+  }
+
+  newTask(partition: number, wiring: TaskWiring): RunnerTask {
+    return (this.threads[partition % this.threads.length] as ProcessingThread).newTask(partition, wiring)
+  }
+
+  stopping(): void {
+    for (const thread of this.threads) thread.stopping()
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.stop()))
+  }
+}
+
 export class ProcessingThread implements TaskHost {
   private nextId = 1
   private readonly replies = new Map<number, { resolve: (message: Extract<FromProcessing, { op: 'reply' }>) => void; reject: (error: Error) => void }>()
@@ -42,14 +81,14 @@ export class ProcessingThread implements TaskHost {
   private stopped = false
   private exitedWith: Error | null = null
 
-  private constructor(private readonly worker: Worker, private readonly logger: Logger) {}
+  private constructor(private readonly worker: Worker, private readonly logger: Logger, private readonly store: StateStore) {}
 
-  /** Starts the thread and waits until its parts are open (models, lists, registry, RocksDB). */
-  static async start(config: PitbossConfig, logger: Logger, options: { readonly batchSize?: number } = {}): Promise<ProcessingThread> {
+  /** Starts the thread and waits until its parts are open (models, lists, registry). */
+  static async start(config: PitbossConfig, logger: Logger, store: StateStore, index: number, options: { readonly batchSize?: number } = {}): Promise<ProcessingThread> {
     const entry = threadEntry()
-    const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', config, logLevel: logger.level, batchSize: options.batchSize }
-    const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: 'pitboss-processing' })
-    const thread = new ProcessingThread(worker, logger)
+    const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', index, config, logLevel: logger.level, batchSize: options.batchSize }
+    const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: `pitboss-processing-${index}` })
+    const thread = new ProcessingThread(worker, logger, store)
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => reject(new RiskError('RISK_ERR_CONFIG_INVALID', `the processing thread exited with code ${code} while starting`))
       worker.once('exit', onExit)
@@ -91,7 +130,7 @@ export class ProcessingThread implements TaskHost {
     this.post({ op: 'stopping' })
   }
 
-  /** Waits for every task's writes, closes the thread's parts (models, RocksDB), ends the thread. */
+  /** Waits for every task's writes, closes the thread's parts (models, reload timers), ends the thread. */
   async stop(): Promise<void> {
     if (this.exitedWith === null) await this.request((id) => ({ op: 'stop', id }))
     this.stopped = true
@@ -152,10 +191,42 @@ export class ProcessingThread implements TaskHost {
       case 'log':
         this.relayLog(message.line)
         return
+      case 'store':
+        this.serveStore(message.id, message.partition, message.call)
+        return
       case 'ready':
       case 'startFailed':
         return
     }
+  }
+
+  /** One store call of a task on the thread, answered with the values packed into one moved buffer. */
+  private serveStore(id: number, partition: number, call: StoreCall): void {
+    const view = this.store.partition(partition)
+    const answered = (async (): Promise<{ keys: string[] | null; values: ReturnType<typeof packValues> | null }> => {
+      switch (call.name) {
+        case 'getMany':
+          return { keys: null, values: packValues(await view.getMany(call.keys)) }
+        case 'write': {
+          const values = unpackValues(call.putValues)
+          await view.write({ puts: call.putKeys.map((key, index) => [key, values[index] as Buffer] as const), deletes: call.deletes })
+          return { keys: null, values: null }
+        }
+        case 'entries': {
+          const keys: string[] = []
+          const values: Buffer[] = []
+          for await (const [key, value] of view.entries(call.prefix)) {
+            keys.push(key)
+            values.push(value)
+          }
+          return { keys, values: packValues(values) }
+        }
+      }
+    })()
+    answered.then(
+      ({ keys, values }) => this.post({ op: 'storeReply', id, error: null, keys, values }, values === null ? undefined : [values.bytes]),
+      (error: unknown) => this.post({ op: 'storeReply', id, error: toCrossing(error), keys: null, values: null }),
+    )
   }
 
   /** A line of the thread's logger, written through this thread's logger (its level, its destination). */

@@ -63,6 +63,46 @@ export function unpackRecords(packed: PackedRecords, topicKey: InputTopicKey, to
   return records
 }
 
+/** Buffers (or undefined) back to back in one buffer; length -1 for undefined. */
+export interface PackedValues {
+  readonly bytes: ArrayBuffer
+  readonly lengths: Int32Array
+}
+
+export function packValues(values: ReadonlyArray<Buffer | undefined>): PackedValues {
+  let total = 0
+  for (const value of values) total += value?.length ?? 0
+  const bytes = new ArrayBuffer(total)
+  const target = new Uint8Array(bytes)
+  const lengths = new Int32Array(values.length)
+  let at = 0
+  values.forEach((value, index) => {
+    if (value === undefined) {
+      lengths[index] = -1
+      return
+    }
+    lengths[index] = value.length
+    target.set(value, at)
+    at += value.length
+  })
+  return { bytes, lengths }
+}
+
+/** The values back, views into the one received buffer. */
+export function unpackValues(packed: PackedValues): Array<Buffer | undefined> {
+  const values: Array<Buffer | undefined> = []
+  let at = 0
+  for (const length of packed.lengths) {
+    if (length < 0) {
+      values.push(undefined)
+      continue
+    }
+    values.push(Buffer.from(packed.bytes, at, length))
+    at += length
+  }
+  return values
+}
+
 /** One batch's encoded outputs, gathered per topic, in order. */
 export interface PackedOutputs {
   readonly headers: Record<string, string>
@@ -169,6 +209,7 @@ export type ToProcessing =
   | { readonly op: 'stopping' }
   | { readonly op: 'emitted' | 'refreshed'; readonly id: number; readonly error: CrossingError | null }
   | { readonly op: 'stop'; readonly id: number }
+  | { readonly op: 'storeReply'; readonly id: number; readonly error: CrossingError | null; readonly keys: readonly string[] | null; readonly values: PackedValues | null }
 
 /** Processing thread -> main thread. */
 export type FromProcessing =
@@ -179,6 +220,13 @@ export type FromProcessing =
   | { readonly op: 'refresh'; readonly id: number; readonly topics: readonly InputTopicKey[] }
   | { readonly op: 'metrics'; readonly calls: readonly MetricCall[] }
   | { readonly op: 'log'; readonly line: string }
+  | { readonly op: 'store'; readonly id: number; readonly partition: number; readonly call: StoreCall }
+
+/** A PartitionStore call of a processing thread, served by the main thread's RocksDB store. */
+export type StoreCall =
+  | { readonly name: 'getMany'; readonly keys: readonly string[] }
+  | { readonly name: 'write'; readonly putKeys: readonly string[]; readonly putValues: PackedValues; readonly deletes: readonly string[] }
+  | { readonly name: 'entries'; readonly prefix: string }
 
 /** One TaskMetrics call, recorded on the processing thread and replayed on the main thread's metrics. */
 export type MetricCall =

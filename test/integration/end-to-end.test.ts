@@ -1,8 +1,8 @@
 /**
  * The first decision end to end, on the real substrate: withdrawal requests produced to the
  * local broker through the local registry -> engine process -> risk.decisions.v1 -> ClickHouse.
- * Once with the partition tasks on the engine's processing thread (the default), once on its
- * main thread (PITBOSS_PROCESSING_THREAD=off); the metrics the tasks count reach /metrics either way.
+ * With the partition tasks on one processing thread (the default), on two, and on the engine's
+ * main thread (PITBOSS_PROCESSING_THREADS=0); the metrics the tasks count reach /metrics each way.
  */
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
   return port
 }
 
-describe.each(['on', 'off'])('end to end: withdrawal -> decision on Kafka -> row in ClickHouse (processing thread %s)', (processingThread) => {
+describe.each(['1', '2', '0'])('end to end: withdrawal -> decision on Kafka -> row in ClickHouse (%s processing threads)', (processingThreads) => {
   let test: Isolated
   let engine: EngineProcess
   let sink: EngineProcess
@@ -33,7 +33,7 @@ describe.each(['on', 'off'])('end to end: withdrawal -> decision on Kafka -> row
   beforeAll(async () => {
     // Withdrawals with no deposit behind them look risky to the shipped model; here the velocity
     // rule alone decides (the model has its own tests: model-hot-swap, replay-equality).
-    test = await isolated('e2e', { PITBOSS_MODELS: 'off', PITBOSS_PROCESSING_THREAD: processingThread })
+    test = await isolated('e2e', { PITBOSS_MODELS: 'off', PITBOSS_PROCESSING_THREADS: processingThreads })
     metricsPort = await freePort()
     engine = new EngineProcess(test, 'engine', 'pipelines/main.ts', { PITBOSS_METRICS_PORT: String(metricsPort) }).start()
     sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()

@@ -2,8 +2,8 @@
  * What crosses between the engine's main thread and its processing thread: records and outputs
  * packed into one buffer each way, errors with their codes, and the fetch-position rule the main
  * thread applies on its own (it must agree with the task's, record for record). The thread
- * itself runs in every integration test that starts an engine (PITBOSS_PROCESSING_THREAD is on
- * by default); test/integration/end-to-end.test.ts also runs the engine with it off.
+ * threads themselves run in every integration test that starts an engine (one by default,
+ * PITBOSS_PROCESSING_THREADS); test/integration/end-to-end.test.ts also runs two and none.
  */
 import { describe, expect, it } from 'vitest'
 import { RiskError } from '../../../core/errors.js'
@@ -12,7 +12,7 @@ import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../../core/topics.js'
 import { DetectorRegistry } from '../../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../../detectors/rule-set.js'
 import { takeInOrder } from '../../../pipelines/kafka/processing-thread-client.js'
-import { fromCrossing, packOutputs, packRecords, toCrossing, unpackOutputs, unpackRecords } from '../../../pipelines/kafka/thread-protocol.js'
+import { fromCrossing, packOutputs, packRecords, packValues, toCrossing, unpackOutputs, unpackRecords, unpackValues } from '../../../pipelines/kafka/thread-protocol.js'
 import { PartitionTask, type DecodedRecord, type RawRecord } from '../../../pipelines/partition-task.js'
 import { EventProcessor } from '../../../pipelines/processor.js'
 import { createMemoryStore } from '../../../pipelines/state/store.js'
@@ -68,6 +68,15 @@ describe('outputs crossing back to the main thread', () => {
       ['risk.decisions.v1', [['w1:1', Buffer.from('first').toString('hex'), headers], ['w2:1', '', headers]]],
       ['risk.alerts.v1', [['a1', '090807', headers]]],
     ])
+  })
+})
+
+describe('store values crossing between the threads', () => {
+  it('come back in order, with undefined for a missing key and empty values kept', () => {
+    const values = [Buffer.from('{"a":1}'), undefined, Buffer.alloc(0), Buffer.from([1, 2, 3])]
+    const packed = packValues(values)
+    expect(unpackValues(structuredClone(packed, { transfer: [packed.bytes] }))).toEqual(values)
+    expect(unpackValues(packValues([]))).toEqual([])
   })
 })
 
