@@ -82,9 +82,10 @@ async function main(): Promise<void> {
     const endRssBytes = engine.rssBytes()
     peakRssBytes = Math.max(peakRssBytes, endRssBytes)
     // Where the RSS is: the V8 heap (committed and used), memory V8 counts outside it (Buffers), the rest native.
-    const heapTotalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_total_bytes')
-    const heapUsedBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_used_bytes')
-    const externalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_external_memory_bytes')
+    // The main thread's heap and every processing thread's (each thread is an isolate of its own).
+    const heapTotalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_total_bytes') + await scrapeCounter(port, 'pitboss_processing_thread_heap_size_total_bytes')
+    const heapUsedBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_used_bytes') + await scrapeCounter(port, 'pitboss_processing_thread_heap_size_used_bytes')
+    const externalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_external_memory_bytes') + await scrapeCounter(port, 'pitboss_processing_thread_external_memory_bytes')
     const runningStateBytes = directoryBytes(stateDir)
     const stopCode = await engine.stop('SIGTERM')
     const stoppedStateBytes = directoryBytes(stateDir)

@@ -39,7 +39,7 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   let tasks: TaskHost
   if (config.pipeline.processingThreads > 0) {
     store = await openRocksStore(config.state.dir)
-    threads = await ProcessingThreads.start(config, logger, store, config.pipeline.processingThreads).catch(async (error: unknown) => {
+    threads = await ProcessingThreads.start(config, logger, store, config.pipeline.processingThreads, { memory: (thread, memory) => metrics.processingThreadMemory(thread, memory) }).catch(async (error: unknown) => {
       await store?.close()
       throw error
     })

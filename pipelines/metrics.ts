@@ -12,6 +12,14 @@ export interface EngineMetrics extends TaskMetrics {
   readonly registry: Registry
   consumerLag(topic: string, partition: number, lag: number): void
   forgetPartition(topic: string, partition: number): void
+  /** A processing thread's V8 heap (the process's own nodejs_* heap metrics cover the main thread only). */
+  processingThreadMemory(thread: number, memory: ThreadMemory): void
+}
+
+export interface ThreadMemory {
+  readonly heapTotalBytes: number
+  readonly heapUsedBytes: number
+  readonly externalBytes: number
 }
 
 export function createEngineMetrics(registry = new Registry()): EngineMetrics {
@@ -36,6 +44,9 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [registry],
   })
   const scoredRows = new Counter({ name: 'pitboss_model_scored_withdrawals_total', help: 'withdrawals scored by the model service', registers: [registry] })
+  const threadHeapTotal = new Gauge({ name: 'pitboss_processing_thread_heap_size_total_bytes', help: 'V8 heap committed by each processing thread (pitboss_process_nodejs_heap_* is the main thread\'s)', labelNames: ['thread'], registers: [registry] })
+  const threadHeapUsed = new Gauge({ name: 'pitboss_processing_thread_heap_size_used_bytes', help: 'V8 heap used by each processing thread', labelNames: ['thread'], registers: [registry] })
+  const threadExternal = new Gauge({ name: 'pitboss_processing_thread_external_memory_bytes', help: 'memory outside the V8 heap held by each processing thread\'s objects (Buffers)', labelNames: ['thread'], registers: [registry] })
   const lag = new Gauge({ name: 'pitboss_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers: [registry] })
   return {
     registry,
@@ -56,6 +67,11 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
     },
     consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
     forgetPartition: (topic, partition) => lag.remove({ topic, partition: String(partition) }),
+    processingThreadMemory: (thread, memory) => {
+      threadHeapTotal.set({ thread: String(thread) }, memory.heapTotalBytes)
+      threadHeapUsed.set({ thread: String(thread) }, memory.heapUsedBytes)
+      threadExternal.set({ thread: String(thread) }, memory.externalBytes)
+    },
   }
 }
 

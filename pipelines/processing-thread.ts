@@ -16,6 +16,7 @@
  * Logs go to the main thread's logger (so they land where its lines do, at its level), and the
  * tasks' metric calls are replayed on the main thread's metrics, where /metrics serves them.
  */
+import v8 from 'node:v8'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import pino from 'pino'
 import { systemClock } from '../core/clock.js'
@@ -44,6 +45,8 @@ interface Entry {
   /** The first enqueue that failed: the task fails with it at its next drain. */
   failure: unknown
 }
+
+const MEMORY_REPORT_INTERVAL_MS = 2000
 
 /** Milliseconds of the main thread's epoch-based time on this thread's monotonic clock. */
 const toLocalMonotonic = (epochMs: number): number => epochMs - performance.timeOrigin
@@ -152,7 +155,8 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     scorer: ready.models,
     ruleSets: ready.ruleSets,
     emit: (outputs, processingMs) => {
-      const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, outputHeaders(processingMs, config.instanceId)), outputHeaders(processingMs, config.instanceId))
+      const headers = outputHeaders(processingMs, config.instanceId)
+      const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, headers), headers)
       return ask((id) => ({ op: 'emit', id, outputs: packed }), [packed.values])
     },
     monotonicMs: () => performance.now(),
@@ -247,6 +251,11 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
   }
 
   port.on('message', handle)
+  // This isolate's heap for /metrics (the process's nodejs_heap_* metrics are the main thread's).
+  setInterval(() => {
+    const heap = v8.getHeapStatistics()
+    send({ op: 'memory', memory: { heapTotalBytes: heap.total_heap_size, heapUsedBytes: heap.used_heap_size, externalBytes: heap.external_memory } })
+  }, MEMORY_REPORT_INTERVAL_MS).unref()
   openProcessing(config, logger, systemClock, { store }).then(
     (opened) => {
       parts = opened

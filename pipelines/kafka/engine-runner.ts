@@ -1,6 +1,7 @@
 /**
  * The engine's Kafka wiring: one consumer group over all input topics (co-partitioned
- * assignment), one PartitionTask per assigned partition, one producer for the outputs.
+ * assignment), one partition task per assigned partition (on this thread, or its proxy here and
+ * the task on a processing thread: TaskHost), one producer for the outputs.
  *
  * Positions come from each task's RocksDB checkpoint, not from Kafka's committed offsets:
  * on assignment the runner seeks every topic-partition to the task's next offset. The group's
@@ -36,7 +37,7 @@ export interface OutputEncoder {
   encode(topic: TopicKey, value: Record<string, unknown>): Buffer
 }
 
-/** What the runner does with a partition task; a PartitionTask here, or its proxy on the processing thread. */
+/** What the runner does with a partition task: a PartitionTask, or the proxy of one on a processing thread. */
 export interface RunnerTask extends BufferedPositions {
   readonly partition: number
   open(): Promise<ReadonlyMap<InputTopicKey, bigint>>
@@ -59,7 +60,7 @@ export interface TaskWiring {
   readonly metrics: TaskMetrics
 }
 
-/** Where the partition tasks run: on this thread (LocalTasks) or on the processing thread. */
+/** Where the partition tasks run: on this thread (LocalTasks) or on processing threads (ProcessingThreads). */
 export interface TaskHost {
   newTask(partition: number, wiring: TaskWiring): RunnerTask
 }

@@ -17,6 +17,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
+import type { ThreadMemory } from '../metrics.js'
 import type { RawRecord, TaskMetrics } from '../partition-task.js'
 import type { ProcessingThreadData } from '../processing-thread.js'
 import type { StateStore } from '../state/store.js'
@@ -36,12 +37,18 @@ function threadEntry(): { readonly source: string | URL; readonly eval: boolean 
   return { source: `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}) })`, eval: true }
 }
 
+export interface ThreadOptions {
+  readonly batchSize?: number
+  /** Each thread's V8 heap, every 2 s (for /metrics). */
+  readonly memory?: (thread: number, memory: ThreadMemory) => void
+}
+
 /** The processing threads of one engine process. */
 export class ProcessingThreads implements TaskHost {
   private constructor(private readonly threads: readonly ProcessingThread[]) {}
 
   /** Starts `count` threads together and waits until all of them have their parts open. */
-  static async start(config: PitbossConfig, logger: Logger, store: StateStore, count: number, options: { readonly batchSize?: number } = {}): Promise<ProcessingThreads> {
+  static async start(config: PitbossConfig, logger: Logger, store: StateStore, count: number, options: ThreadOptions = {}): Promise<ProcessingThreads> {
     const started = await Promise.allSettled(Array.from({ length: count }, (_, index) => ProcessingThread.start(config, logger, store, index, options)))
     const threads = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
     const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
@@ -81,14 +88,20 @@ export class ProcessingThread implements TaskHost {
   private stopped = false
   private exitedWith: Error | null = null
 
-  private constructor(private readonly worker: Worker, private readonly logger: Logger, private readonly store: StateStore) {}
+  private constructor(
+    private readonly worker: Worker,
+    private readonly logger: Logger,
+    private readonly store: StateStore,
+    private readonly index: number,
+    private readonly memory: ThreadOptions['memory'],
+  ) {}
 
   /** Starts the thread and waits until its parts are open (models, lists, registry). */
-  static async start(config: PitbossConfig, logger: Logger, store: StateStore, index: number, options: { readonly batchSize?: number } = {}): Promise<ProcessingThread> {
+  static async start(config: PitbossConfig, logger: Logger, store: StateStore, index: number, options: ThreadOptions = {}): Promise<ProcessingThread> {
     const entry = threadEntry()
     const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', index, config, logLevel: logger.level, batchSize: options.batchSize }
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: `pitboss-processing-${index}` })
-    const thread = new ProcessingThread(worker, logger, store)
+    const thread = new ProcessingThread(worker, logger, store, index, options.memory)
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => reject(new RiskError('RISK_ERR_CONFIG_INVALID', `the processing thread exited with code ${code} while starting`))
       worker.once('exit', onExit)
@@ -193,6 +206,9 @@ export class ProcessingThread implements TaskHost {
         return
       case 'store':
         this.serveStore(message.id, message.partition, message.call)
+        return
+      case 'memory':
+        this.memory?.(this.index, message.memory)
         return
       case 'ready':
       case 'startFailed':

@@ -8,6 +8,7 @@
  */
 import { RiskError, type ErrorCode, type ErrorContext } from '../../core/errors.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
+import type { ThreadMemory } from '../metrics.js'
 import type { RawRecord } from '../partition-task.js'
 
 /** Records of one topic-partition: keys and values back to back; lengths -1 for null. */
@@ -220,6 +221,7 @@ export type FromProcessing =
   | { readonly op: 'refresh'; readonly id: number; readonly topics: readonly InputTopicKey[] }
   | { readonly op: 'metrics'; readonly calls: readonly MetricCall[] }
   | { readonly op: 'log'; readonly line: string }
+  | { readonly op: 'memory'; readonly memory: ThreadMemory }
   | { readonly op: 'store'; readonly id: number; readonly partition: number; readonly call: StoreCall }
 
 /** A PartitionStore call of a processing thread, served by the main thread's RocksDB store. */

@@ -80,6 +80,14 @@ describe.each(['1', '2', '0'])('end to end: withdrawal -> decision on Kafka -> r
     expect(metrics).toMatch(/pitboss_decisions_total\{outcome="APPROVE"\} 5\b/)
     expect(metrics).toMatch(/pitboss_decisions_total\{outcome="REVIEW"\} 2\b/)
     expect(metrics).toMatch(/pitboss_events_processed_total\{topic="withdrawals"\} 7\b/)
+    // each processing thread reports its own heap (the process's nodejs_heap_* metrics are the main thread's)
+    while ((metrics.match(/^pitboss_processing_thread_heap_size_used_bytes\{/gm) ?? []).length < Number(processingThreads) && Date.now() < metricsDeadline + 5_000) {
+      await sleep(200)
+      metrics = await (await fetch(metricsUrl)).text()
+    }
+    const threadHeaps = [...metrics.matchAll(/^pitboss_processing_thread_heap_size_used_bytes\{thread="(\d+)"\} (\d+)/gm)]
+    expect(threadHeaps.map((match) => match[1]).sort()).toEqual(Array.from({ length: Number(processingThreads) }, (_, index) => String(index)))
+    expect(threadHeaps.every((match) => Number(match[2]) > 10 * 1024 * 1024)).toBe(true)
 
     // the registry holds the subjects the engine and this test registered
     const subjects = (await (await fetch(`${test.config.registry.url}/subjects`)).json()) as string[]
