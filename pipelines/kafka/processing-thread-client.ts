@@ -14,7 +14,6 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { PitbossConfig } from '../../core/config.js'
-import { RiskError } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
@@ -103,7 +102,7 @@ export class ProcessingThread implements TaskHost {
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: `pitboss-processing-${index}` })
     const thread = new ProcessingThread(worker, logger, store, index, options.memory)
     await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number): void => reject(new RiskError('RISK_ERR_CONFIG_INVALID', `the processing thread exited with code ${code} while starting`))
+      const onExit = (code: number): void => reject(new Error(`processing thread ${index} exited with code ${code} while starting (its log lines above say why)`))
       worker.once('exit', onExit)
       worker.once('error', reject)
       worker.on('message', (message: FromProcessing) => {
@@ -123,7 +122,7 @@ export class ProcessingThread implements TaskHost {
     })
     worker.on('error', (error) => thread.died(error))
     worker.on('exit', (code) => {
-      if (!thread.stopped) thread.died(new Error(`the processing thread exited with code ${code}`))
+      if (!thread.stopped) thread.died(new Error(`processing thread ${index} exited with code ${code}`))
     })
     return thread
   }

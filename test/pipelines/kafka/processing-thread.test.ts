@@ -6,12 +6,16 @@
  * PITBOSS_PROCESSING_THREADS); test/integration/end-to-end.test.ts also runs two and none.
  */
 import { describe, expect, it } from 'vitest'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { loadConfig } from '../../../core/config.js'
 import { RiskError } from '../../../core/errors.js'
 import { silentLogger } from '../../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../../core/topics.js'
 import { DetectorRegistry } from '../../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../../detectors/rule-set.js'
-import { takeInOrder } from '../../../pipelines/kafka/processing-thread-client.js'
+import { ProcessingThreads, takeInOrder } from '../../../pipelines/kafka/processing-thread-client.js'
 import { fromCrossing, packOutputs, packRecords, packValues, toCrossing, unpackOutputs, unpackRecords, unpackValues } from '../../../pipelines/kafka/thread-protocol.js'
 import { PartitionTask, type DecodedRecord, type RawRecord } from '../../../pipelines/partition-task.js'
 import { EventProcessor } from '../../../pipelines/processor.js'
@@ -131,4 +135,16 @@ describe('the main thread\'s fetch positions', () => {
       expect(task.bufferedCount()).toBeGreaterThanOrEqual(0)
     }
   })
+})
+
+describe('starting a processing thread', () => {
+  it('fails with the thread\'s own error, code included, when its parts cannot be opened', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pitboss-thread-'))
+    const ruleSetPath = path.join(home, 'broken-rule-set.json')
+    fs.writeFileSync(ruleSetPath, '{"version": 7}')
+    const config = loadConfig({ PITBOSS_HOME: home, PITBOSS_RULE_SET: ruleSetPath, PITBOSS_MODELS: 'off', PITBOSS_SCREENING_LISTS_DIR: 'off' })
+    const started = ProcessingThreads.start(config, silentLogger, createMemoryStore(), 2)
+    await expect(started).rejects.toBeInstanceOf(RiskError)
+    await expect(started).rejects.toMatchObject({ code: 'RISK_ERR_RULE_SET_INVALID' })
+  }, 30_000)
 })
