@@ -19,7 +19,6 @@ import { createEngineMetrics, serveMetrics } from './metrics.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
 import { openRocksStore, type StateStore } from './state/store.js'
 
-export { untilAvailable } from './processing.js'
 
 export interface Engine {
   readonly metricsPort: number

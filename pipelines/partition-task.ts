@@ -192,6 +192,34 @@ class Queue<T> {
   clear(): void { this.items = []; this.head = 0 }
 }
 
+/**
+ * Which fetched records a task takes, from its fetch position `from`: records before it are
+ * skipped (already buffered or processed); a record past it is a gap, accepted once when
+ * `acceptGap` (retention or compaction removed records), otherwise the records before it are
+ * taken and the outcome is 'gap' (the runner seeks back to the position after them). Shared by
+ * PartitionTask.enqueue and its proxy on the main thread, which must agree record for record.
+ */
+export function takeInOrder(records: readonly RawRecord[], from: bigint, acceptGap: boolean): {
+  readonly accepted: RawRecord[]
+  readonly position: bigint
+  readonly outcome: 'ok' | 'gap'
+  readonly acceptedGap: { readonly topic: string; readonly expected: bigint; readonly got: bigint } | null
+} {
+  let position = from
+  let acceptedGap: { topic: string; expected: bigint; got: bigint } | null = null
+  const accepted: RawRecord[] = []
+  for (const raw of records) {
+    if (raw.offset < position) continue
+    if (raw.offset > position) {
+      if (!acceptGap || acceptedGap !== null) return { accepted, position, outcome: 'gap', acceptedGap }
+      acceptedGap = { topic: raw.topic, expected: position, got: raw.offset }
+    }
+    accepted.push(raw)
+    position = raw.offset + 1n
+  }
+  return { accepted, position, outcome: 'ok', acceptedGap }
+}
+
 function sortTimeOf(decoded: DecodedRecord): number {
   // Bad records sort first: they leave through the dead-letter topic without holding anything up.
   if (!decoded.ok) return Number.NEGATIVE_INFINITY
@@ -322,22 +350,18 @@ export class PartitionTask {
   async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false, fetchedAtMs = this.options.monotonicMs()): Promise<'ok' | 'gap'> {
     if (highWatermark !== null) this.setHighWatermark(topic, highWatermark, fetchedAtMs)
     const queue = this.queues.get(topic) as Queue<Buffered>
-    let position = this.fetchPosition(topic)
-    for (const raw of records) {
-      if (raw.offset < position) continue
-      if (raw.offset > position) {
-        if (!acceptGap) return 'gap'
-        this.options.logger.warn({ partition: this.partition, topic: raw.topic, expected: String(position), got: String(raw.offset) }, 'offset gap: records missing from the broker (retention or compaction)')
-        this.metrics.offsetGap(topic)
-        acceptGap = false
-      }
+    const { accepted, outcome, acceptedGap } = takeInOrder(records, this.fetchPosition(topic), acceptGap)
+    if (acceptedGap !== null) {
+      this.options.logger.warn({ partition: this.partition, topic: acceptedGap.topic, expected: String(acceptedGap.expected), got: String(acceptedGap.got) }, 'offset gap: records missing from the broker (retention or compaction)')
+      this.metrics.offsetGap(topic)
+    }
+    for (const raw of accepted) {
       const decoded = this.options.decoder.decodeSync?.(raw) ?? (await this.options.decoder.decode(raw))
       queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: fetchedAtMs })
       this.newestArrivalMs = fetchedAtMs
-      position = raw.offset + 1n
-      this.fetchCursors.set(topic, position)
+      this.fetchCursors.set(topic, raw.offset + 1n)
     }
-    return 'ok'
+    return outcome
   }
 
   /**

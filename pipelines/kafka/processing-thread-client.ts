@@ -17,7 +17,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
-import type { RawRecord, TaskMetrics } from '../partition-task.js'
+import { takeInOrder, type RawRecord, type TaskMetrics } from '../partition-task.js'
 import type { ProcessingThreadData } from '../processing-thread.js'
 import type { StateStore } from '../state/store.js'
 import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
@@ -56,10 +56,6 @@ export class ProcessingThreads implements TaskHost {
       throw failed.reason
     }
     return new ProcessingThreads(threads)
-  }
-
-  get count(): number {
-    return this.threads.length
   }
 
   onFatal(handler: (error: Error) => void): void {
@@ -273,28 +269,6 @@ function replayMetric(metrics: TaskMetrics, call: MetricCall): void {
   }
 }
 
-/**
- * The task's own rule for fetched records (PartitionTask.enqueue), applied on the main thread to
- * know the outcome without asking: records before the fetch position are skipped; a record past
- * it is a gap, accepted once when `acceptGap`, otherwise the records before it are taken and the
- * outcome is 'gap' (the runner seeks back to `position`).
- */
-export function takeInOrder(records: readonly RawRecord[], from: bigint, acceptGap: boolean): { readonly accepted: RawRecord[]; readonly position: bigint; readonly outcome: 'ok' | 'gap' } {
-  let position = from
-  let gapAllowed = acceptGap
-  const accepted: RawRecord[] = []
-  for (const raw of records) {
-    if (raw.offset < position) continue
-    if (raw.offset > position) {
-      if (!gapAllowed) return { accepted, position, outcome: 'gap' }
-      gapAllowed = false
-    }
-    accepted.push(raw)
-    position = raw.offset + 1n
-  }
-  return { accepted, position, outcome: 'ok' }
-}
-
 /** A partition task on the processing thread, as the runner sees it. */
 class RemoteTask implements RunnerTask {
   private readonly fetchCursors = new Map<InputTopicKey, bigint>()
@@ -325,6 +299,7 @@ class RemoteTask implements RunnerTask {
     if (known === undefined || highWatermark > known) this.highWatermarks.set(topic, highWatermark)
   }
 
+  /** The task's own rule (takeInOrder), applied here to know the outcome and the fetch position without asking. */
   enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean): Promise<'ok' | 'gap'> {
     const fetchedAtEpochMs = performance.timeOrigin + performance.now()
     if (highWatermark !== null) this.noteHighWatermark(topic, highWatermark)

@@ -15,9 +15,9 @@ import { silentLogger } from '../../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../../core/topics.js'
 import { DetectorRegistry } from '../../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../../detectors/rule-set.js'
-import { ProcessingThreads, takeInOrder } from '../../../pipelines/kafka/processing-thread-client.js'
+import { ProcessingThreads } from '../../../pipelines/kafka/processing-thread-client.js'
 import { fromCrossing, packOutputs, packRecords, packValues, toCrossing, unpackOutputs, unpackRecords, unpackValues } from '../../../pipelines/kafka/thread-protocol.js'
-import { PartitionTask, type DecodedRecord, type RawRecord } from '../../../pipelines/partition-task.js'
+import { PartitionTask, takeInOrder, type DecodedRecord, type RawRecord } from '../../../pipelines/partition-task.js'
 import { EventProcessor } from '../../../pipelines/processor.js'
 import { createMemoryStore } from '../../../pipelines/state/store.js'
 import { DEFAULT_RULE_SET_PATH } from '../../support/pipeline.js'
@@ -97,6 +97,44 @@ describe('errors crossing threads', () => {
     const back = fromCrossing(structuredClone(toCrossing(new TypeError('not a function'))), 'main thread')
     expect([back.name, back.message]).toEqual(['TypeError', 'not a function'])
     expect(fromCrossing(toCrossing('a string'), 'x').message).toBe('a string')
+  })
+})
+
+describe('which fetched records a task takes (takeInOrder, shared by the task and its proxy)', () => {
+  const offsets = (...values: number[]): RawRecord[] => values.map((value) => raw(BigInt(value), null, null))
+  const take = (records: RawRecord[], from: number, acceptGap: boolean): [string, number, number[], string | null] => {
+    const taken = takeInOrder(records, BigInt(from), acceptGap)
+    return [taken.outcome, Number(taken.position), taken.accepted.map((record) => Number(record.offset)), taken.acceptedGap === null ? null : `${taken.acceptedGap.expected}->${taken.acceptedGap.got}`]
+  }
+
+  it('skips what it has, takes the rest in order', () => {
+    expect(take(offsets(3, 4, 5, 6), 5, false)).toEqual(['ok', 7, [5, 6], null])
+    expect(take(offsets(1, 2), 5, false)).toEqual(['ok', 5, [], null])
+    expect(take([], 5, false)).toEqual(['ok', 5, [], null])
+  })
+
+  it('stops at a gap with what came before it, unless told to accept one gap', () => {
+    expect(take(offsets(5, 6, 9, 10), 5, false)).toEqual(['gap', 7, [5, 6], null])
+    expect(take(offsets(8, 9), 5, false)).toEqual(['gap', 5, [], null])
+    expect(take(offsets(5, 6, 9, 10), 5, true)).toEqual(['ok', 11, [5, 6, 9, 10], '7->9'])
+    expect(take(offsets(5, 8, 12), 5, true)).toEqual(['gap', 9, [5, 8], '6->8'])
+  })
+})
+
+describe('a partition task taking fetched records', () => {
+  it('counts an accepted gap once and refuses the next one', async () => {
+    const detectors = new DetectorRegistry()
+    const undecodable: DecodedRecord = { ok: false, code: 'RISK_ERR_DECODE_MAGIC_BYTE', message: 'test', schemaId: null }
+    const gaps: string[] = []
+    const task = new PartitionTask({
+      partition: 3, store: createMemoryStore().partition(3), decoder: { decode: async () => undecodable, decodeSync: () => undecodable },
+      processor: new EventProcessor(detectors), ruleSets: new RuleSetHolder(RuleSet.load(DEFAULT_RULE_SET_PATH, detectors)), emit: async () => undefined, monotonicMs: () => 0, logger: silentLogger,
+      metrics: { eventsProcessed: () => undefined, deadLetter: () => undefined, decision: () => undefined, detectorError: () => undefined, duplicateInput: () => undefined, offsetGap: (topic) => gaps.push(topic), lateEvent: () => undefined },
+    })
+    await task.open()
+    expect(await task.enqueue('bets', [raw(0n, null, null), raw(1n, null, null)], null, false)).toBe('ok')
+    expect(await task.enqueue('bets', [raw(5n, null, null), raw(6n, null, null), raw(9n, null, null)], null, true)).toBe('gap')
+    expect([gaps, task.fetchPosition('bets'), task.bufferedCount()]).toEqual([['bets'], 7n, 4])
   })
 })
 
