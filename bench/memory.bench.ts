@@ -83,8 +83,10 @@ async function main(): Promise<void> {
     peakRssBytes = Math.max(peakRssBytes, endRssBytes)
     // Where the RSS is: the V8 heap (committed and used), memory V8 counts outside it (Buffers), the rest native.
     // The main thread's heap and every processing thread's (each thread is an isolate of its own).
-    const heapTotalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_total_bytes') + await scrapeCounter(port, 'pitboss_processing_thread_heap_size_total_bytes')
-    const heapUsedBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_used_bytes') + await scrapeCounter(port, 'pitboss_processing_thread_heap_size_used_bytes')
+    const threadHeapTotalBytes = await scrapeCounter(port, 'pitboss_processing_thread_heap_size_total_bytes')
+    const threadHeapUsedBytes = await scrapeCounter(port, 'pitboss_processing_thread_heap_size_used_bytes')
+    const heapTotalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_total_bytes') + threadHeapTotalBytes
+    const heapUsedBytes = await scrapeCounter(port, 'pitboss_process_nodejs_heap_size_used_bytes') + threadHeapUsedBytes
     const externalBytes = await scrapeCounter(port, 'pitboss_process_nodejs_external_memory_bytes') + await scrapeCounter(port, 'pitboss_processing_thread_external_memory_bytes')
     const runningStateBytes = directoryBytes(stateDir)
     const stopCode = await engine.stop('SIGTERM')
@@ -97,6 +99,8 @@ async function main(): Promise<void> {
         { label: 'engine peak RSS', value: peakRssBytes / MIB, unit: 'MiB' },
         { label: 'of the RSS at the end: V8 heap committed', value: heapTotalBytes / MIB, unit: 'MiB' },
         { label: 'of the RSS at the end: V8 heap used', value: heapUsedBytes / MIB, unit: 'MiB' },
+        { label: 'of the V8 heap: committed by the processing threads', value: threadHeapTotalBytes / MIB, unit: 'MiB' },
+        { label: 'of the V8 heap: used by the processing threads', value: threadHeapUsedBytes / MIB, unit: 'MiB' },
         { label: 'of the RSS at the end: external (Buffers)', value: externalBytes / MIB, unit: 'MiB' },
         { label: 'of the RSS at the end: the rest (native: RocksDB, allocator, code)', value: (endRssBytes - heapTotalBytes - externalBytes) / MIB, unit: 'MiB' },
         { label: 'RocksDB folder while running', value: runningStateBytes / MIB, unit: 'MiB', baseline: { label: 'before any event', value: idleStateBytes / MIB } },
