@@ -24,7 +24,7 @@ import type { PitbossConfig } from '../core/config.js'
 import type { Logger } from '../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../core/topics.js'
 import { encodeOutputs, outputHeaders } from './kafka/engine-runner.js'
-import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpackValues, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
+import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpackValues, type CrossingError, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
 import { PartitionTask, type TaskMetrics } from './partition-task.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
 import type { PartitionStore, StateStore } from './state/store.js'
@@ -109,23 +109,23 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     detectorHit: (detectorId) => record(['detectorHit', detectorId]),
   }
 
-  // Requests to the main thread (emit, refresh), answered by id.
+  // Requests to the main thread (emit, refresh, store calls), answered by id (settle).
   let nextRequest = 1
-  const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>()
-  const ask = (message: (id: number) => FromProcessing, transfer?: ArrayBuffer[]): Promise<void> => new Promise<void>((resolve, reject) => {
+  const waiting = new Map<number, { resolve: (answer: unknown) => void; reject: (error: Error) => void }>()
+  const ask = <T>(message: (id: number) => FromProcessing, transfer?: ArrayBuffer[]): Promise<T> => new Promise<T>((resolve, reject) => {
     const id = nextRequest
     nextRequest += 1
-    waiting.set(id, { resolve, reject })
+    waiting.set(id, { resolve: resolve as (answer: unknown) => void, reject })
     send(message(id), transfer)
   })
+  const settle = (id: number, error: CrossingError | null, answer: unknown, where: string): void => {
+    const request = waiting.get(id)
+    waiting.delete(id)
+    if (error === null) request?.resolve(answer)
+    else request?.reject(fromCrossing(error, where))
+  }
 
-  const storeCalls = new Map<number, { resolve: (answer: StoreAnswer) => void; reject: (error: Error) => void }>()
-  const store = storeThroughMainThread((partition, call, transfer) => new Promise<StoreAnswer>((resolve, reject) => {
-    const id = nextRequest
-    nextRequest += 1
-    storeCalls.set(id, { resolve, reject })
-    send({ op: 'store', id, partition, call }, transfer)
-  }))
+  const store = storeThroughMainThread((partition, call, transfer) => ask<StoreAnswer>((id) => ({ op: 'store', id, partition, call }), transfer))
 
   const tasks = new Map<number, Entry>()
   let parts: ProcessingParts | null = null
@@ -157,14 +157,14 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     emit: (outputs, processingMs) => {
       const headers = outputHeaders(processingMs, config.instanceId)
       const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, headers), headers)
-      return ask((id) => ({ op: 'emit', id, outputs: packed }), [packed.values])
+      return ask<void>((id) => ({ op: 'emit', id, outputs: packed }), [packed.values])
     },
     monotonicMs: () => performance.now(),
     logger,
     metrics,
     batchSize: data.batchSize,
     cacheSize: config.state.cachePlayers,
-    refreshHighWatermarks: (topics) => ask((id) => ({ op: 'refresh', id, topics })),
+    refreshHighWatermarks: (topics) => ask<void>((id) => ({ op: 'refresh', id, topics })),
     checkpointBatches: config.pipeline.checkpointBatches,
     checkpointIntervalMs: config.pipeline.checkpointIntervalMs,
   })
@@ -223,20 +223,12 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
         return
       }
       case 'emitted':
-      case 'refreshed': {
-        const request = waiting.get(message.id)
-        waiting.delete(message.id)
-        if (message.error === null) request?.resolve()
-        else request?.reject(fromCrossing(message.error, 'main thread'))
+      case 'refreshed':
+        settle(message.id, message.error, undefined, 'main thread')
         return
-      }
-      case 'storeReply': {
-        const call = storeCalls.get(message.id)
-        storeCalls.delete(message.id)
-        if (message.error === null) call?.resolve(message)
-        else call?.reject(fromCrossing(message.error, 'main thread store'))
+      case 'storeReply':
+        settle(message.id, message.error, message, 'main thread store')
         return
-      }
       case 'stopping':
         parts?.stopping()
         return
