@@ -27,7 +27,7 @@ import { topicName } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision, Withdrawal } from '../schemas/generated/types.js'
 import { player, withdrawal } from './events.js'
-import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, simulatedEvents, startBenchSubstrate, writeBenchResult } from './lib/harness.js'
+import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, scrapeByLabel, simulatedEvents, startBenchSubstrate, writeBenchResult } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   rate: { type: 'string', default: '5000' }, 'withdrawals-per-second': { type: 'string', default: '20' },
@@ -72,8 +72,14 @@ async function main(): Promise<void> {
     return withdrawalId
   }
   const decidedAt = (): Map<string, number> => new Map(decisions.received.map((entry) => [entry.value.withdrawalId, entry.receivedMs]))
+  // The engine's own split of its part (pitboss_decision_stage_seconds), over the windows.
+  const STAGES = ['to_task', 'refresh', 'merge', 'load', 'score', 'process', 'behind', 'pending_write', 'produce'] as const
+  const stageTotals = async (port: number): Promise<{ sums: Map<string, number>; counts: Map<string, number> }> => ({
+    sums: await scrapeByLabel(port, 'pitboss_decision_stage_seconds_sum', 'stage'),
+    counts: await scrapeByLabel(port, 'pitboss_decision_stage_seconds_count', 'stage'),
+  })
   try {
-    await engine.metricsPort(120_000)
+    const metricsPort = await engine.metricsPort(120_000)
     // Warm-up: the latency players registered, and one request decided (the group has joined).
     await produceMessages(run.config, encodeEvents(run.codec, Array.from({ length: LATENCY_PLAYERS }, (_, index) => ({ topic: 'players' as const, value: player({ playerId: `latency-player-${index}`, eventTimeMs: startMs - 60_000 }) }))))
     const warmUp = await inject()
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
     }).catch((error: unknown) => { if (!stopBackground) throw error })
     await sleep(2_000) // the background reaches its rate before the first window
 
+    const stagesBefore = await stageTotals(metricsPort)
     // Windows back to back while the background runs; their decisions are awaited afterwards, so
     // a slow engine shows as queueing in the figures rather than as pauses in the background.
     const windows: Array<{ ids: string[]; achievedRate: number }> = []
@@ -124,6 +131,13 @@ async function main(): Promise<void> {
       rows.push(row)
       say(`window ${repetition + 1}/${repetitions}: ${row.requests} requests, background ${Math.round(row.achievedBackgroundPerSecond)} ev/s, p50 ${row.p50Ms.toFixed(1)} ms, p95 ${row.p95Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (broker hop p50 ${row.brokerHopP50Ms.toFixed(1)}, p99 ${row.brokerHopP99Ms.toFixed(1)}; relay p50 ${row.relayP50Ms.toFixed(1)}, p99 ${row.relayP99Ms.toFixed(1)})`)
     }
+    const stagesAfter = await stageTotals(metricsPort)
+    const stageMeanMs = (stage: string): number => {
+      const count = (stagesAfter.counts.get(stage) ?? 0) - (stagesBefore.counts.get(stage) ?? 0)
+      return count === 0 ? Number.NaN : (((stagesAfter.sums.get(stage) ?? 0) - (stagesBefore.sums.get(stage) ?? 0)) / count) * 1000
+    }
+    const stagesDecided = (stagesAfter.counts.get('produce') ?? 0) - (stagesBefore.counts.get('produce') ?? 0)
+    say(`engine stages, mean over ${stagesDecided} decisions: ${STAGES.map((stage) => `${stage} ${stageMeanMs(stage).toFixed(2)} ms`).join(', ')}`)
     stopBackground = true
     await backgroundDone
     const backgroundSeconds = (performance.now() - backgroundStartMs) / 1000
@@ -140,11 +154,13 @@ async function main(): Promise<void> {
         { label: 'latency max (median of windows)', value: pick('maxMs'), unit: 'ms' },
         { label: 'one broker hop p50', value: pick('brokerHopP50Ms'), unit: 'ms' },
         { label: 'one broker hop p99', value: pick('brokerHopP99Ms'), unit: 'ms' },
+        ...STAGES.map((stage) => ({ label: `engine stage ${stage} (mean)`, value: stageMeanMs(stage), unit: 'ms' })),
       ],
       repetitions: rows,
       notes: [
         `Background: ${backgroundProduced} simulated events over ${backgroundSeconds.toFixed(1)} s; ${injected} injected requests, ${duplicates} duplicate decisions seen.`,
         `Latency is measured in this process from just before the send of a request (acks from all replicas) to its decision reaching a reader. The engine, the relay and the readers fetch with maxWaitTimeInMs ${maxWaitMs}: the mock broker holds a fetch that finds no data for the full wait (a real broker answers when data arrives; the engine's default is 100 ms).`,
+        `Engine stages: the engine's pitboss_decision_stage_seconds over the windows, every decision in them (${stagesDecided}, the background's withdrawals too): arrival in the engine to a place in its task's queue (to_task), waiting there for idle topics' high watermarks (refresh) and for earlier batches and other tasks (merge), the batch's player states read from the store (load), the model (score), the rest of the processing (process), behind earlier batches' outputs, the pending-record write, the produce until acknowledged. The rest of a request's latency is its two broker hops.`,
         'The do-nothing relay reads the requests and produces them unchanged to another topic (acks from all replicas, one request in flight), read like the decisions: the two broker hops of a decision and no work.',
         `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
       ],

@@ -66,7 +66,8 @@ export interface RecordDecoder {
 export interface TaskMetrics {
   eventsProcessed(topic: InputTopicKey, count: number): void
   deadLetter(reason: ErrorCode): void
-  decision(outcome: string, latencyMs: number): void
+  /** A decision acknowledged: its latency from the request's arrival, and that time by stage. */
+  decision(outcome: string, latencyMs: number, stages: DecisionStageMs): void
   detectorError(detectorId: string): void
   duplicateInput(): void
   offsetGap(topic: InputTopicKey): void
@@ -75,6 +76,31 @@ export interface TaskMetrics {
   modelInference?(elapsedMs: number, rows: number): void
   /** One alert raised by a detector (counted once its batch is emitted, like decisions). */
   detectorHit?(detectorId: string): void
+}
+
+/**
+ * Where a decision's latency went, in milliseconds; the stages add up to it. A batch's stages
+ * after `merge` are shared by its decisions.
+ */
+export interface DecisionStageMs {
+  /** The request's arrival in the process to its place in the task's queue: the crossing to a processing thread and the decode. */
+  readonly toTask: number
+  /** Queued in the task, waiting for the high watermarks of idle topics (the event-time merge). */
+  readonly refresh: number
+  /** The rest of its time queued in the task until its batch was taken: batches before it, other tasks on the thread. */
+  readonly merge: number
+  /** The batch's players not in the task's cache read from the store. */
+  readonly load: number
+  /** The batch waiting for the model service. */
+  readonly score: number
+  /** The rest of the batch's processing: decoding aside, the detectors, decisions, encoding. */
+  readonly process: number
+  /** Behind the previous batches' pending records and outputs. */
+  readonly behind: number
+  /** The batch's pending record written. */
+  readonly pendingWrite: number
+  /** The outputs produced and acknowledged. */
+  readonly produce: number
 }
 
 export const noopTaskMetrics: TaskMetrics = {
@@ -148,6 +174,10 @@ interface Buffered {
   readonly decoded: DecodedRecord
   readonly sortTimeMs: number
   readonly arrivedAtMs: number
+  /** When it was queued in the task (monotonic; the decision's stages). */
+  readonly enqueuedAtMs: number
+  /** The task's refreshWaitedMs then: what it adds while the record waits is its `refresh` stage. */
+  readonly refreshWaitedAtEnqueueMs: number
 }
 
 /**
@@ -238,6 +268,8 @@ export class PartitionTask {
   /** When each topic's high watermark was last learned (monotonic ms). */
   private readonly highWatermarkSeenAtMs = new Map<InputTopicKey, number>()
   private newestArrivalMs = Number.NEGATIVE_INFINITY
+  /** Milliseconds this task's drains have spent waiting for high-watermark refreshes, in all. */
+  private refreshWaitedMs = 0
   private streamTimeMs: number | null = null
   /** Pending batches of an earlier run, to replay first, in order. */
   private pending: PendingBatch[] = []
@@ -357,7 +389,7 @@ export class PartitionTask {
     }
     for (const raw of accepted) {
       const decoded = this.options.decoder.decodeSync?.(raw) ?? (await this.options.decoder.decode(raw))
-      queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: fetchedAtMs })
+      queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: fetchedAtMs, enqueuedAtMs: this.options.monotonicMs(), refreshWaitedAtEnqueueMs: this.refreshWaitedMs })
       this.newestArrivalMs = fetchedAtMs
       this.fetchCursors.set(topic, raw.offset + 1n)
     }
@@ -424,6 +456,7 @@ export class PartitionTask {
       const refresh = this.options.refreshHighWatermarks
       const stale = refresh !== undefined && this.pending.length === 0 && this.bufferedCount() > 0 ? this.staleIdleTopics() : []
       if (refresh !== undefined && stale.length > 0) {
+        const refreshStartedMs = this.options.monotonicMs()
         try {
           await refresh(stale)
         } catch (error) {
@@ -432,6 +465,8 @@ export class PartitionTask {
           // DRAIN_RETRY_INTERVAL_MS, and the next fetch drains too.
           this.options.logger.warn({ partition: this.partition, err: error }, 'high watermarks could not be refreshed; the merge waits and retries')
           return
+        } finally {
+          this.refreshWaitedMs += this.options.monotonicMs() - refreshStartedMs
         }
       }
       const replaying = this.pending[0]
@@ -539,15 +574,19 @@ export class PartitionTask {
 
   private async processBatch(records: readonly Buffered[], replaying: boolean): Promise<void> {
     if (this.behindFailure !== undefined) throw this.behindFailure
+    const takenMs = this.options.monotonicMs()
+    const refreshWaitedMs = this.refreshWaitedMs
     const ruleSet = this.options.ruleSets.current
     // Here, before the batch's players are looked up, never while they are in use.
     this.evict()
     await this.loadPlayers(records)
+    const loadedMs = this.options.monotonicMs()
+    let scoringMs = 0
     const changed = new Map<string, PlayerState>()
     const emissions: OutputRecord[] = []
     const counts = new Map<InputTopicKey, number>()
     const deadLetters: ErrorCode[] = []
-    const decisions: Array<{ outcome: string; arrivedAtMs: number }> = []
+    const decisions: Array<{ outcome: string; record: Buffered }> = []
     const detectorHits: string[] = []
     const detectorErrors: string[] = []
     const lateEvents: string[] = []
@@ -556,20 +595,22 @@ export class PartitionTask {
     const nextOffsets = new Map(this.nextOffsets)
 
     // Withdrawal requests waiting for the model, scored together (see completeScores).
-    const awaiting: Array<{ playerId: string; pending: PendingScore; insertAt: number; arrivedAtMs: number; raw: RawRecord }> = []
+    const awaiting: Array<{ playerId: string; pending: PendingScore; insertAt: number; record: Buffered }> = []
     const waiting = new Map<string, number>()
     const completed: Array<{ insertAt: number; outputs: readonly OutputRecord[] }> = []
     const completeScores = async (): Promise<void> => {
       if (awaiting.length === 0) return
       const batch = awaiting.splice(0, awaiting.length)
       waiting.clear()
-      const scores = await this.scoreAll(batch.map((entry) => entry.pending.features), batch[0]?.raw as RawRecord)
+      const scoringStartedMs = this.options.monotonicMs()
+      const scores = await this.scoreAll(batch.map((entry) => entry.pending.features), (batch[0] as (typeof batch)[number]).record.raw)
+      scoringMs += this.options.monotonicMs() - scoringStartedMs
       batch.forEach((entry, index) => {
         const { player: decided, outputs } = entry.pending.complete(scores[index] as ScoredWithdrawal, changed.get(entry.playerId) as PlayerState)
         changed.set(entry.playerId, decided)
         completed.push({ insertAt: entry.insertAt, outputs })
         for (const output of outputs) {
-          if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: entry.arrivedAtMs })
+          if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), record: entry.record })
           else if (output.topic === 'alerts') detectorHits.push(String(output.value.detectorId))
         }
       })
@@ -585,7 +626,6 @@ export class PartitionTask {
       raw = record.raw
       nextOffsets.set(raw.topicKey, raw.offset + 1n)
       counts.set(raw.topicKey, (counts.get(raw.topicKey) ?? 0) + 1)
-      const arrival = record.arrivedAtMs
       const decoded = record.decoded
       if (!decoded.ok) {
         deadLetter(decoded.code, decoded.message, decoded.schemaId)
@@ -625,14 +665,14 @@ export class PartitionTask {
       if (result.player !== player) changed.set(event.playerId, result.player)
       for (const output of result.outputs) {
         emissions.push(output)
-        if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), arrivedAtMs: arrival })
+        if (output.topic === 'decisions') decisions.push({ outcome: String(output.value.outcome), record })
         else if (output.topic === 'alerts') detectorHits.push(String(output.value.detectorId))
       }
       if (result.awaitingScore !== null) {
         // the provisional state must be the player's from here on (it is what later events step)
         changed.set(event.playerId, result.player)
         waiting.set(event.playerId, (waiting.get(event.playerId) ?? 0) + 1)
-        awaiting.push({ playerId: event.playerId, pending: result.awaitingScore, insertAt: emissions.length, arrivedAtMs: arrival, raw })
+        awaiting.push({ playerId: event.playerId, pending: result.awaitingScore, insertAt: emissions.length, record })
       }
     }
     await completeScores()
@@ -660,13 +700,24 @@ export class PartitionTask {
     let firstArrival = Number.POSITIVE_INFINITY
     for (const record of records) firstArrival = Math.min(firstArrival, record.arrivedAtMs)
     const metrics = this.metrics
+    const processedMs = this.options.monotonicMs()
     const emitted = async (): Promise<void> => {
+      const startedMs = this.options.monotonicMs()
       if (pendingWrite !== null) await this.options.store.write({ puts: [[pendingWrite.key, pendingWrite.bytes]], deletes: [] })
-      if (emissions.length > 0) await this.options.emit(emissions, this.options.monotonicMs() - firstArrival)
+      const writtenMs = this.options.monotonicMs()
+      if (emissions.length > 0) await this.options.emit(emissions, writtenMs - firstArrival)
       const doneMs = this.options.monotonicMs()
       for (const [topic, count] of counts) metrics.eventsProcessed(topic, count)
       for (const reason of deadLetters) metrics.deadLetter(reason)
-      for (const decision of decisions) metrics.decision(decision.outcome, doneMs - decision.arrivedAtMs)
+      for (const { outcome, record } of decisions) {
+        const queuedMs = takenMs - record.enqueuedAtMs
+        const refreshMs = Math.min(queuedMs, refreshWaitedMs - record.refreshWaitedAtEnqueueMs)
+        metrics.decision(outcome, doneMs - record.arrivedAtMs, {
+          toTask: record.enqueuedAtMs - record.arrivedAtMs, refresh: refreshMs, merge: queuedMs - refreshMs,
+          load: loadedMs - takenMs, score: scoringMs, process: processedMs - loadedMs - scoringMs,
+          behind: startedMs - processedMs, pendingWrite: writtenMs - startedMs, produce: doneMs - writtenMs,
+        })
+      }
       if (metrics.detectorHit !== undefined) for (const detectorId of detectorHits) metrics.detectorHit(detectorId)
       for (const detectorId of detectorErrors) metrics.detectorError(detectorId)
       for (const detectorId of lateEvents) metrics.lateEvent(detectorId)

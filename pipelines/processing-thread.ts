@@ -100,7 +100,7 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
   const metrics: TaskMetrics = {
     eventsProcessed: (topic, count) => record(['eventsProcessed', topic, count]),
     deadLetter: (reason) => record(['deadLetter', reason]),
-    decision: (outcome, latencyMs) => record(['decision', outcome, latencyMs]),
+    decision: (outcome, latencyMs, stages) => record(['decision', outcome, latencyMs, stages]),
     detectorError: (detectorId) => record(['detectorError', detectorId]),
     duplicateInput: () => record(['duplicateInput']),
     offsetGap: (topic) => record(['offsetGap', topic]),

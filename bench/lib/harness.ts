@@ -256,6 +256,18 @@ export async function scrapeCounter(port: number, name: string): Promise<number>
   return total
 }
 
+/** Every series of a metric summed by one label's value (e.g. a histogram's `_sum` by stage). */
+export async function scrapeByLabel(port: number, name: string, label: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const pattern = new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"[^}]*\\} (\\S+)$`)
+  const totals = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    const match = pattern.exec(line)
+    if (match !== null) totals.set(match[1] as string, (totals.get(match[1] as string) ?? 0) + Number(match[2]))
+  }
+  return totals
+}
+
 /** Label values of every series of a metric (e.g. the partitions a consumer-lag gauge reports). */
 export async function scrapeLabels(port: number, name: string, label: string): Promise<string[]> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()

@@ -259,7 +259,7 @@ function replayMetric(metrics: TaskMetrics, call: MetricCall): void {
   switch (call[0]) {
     case 'eventsProcessed': metrics.eventsProcessed(call[1], call[2]); return
     case 'deadLetter': metrics.deadLetter(call[1] as Parameters<TaskMetrics['deadLetter']>[0]); return
-    case 'decision': metrics.decision(call[1], call[2]); return
+    case 'decision': metrics.decision(call[1], call[2], call[3]); return
     case 'detectorError': metrics.detectorError(call[1]); return
     case 'duplicateInput': metrics.duplicateInput(); return
     case 'offsetGap': metrics.offsetGap(call[1]); return

@@ -9,7 +9,7 @@
 import { RiskError, type ErrorCode, type ErrorContext } from '../../core/errors.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
-import type { RawRecord } from '../partition-task.js'
+import type { DecisionStageMs, RawRecord } from '../partition-task.js'
 
 /** Records of one topic-partition: keys and values back to back; lengths -1 for null. */
 export interface PackedRecords {
@@ -234,7 +234,7 @@ export type StoreCall =
 export type MetricCall =
   | readonly ['eventsProcessed', InputTopicKey, number]
   | readonly ['deadLetter', string]
-  | readonly ['decision', string, number]
+  | readonly ['decision', string, number, DecisionStageMs]
   | readonly ['detectorError', string]
   | readonly ['duplicateInput']
   | readonly ['offsetGap', InputTopicKey]

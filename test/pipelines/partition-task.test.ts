@@ -8,7 +8,7 @@ import { CASINO_TOPIC_KEYS } from '../../core/topics.js'
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
-import { PartitionTask, type PartitionTaskOptions } from '../../pipelines/partition-task.js'
+import { PartitionTask, noopTaskMetrics, type DecisionStageMs, type PartitionTaskOptions } from '../../pipelines/partition-task.js'
 import { EventProcessor } from '../../pipelines/processor.js'
 import { AvroCodec } from '../../schemas/codec.js'
 
@@ -224,6 +224,45 @@ describe('partition task: an unreachable broker while refreshing high watermarks
     await task.flush()
     expect(task.bufferedCount()).toBe(0)
     expect(emitted.some((output) => (output as { topic: string }).topic === 'decisions')).toBe(true)
+  })
+})
+
+describe('partition task: where a decision\'s latency went', () => {
+  it('reports each stage from arrival to acknowledgement, adding up to the latency', async () => {
+    const { codec, task: newTask } = await taskKit()
+    let clockMs = 0
+    const inner = createMemoryStore().partition(0)
+    const seen: Array<{ outcome: string; latencyMs: number; stages: DecisionStageMs }> = []
+    const task = newTask({
+      // each step moves the clock by its own amount, so every stage has a known length
+      store: { ...inner, getMany: async (keys) => { clockMs += 5; return inner.getMany(keys) }, write: async (batch) => { clockMs += 3; return inner.write(batch) } },
+      emit: async () => { clockMs += 11 },
+      processor: new EventProcessor(new DetectorRegistry(), { scoring: true }),
+      scorer: {
+        scoreOne: async () => { throw new Error('scored one by one') },
+        scoreBatch: async (rows) => { clockMs += 13; return rows.map(() => ({ champion: null, shadows: [], error: 'a model that is down' })) },
+      },
+      monotonicMs: () => clockMs,
+      checkpointBatches: 1000,
+      checkpointIntervalMs: 60_000,
+      refreshHighWatermarks: async (topics) => {
+        clockMs += 7
+        for (const topic of topics) task.setHighWatermark(topic, 0n)
+      },
+      metrics: { ...noopTaskMetrics, decision: (outcome, latencyMs, stages) => void seen.push({ outcome, latencyMs, stages }) },
+    })
+    await task.open()
+    // every other topic known caught up only from before the request arrived: the merge refreshes them
+    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, 0n, -1)
+    clockMs = 2 // the record reaches the task 2 ms after it was fetched
+    // a registered player, so the request goes to the model
+    await task.enqueue('players', [{ topicKey: 'players', topic: 'casino.players.v1', partition: 0, offset: 0n, timestampMs: 0, key: Buffer.from('p1'), value: codec.encode('players', player({ playerId: 'p1', eventTimeMs: 0 })) }], 1n, false, 0)
+    const request = withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })
+    await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', request) }], 1n, false, 0)
+    await task.drain()
+    await task.flush()
+    // REVIEW: the model is down
+    expect(seen).toEqual([{ outcome: 'REVIEW', latencyMs: 41, stages: { toTask: 2, refresh: 7, merge: 0, load: 5, score: 13, process: 0, behind: 0, pendingWrite: 3, produce: 11 } }])
   })
 })
 
