@@ -256,16 +256,63 @@ export async function scrapeCounter(port: number, name: string): Promise<number>
   return total
 }
 
-/** Every series of a metric summed by one label's value (e.g. a histogram's `_sum` by stage). */
-export async function scrapeByLabel(port: number, name: string, label: string): Promise<Map<string, number>> {
+/** One series of a Prometheus histogram: cumulative bucket counts by upper bound (seconds), sum and count. */
+export interface HistogramSeries {
+  readonly buckets: ReadonlyArray<readonly [le: number, count: number]>
+  readonly sum: number
+  readonly count: number
+}
+
+/** A histogram's series by the value of `label` (series with other labels are added together). */
+export async function scrapeHistogram(port: number, name: string, label: string): Promise<Map<string, HistogramSeries>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  const pattern = new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"[^}]*\\} (\\S+)$`)
-  const totals = new Map<string, number>()
-  for (const line of text.split('\n')) {
-    const match = pattern.exec(line)
-    if (match !== null) totals.set(match[1] as string, (totals.get(match[1] as string) ?? 0) + Number(match[2]))
+  const series = new Map<string, { buckets: Map<number, number>; sum: number; count: number }>()
+  const of = (value: string): { buckets: Map<number, number>; sum: number; count: number } => {
+    const known = series.get(value) ?? { buckets: new Map<number, number>(), sum: 0, count: 0 }
+    series.set(value, known)
+    return known
   }
-  return totals
+  const labelPattern = new RegExp(`${label}="([^"]*)"`)
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_`)) continue
+    const labelMatch = labelPattern.exec(line)
+    if (labelMatch === null) continue
+    const entry = of(labelMatch[1] as string)
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (line.startsWith(`${name}_bucket{`)) {
+      const le = /le="([^"]*)"/.exec(line)?.[1] ?? '+Inf'
+      const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le)
+      entry.buckets.set(bound, (entry.buckets.get(bound) ?? 0) + value)
+    } else if (line.startsWith(`${name}_sum{`)) entry.sum += value
+    else if (line.startsWith(`${name}_count{`)) entry.count += value
+  }
+  return new Map([...series].map(([value, entry]) => [value, { buckets: [...entry.buckets].sort((a, b) => a[0] - b[0]), sum: entry.sum, count: entry.count }]))
+}
+
+/** What a histogram series gained between two scrapes. */
+export function histogramDelta(before: HistogramSeries | undefined, after: HistogramSeries): HistogramSeries {
+  const earlier = new Map(before?.buckets ?? [])
+  return { buckets: after.buckets.map(([le, count]) => [le, count - (earlier.get(le) ?? 0)] as const), sum: after.sum - (before?.sum ?? 0), count: after.count - (before?.count ?? 0) }
+}
+
+/**
+ * Quantile q of a histogram series in its own unit, interpolated within the bucket like
+ * Prometheus's histogram_quantile (the last finite bound if it falls in +Inf); NaN when empty.
+ */
+export function histogramQuantile(series: HistogramSeries, q: number): number {
+  if (series.count === 0) return Number.NaN
+  const rank = q * series.count
+  let lowerBound = 0
+  let lowerCount = 0
+  for (const [le, count] of series.buckets) {
+    if (count >= rank) {
+      if (le === Number.POSITIVE_INFINITY) return lowerBound
+      return count === lowerCount ? le : lowerBound + ((le - lowerBound) * (rank - lowerCount)) / (count - lowerCount)
+    }
+    lowerBound = le
+    lowerCount = count
+  }
+  return lowerBound
 }
 
 /** Label values of every series of a metric (e.g. the partitions a consumer-lag gauge reports). */
