@@ -12,6 +12,8 @@ declare module '@nxtedition/rocksdb' {
     open(): Promise<void>
     close(): Promise<void>
     getMany(keys: string[]): Promise<Array<Buffer | undefined>>
+    /** The library's synchronous read (what getMany does on the libuv pool); see store.ts. */
+    _getManySync(keys: string[], options: Record<string, never>): Array<Buffer | undefined>
     batch(operations: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }>): Promise<void>
     /** A chained batch; the underscore methods are the library's own synchronous implementation (see store.ts). */
     batch(): RocksChainedBatch

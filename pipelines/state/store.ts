@@ -90,6 +90,7 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
   }
   const partitions = new Map<number, PartitionStore>()
   const writer = batchWriter(db)
+  const readMany = (keys: string[]): Array<Buffer | undefined> => db._getManySync(keys, {})
   return {
     partition(partition) {
       let view = partitions.get(partition)
@@ -97,11 +98,12 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
         const prefix = partitionPrefix(partition)
         view = {
           partition,
-          async get(key) {
-            const [value] = await db.getMany([prefix + key])
-            return value
-          },
-          getMany: (keys) => db.getMany(keys.map((key) => prefix + key)),
+          // Reads are synchronous, like the writes: a batch's players are a few keys from the
+          // memtables or the block cache, ~17 us for 10 keys against ~77 us through the libuv
+          // pool, and no turn of the event loop in which the other tasks' work and messages run
+          // before this batch goes on (decision latency, issue 10).
+          get: async (key) => readMany([prefix + key])[0],
+          getMany: async (keys) => readMany(keys.map((key) => prefix + key)),
           async write(batch) {
             const operations: BatchOperation[] = []
             for (const key of batch.deletes) operations.push({ type: 'del', key: prefix + key })
