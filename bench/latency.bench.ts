@@ -27,7 +27,7 @@ import { topicName } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision, Withdrawal } from '../schemas/generated/types.js'
 import { player, withdrawal } from './events.js'
-import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, histogramDelta, histogramQuantile, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult } from './lib/harness.js'
+import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, histogramDelta, histogramQuantile, scrapeCounter, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   rate: { type: 'string', default: '5000' }, 'withdrawals-per-second': { type: 'string', default: '20' },
@@ -95,6 +95,9 @@ async function main(): Promise<void> {
     await sleep(2_000) // the background reaches its rate before the first window
 
     const stagesBefore = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
+    const watermarkRequestsBefore = await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total')
+    const refreshesBefore = (await scrapeHistogram(metricsPort, 'pitboss_high_watermark_refresh_seconds')).get('')
+    const windowsStartMs = performance.now()
     // Windows back to back while the background runs; their decisions are awaited afterwards, so
     // a slow engine shows as queueing in the figures rather than as pauses in the background.
     const windows: Array<{ ids: string[]; achievedRate: number }> = []
@@ -128,6 +131,7 @@ async function main(): Promise<void> {
       say(`window ${repetition + 1}/${repetitions}: ${row.requests} requests, background ${Math.round(row.achievedBackgroundPerSecond)} ev/s, p50 ${row.p50Ms.toFixed(1)} ms, p95 ${row.p95Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (broker hop p50 ${row.brokerHopP50Ms.toFixed(1)}, p99 ${row.brokerHopP99Ms.toFixed(1)}; relay p50 ${row.relayP50Ms.toFixed(1)}, p99 ${row.relayP99Ms.toFixed(1)})`)
     }
     const stagesAfter = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
+    const watermarkRequestsPerSecond = (await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total') - watermarkRequestsBefore) / ((performance.now() - windowsStartMs) / 1000)
     const stageWindows = new Map(STAGES.map((stage) => {
       const after = stagesAfter.get(stage)
       return [stage, after === undefined ? { buckets: [], sum: 0, count: 0 } : histogramDelta(stagesBefore.get(stage), after)] as const
@@ -137,6 +141,9 @@ async function main(): Promise<void> {
       return (q === 'mean' ? (series.count === 0 ? Number.NaN : series.sum / series.count) : histogramQuantile(series, q)) * 1000
     }
     const stagesDecided = stageWindows.get('produce')?.count ?? 0
+    const refreshesAfter = (await scrapeHistogram(metricsPort, 'pitboss_high_watermark_refresh_seconds')).get('')
+    const refreshes = refreshesAfter === undefined ? { buckets: [], sum: 0, count: 0 } : histogramDelta(refreshesBefore, refreshesAfter)
+    say(`engine high-watermark refreshes: ${refreshes.count} rounds, ${watermarkRequestsPerSecond.toFixed(0)} topics asked per second; a round took p50 ${(histogramQuantile(refreshes, 0.5) * 1000).toFixed(1)} ms, p99 ${(histogramQuantile(refreshes, 0.99) * 1000).toFixed(1)} ms`)
     say(`engine stages over ${stagesDecided} decisions, mean / p99 (histogram buckets): ${STAGES.map((stage) => `${stage} ${stageMs(stage, 'mean').toFixed(2)} / ${stageMs(stage, 0.99).toFixed(1)} ms`).join(', ')}`)
     stopBackground = true
     await backgroundDone
@@ -154,6 +161,8 @@ async function main(): Promise<void> {
         { label: 'latency max (median of windows)', value: pick('maxMs'), unit: 'ms' },
         { label: 'one broker hop p50', value: pick('brokerHopP50Ms'), unit: 'ms' },
         { label: 'one broker hop p99', value: pick('brokerHopP99Ms'), unit: 'ms' },
+        { label: 'engine high-watermark requests (topics asked)', value: watermarkRequestsPerSecond, unit: '/s' },
+        { label: 'engine high-watermark refresh round p50', value: histogramQuantile(refreshes, 0.5) * 1000, unit: 'ms', baseline: { label: 'p99', value: histogramQuantile(refreshes, 0.99) * 1000 } },
         ...STAGES.map((stage) => ({ label: `engine stage ${stage}: mean (p99 from buckets ${stageMs(stage, 0.99).toFixed(1)} ms)`, value: stageMs(stage, 'mean'), unit: 'ms' })),
       ],
       repetitions: rows,

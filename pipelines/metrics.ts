@@ -12,6 +12,8 @@ export interface EngineMetrics extends TaskMetrics {
   readonly registry: Registry
   consumerLag(topic: string, partition: number, lag: number): void
   forgetPartition(topic: string, partition: number): void
+  /** One round of high-watermark requests for the event-time merge: the topics asked, and how long it took. */
+  highWatermarkRefresh(topics: readonly string[], elapsedMs: number): void
   /** A processing thread's V8 heap (the process's own nodejs_* heap metrics cover the main thread only). */
   processingThreadMemory(thread: number, memory: ThreadMemory): void
 }
@@ -53,6 +55,8 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
   const threadHeapTotal = new Gauge({ name: 'pitboss_processing_thread_heap_size_total_bytes', help: 'V8 heap committed by each processing thread (pitboss_process_nodejs_heap_* is the main thread\'s)', labelNames: ['thread'], registers: [registry] })
   const threadHeapUsed = new Gauge({ name: 'pitboss_processing_thread_heap_size_used_bytes', help: 'V8 heap used by each processing thread', labelNames: ['thread'], registers: [registry] })
   const threadExternal = new Gauge({ name: 'pitboss_processing_thread_external_memory_bytes', help: 'memory outside the V8 heap held by each processing thread\'s objects (Buffers)', labelNames: ['thread'], registers: [registry] })
+  const highWatermarkRequests = new Counter({ name: 'pitboss_high_watermark_requests_total', help: 'high-watermark requests for the event-time merge, by topic (kafkajs asks a topic\'s offsets with two ListOffsets requests, one after the other)', labelNames: ['topic'], registers: [registry] })
+  const highWatermarkRefresh = new Histogram({ name: 'pitboss_high_watermark_refresh_seconds', help: 'one round of high-watermark requests for the event-time merge (its topics in parallel)', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2], registers: [registry] })
   const lag = new Gauge({ name: 'pitboss_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers: [registry] })
   return {
     registry,
@@ -73,6 +77,10 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
       scoredRows.inc(rows)
     },
     consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
+    highWatermarkRefresh: (topics, elapsedMs) => {
+      for (const topic of topics) highWatermarkRequests.inc({ topic })
+      highWatermarkRefresh.observe(elapsedMs / 1000)
+    },
     forgetPartition: (topic, partition) => lag.remove({ topic, partition: String(partition) }),
     processingThreadMemory: (thread, memory) => {
       threadHeapTotal.set({ thread: String(thread) }, memory.heapTotalBytes)

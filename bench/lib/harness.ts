@@ -263,8 +263,8 @@ export interface HistogramSeries {
   readonly count: number
 }
 
-/** A histogram's series by the value of `label` (series with other labels are added together). */
-export async function scrapeHistogram(port: number, name: string, label: string): Promise<Map<string, HistogramSeries>> {
+/** A histogram's series by the value of `label` (series with other labels are added together); all under '' without one. */
+export async function scrapeHistogram(port: number, name: string, label?: string): Promise<Map<string, HistogramSeries>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   const series = new Map<string, { buckets: Map<number, number>; sum: number; count: number }>()
   const of = (value: string): { buckets: Map<number, number>; sum: number; count: number } => {
@@ -272,19 +272,19 @@ export async function scrapeHistogram(port: number, name: string, label: string)
     series.set(value, known)
     return known
   }
-  const labelPattern = new RegExp(`${label}="([^"]*)"`)
+  const labelPattern = label === undefined ? null : new RegExp(`${label}="([^"]*)"`)
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}_`)) continue
-    const labelMatch = labelPattern.exec(line)
-    if (labelMatch === null) continue
-    const entry = of(labelMatch[1] as string)
+    const labelValue = labelPattern === null ? '' : labelPattern.exec(line)?.[1]
+    if (labelValue === undefined) continue
+    const entry = of(labelValue)
     const value = Number(line.slice(line.lastIndexOf(' ') + 1))
     if (line.startsWith(`${name}_bucket{`)) {
       const le = /le="([^"]*)"/.exec(line)?.[1] ?? '+Inf'
       const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le)
       entry.buckets.set(bound, (entry.buckets.get(bound) ?? 0) + value)
-    } else if (line.startsWith(`${name}_sum{`)) entry.sum += value
-    else if (line.startsWith(`${name}_count{`)) entry.count += value
+    } else if (line.startsWith(`${name}_sum{`) || line.startsWith(`${name}_sum `)) entry.sum += value
+    else if (line.startsWith(`${name}_count{`) || line.startsWith(`${name}_count `)) entry.count += value
   }
   return new Map([...series].map(([value, entry]) => [value, { buckets: [...entry.buckets].sort((a, b) => a[0] - b[0]), sum: entry.sum, count: entry.count }]))
 }

@@ -342,7 +342,9 @@ export class EngineRunner {
     if (asking.length > 0) {
       const startedMs = this.options.clock.monotonicMs()
       const round = (async () => {
-        for (const [name, offsets] of await this.highWatermarks.fetch(asking)) {
+        const answers = await this.highWatermarks.fetch(asking)
+        this.options.metrics.highWatermarkRefresh(asking, this.options.clock.monotonicMs() - startedMs)
+        for (const [name, offsets] of answers) {
           const key = this.topicByName.get(name) as InputTopicKey
           for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, high, startedMs)
         }
