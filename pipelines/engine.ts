@@ -3,8 +3,8 @@
  * set, sanctions lists, models, schema codec, RocksDB state), the Kafka runner and the metrics
  * endpoint. With `PITBOSS_PROCESSING_THREADS` above 0 (default 1) the partition tasks and every
  * processing part run on processing threads (pipelines/processing-thread.ts) and this thread
- * keeps Kafka (fetching, producing, the group), and the RocksDB database when there is more than
- * one thread (a single thread owns it); with 0 everything runs here. pipelines/main.ts is the process around it; tests
+ * keeps Kafka (fetching, producing, the group) and the RocksDB database; with 0 everything runs
+ * here. pipelines/main.ts is the process around it; tests
  * and the demo can call it directly.
  */
 import { systemClock, type Clock } from '../core/clock.js'
@@ -37,8 +37,7 @@ export async function startEngine(config: PitbossConfig, logger: Logger, clock: 
   let store: StateStore | null = null
   let tasks: TaskHost
   if (config.pipeline.processingThreads > 0) {
-    // One thread owns the database itself (ProcessingThreadData.ownsStore); more share this thread's.
-    store = config.pipeline.processingThreads > 1 ? await openRocksStore(config.state.dir) : null
+    store = await openRocksStore(config.state.dir)
     threads = await ProcessingThreads.start(config, logger, store, config.pipeline.processingThreads, { memory: (thread, memory) => metrics.processingThreadMemory(thread, memory) }).catch(async (error: unknown) => {
       await store?.close()
       throw error

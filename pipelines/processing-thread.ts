@@ -2,10 +2,9 @@
  * One of the engine's processing threads: the partition tasks the main thread gives it (partition
  * p goes to thread p mod the number of threads), with the parts they use (pipelines/processing.ts:
  * rule set, sanctions lists, models, schema codec). The main thread keeps Kafka — fetching,
- * producing, the consumer group. The RocksDB database (one per process: a partition's state,
- * offsets and pending records change together in one write batch) is this thread's when it is the
- * only one, and the main thread's otherwise, which the tasks here then reach through messages
- * (`ownsStore`). The main thread talks to the tasks through
+ * producing, the consumer group — and the RocksDB database, which the tasks here reach through
+ * messages (one database per process, as before: a partition's state, offsets and pending records
+ * change together in one write batch). It talks to the tasks through
  * pipelines/kafka/processing-thread-client.ts.
  *
  * Why: one thread used to do both, and the Kafka client's work (fetch decoding, produce encoding,
@@ -37,14 +36,6 @@ export interface ProcessingThreadData {
   readonly config: PitbossConfig
   readonly logLevel: string
   readonly batchSize?: number
-  /**
-   * True when this is the process's only processing thread: it opens the RocksDB database itself,
-   * so the tasks' store calls (the players a batch reads, each batch's pending record, the
-   * checkpoints) neither cross threads nor wait for the main thread, and the checkpoints' writes
-   * (synchronous in @nxtedition/rocksdb) no longer hold up its fetching and producing. With more
-   * threads the main thread owns it and serves their calls.
-   */
-  readonly ownsStore: boolean
 }
 
 interface Entry {
@@ -257,7 +248,7 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     const heap = v8.getHeapStatistics()
     send({ op: 'memory', memory: { heapTotalBytes: heap.total_heap_size, heapUsedBytes: heap.used_heap_size, externalBytes: heap.external_memory } })
   }, MEMORY_REPORT_INTERVAL_MS).unref()
-  openProcessing(config, logger, systemClock, data.ownsStore ? {} : { store }).then(
+  openProcessing(config, logger, systemClock, { store }).then(
     (opened) => {
       parts = opened
       send({ op: 'ready' })

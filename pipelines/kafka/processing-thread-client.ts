@@ -48,7 +48,7 @@ export class ProcessingThreads implements TaskHost {
   private constructor(private readonly threads: readonly ProcessingThread[]) {}
 
   /** Starts `count` threads together and waits until all of them have their parts open. */
-  static async start(config: PitbossConfig, logger: Logger, store: StateStore | null, count: number, options: ThreadOptions = {}): Promise<ProcessingThreads> {
+  static async start(config: PitbossConfig, logger: Logger, store: StateStore, count: number, options: ThreadOptions = {}): Promise<ProcessingThreads> {
     const started = await Promise.allSettled(Array.from({ length: count }, (_, index) => ProcessingThread.start(config, logger, store, index, options)))
     const threads = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
     const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
@@ -87,15 +87,15 @@ export class ProcessingThread implements TaskHost {
   private constructor(
     private readonly worker: Worker,
     private readonly logger: Logger,
-    private readonly store: StateStore | null,
+    private readonly store: StateStore,
     private readonly index: number,
     private readonly memory: ThreadOptions['memory'],
   ) {}
 
   /** Starts the thread and waits until its parts are open (models, lists, registry). */
-  static async start(config: PitbossConfig, logger: Logger, store: StateStore | null, index: number, options: ThreadOptions = {}): Promise<ProcessingThread> {
+  static async start(config: PitbossConfig, logger: Logger, store: StateStore, index: number, options: ThreadOptions = {}): Promise<ProcessingThread> {
     const entry = threadEntry()
-    const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', index, config, logLevel: logger.level, batchSize: options.batchSize, ownsStore: store === null }
+    const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', index, config, logLevel: logger.level, batchSize: options.batchSize }
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: `pitboss-processing-${index}` })
     const thread = new ProcessingThread(worker, logger, store, index, options.memory)
     await new Promise<void>((resolve, reject) => {
@@ -214,10 +214,8 @@ export class ProcessingThread implements TaskHost {
 
   /** One store call of a task on the thread, answered with the values packed into one moved buffer. */
   private serveStore(id: number, partition: number, call: StoreCall): void {
-    const store = this.store
+    const view = this.store.partition(partition)
     const answered = (async (): Promise<{ keys: string[] | null; values: ReturnType<typeof packValues> | null }> => {
-      if (store === null) throw new Error(`processing thread ${this.index} asked the main thread for partition ${partition}'s store, which it owns itself`)
-      const view = store.partition(partition)
       switch (call.name) {
         case 'getMany':
           return { keys: null, values: packValues(await view.getMany(call.keys)) }
