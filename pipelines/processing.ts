@@ -4,9 +4,8 @@
  * file re-read on a timer), the schema codec, the RocksDB state and the event processor.
  *
  * They live where the partition tasks run: on the engine's main thread, or on each of its
- * processing threads (pipelines/processing-thread.ts). A single processing thread opens the
- * RocksDB database itself; with several, their store is the main thread's, reached through
- * messages.
+ * processing threads (pipelines/processing-thread.ts), whose store is then the main thread's
+ * RocksDB database, reached through messages.
  */
 import fs from 'node:fs'
 import { sleep, systemClock, type Clock } from '../core/clock.js'
@@ -54,9 +53,8 @@ export async function untilAvailable<T>(what: string, step: () => Promise<T>, lo
 }
 
 /**
- * `store`: a store opened elsewhere (that of one of several processing threads, served by the
- * main thread, which then owns the RocksDB database); it is not closed by close(). Without it,
- * RocksDB is opened here.
+ * `store`: a store opened elsewhere (a processing thread's, served by the main thread, which owns
+ * the RocksDB database); it is not closed by close(). Without it, RocksDB is opened here.
  */
 export async function openProcessing(config: PitbossConfig, logger: Logger, clock: Clock, options: { readonly store?: StateStore } = {}): Promise<ProcessingParts> {
   const detectors = new DetectorRegistry()

@@ -1,7 +1,6 @@
 /**
  * The main thread's side of the processing threads (pipelines/processing-thread.ts): starts them,
- * serves their store calls from the process's RocksDB database when there are several (a single
- * thread opens the database itself), and gives the runner a proxy per
+ * serves their store calls from the process's RocksDB database, and gives the runner a proxy per
  * partition task (RemoteTask) that the runner drives exactly as it drives a task on its own
  * thread. Partition p runs on thread p mod the number of threads.
  *
