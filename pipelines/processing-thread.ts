@@ -25,7 +25,8 @@ import type { Logger } from '../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../core/topics.js'
 import { encodeOutputs, outputHeaders } from './kafka/engine-runner.js'
 import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpackValues, type CrossingError, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
-import { PartitionTask, type TaskMetrics } from './partition-task.js'
+import { PartitionTask, type PendingRecord, type TaskMetrics } from './partition-task.js'
+import type { OutputRecord } from './processor.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
 import type { PartitionStore, StateStore } from './state/store.js'
 
@@ -147,6 +148,12 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     return statusOf(entry.task)
   }
 
+  const emitThroughMainThread = (partition: number, pending: PendingRecord | null, outputs: readonly OutputRecord[], processingMs: number, ready: ProcessingParts): Promise<void> => {
+    const headers = outputHeaders(processingMs, config.instanceId)
+    const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, headers), headers)
+    return ask<void>((id) => ({ op: 'emit', id, outputs: packed, partition, pending }), [packed.values])
+  }
+
   const newTask = (partition: number, ready: ProcessingParts): PartitionTask => new PartitionTask({
     partition,
     store: ready.store.partition(partition),
@@ -154,11 +161,9 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     processor: ready.processor,
     scorer: ready.models,
     ruleSets: ready.ruleSets,
-    emit: (outputs, processingMs) => {
-      const headers = outputHeaders(processingMs, config.instanceId)
-      const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, headers), headers)
-      return ask<void>((id) => ({ op: 'emit', id, outputs: packed }), [packed.values])
-    },
+    emit: (outputs, processingMs) => emitThroughMainThread(partition, null, outputs, processingMs, ready),
+    // The pending record goes with the outputs: the main thread writes it, then produces (one round trip).
+    writeAndEmit: (pending, outputs, processingMs) => emitThroughMainThread(partition, pending, outputs, processingMs, ready),
     monotonicMs: () => performance.now(),
     logger,
     metrics,

@@ -178,7 +178,10 @@ export class ProcessingThread implements TaskHost {
       }
       case 'emit': {
         const wiring = this.wiring as TaskWiring
-        wiring.submit(unpackOutputs(message.outputs)).then(
+        const pending = message.pending
+        // The write is synchronous (store.ts): it has landed before the outputs are submitted.
+        const written = pending === null ? Promise.resolve() : this.store.partition(message.partition).write({ puts: [[pending.key, Buffer.from(pending.value)]], deletes: [] })
+        written.then(() => wiring.submit(unpackOutputs(message.outputs))).then(
           () => this.post({ op: 'emitted', id: message.id, error: null }),
           (error: unknown) => this.post({ op: 'emitted', id: message.id, error: toCrossing(error) }),
         )

@@ -9,7 +9,7 @@
 import { RiskError, type ErrorCode, type ErrorContext } from '../../core/errors.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
-import type { DecisionStageMs, RawRecord } from '../partition-task.js'
+import type { DecisionStageMs, PendingRecord, RawRecord } from '../partition-task.js'
 
 /** Records of one topic-partition: keys and values back to back; lengths -1 for null. */
 export interface PackedRecords {
@@ -217,7 +217,8 @@ export type FromProcessing =
   | { readonly op: 'ready' }
   | { readonly op: 'startFailed'; readonly error: CrossingError }
   | { readonly op: 'reply'; readonly id: number; readonly error: CrossingError | null; readonly status: TaskStatus | null; readonly positions?: readonly bigint[] }
-  | { readonly op: 'emit'; readonly id: number; readonly outputs: PackedOutputs }
+  /** Outputs to produce; with `pending`, that batch's pending record is written to `partition`'s store first (and nothing produced if it fails). */
+  | { readonly op: 'emit'; readonly id: number; readonly outputs: PackedOutputs; readonly partition: number; readonly pending: PendingRecord | null }
   | { readonly op: 'refresh'; readonly id: number; readonly topics: readonly InputTopicKey[] }
   | { readonly op: 'metrics'; readonly calls: readonly MetricCall[] }
   | { readonly op: 'log'; readonly line: string }

@@ -4,7 +4,7 @@ import { createMemoryStore } from '../../pipelines/state/store.js'
 import { DEFAULT_RULE_SET_PATH, testPipeline } from '../support/pipeline.js'
 import { InMemorySchemaRegistry } from '../schemas/memory-registry.js'
 import { silentLogger } from '../../core/logger.js'
-import { CASINO_TOPIC_KEYS } from '../../core/topics.js'
+import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS } from '../../core/topics.js'
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
@@ -263,6 +263,36 @@ describe('partition task: where a decision\'s latency went', () => {
     await task.flush()
     // REVIEW: the model is down
     expect(seen).toEqual([{ outcome: 'REVIEW', latencyMs: 41, stages: { toTask: 2, refresh: 7, merge: 0, load: 5, score: 13, process: 0, behind: 0, pendingWrite: 3, produce: 11 } }])
+  })
+})
+
+describe('partition task: a pending record that travels with its outputs', () => {
+  it('hands writeAndEmit the batch order and its outputs together, and writes nothing itself before them', async () => {
+    const { codec, task: newTask } = await taskKit()
+    const inner = createMemoryStore().partition(0)
+    const storeWrites: string[][] = []
+    const calls: Array<{ pending: { key: string; value: string }; outputs: string[] }> = []
+    let emitCalls = 0
+    const task = newTask({
+      store: { ...inner, write: async (batch) => { storeWrites.push(batch.puts.map(([key]) => key)); return inner.write(batch) } },
+      emit: async () => { emitCalls += 1 },
+      writeAndEmit: async (pending, outputs) => void calls.push({ pending, outputs: outputs.map((output) => output.topic) }),
+      checkpointBatches: 1000,
+      checkpointIntervalMs: 60_000,
+    })
+    await task.open()
+    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
+    await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })) }], 1n)
+    await task.drain()
+    await task.flush()
+    expect(emitCalls).toBe(0)
+    expect(calls).toHaveLength(1)
+    expect(calls[0]?.outputs).toContain('decisions')
+    // the order of the batch: the withdrawals topic's offset 0
+    expect(JSON.parse(calls[0]?.pending.value ?? 'null')).toEqual({ version: 1, order: [[INPUT_TOPIC_KEYS.indexOf('withdrawals'), '0']] })
+    // the store saw only the checkpoint, which deletes that pending record
+    expect(storeWrites).toHaveLength(1)
+    expect(storeWrites[0]).not.toContain(calls[0]?.pending.key)
   })
 })
 
