@@ -27,7 +27,7 @@ import { topicName } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision, Withdrawal } from '../schemas/generated/types.js'
 import { player, withdrawal } from './events.js'
-import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, histogramDelta, histogramQuantile, scrapeCounter, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult } from './lib/harness.js'
+import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, histogramDelta, histogramQuantile, scrapeCounter, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult, type HistogramSeries } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   rate: { type: 'string', default: '5000' }, 'withdrawals-per-second': { type: 'string', default: '20' },
@@ -132,17 +132,14 @@ async function main(): Promise<void> {
     }
     const stagesAfter = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
     const watermarkRequestsPerSecond = (await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total') - watermarkRequestsBefore) / ((performance.now() - windowsStartMs) / 1000)
-    const stageWindows = new Map(STAGES.map((stage) => {
-      const after = stagesAfter.get(stage)
-      return [stage, after === undefined ? { buckets: [], sum: 0, count: 0 } : histogramDelta(stagesBefore.get(stage), after)] as const
-    }))
+    const stageWindows = new Map<string, HistogramSeries>(STAGES.map((stage) => [stage, histogramDelta(stagesBefore.get(stage), stagesAfter.get(stage))]))
     const stageMs = (stage: string, q: number | 'mean'): number => {
-      const series = stageWindows.get(stage as (typeof STAGES)[number]) as { buckets: ReadonlyArray<readonly [number, number]>; sum: number; count: number }
+      const series = stageWindows.get(stage) as HistogramSeries
       return (q === 'mean' ? (series.count === 0 ? Number.NaN : series.sum / series.count) : histogramQuantile(series, q)) * 1000
     }
     const stagesDecided = stageWindows.get('produce')?.count ?? 0
     const refreshesAfter = (await scrapeHistogram(metricsPort, 'pitboss_high_watermark_refresh_seconds')).get('')
-    const refreshes = refreshesAfter === undefined ? { buckets: [], sum: 0, count: 0 } : histogramDelta(refreshesBefore, refreshesAfter)
+    const refreshes = histogramDelta(refreshesBefore, refreshesAfter)
     say(`engine high-watermark refreshes: ${refreshes.count} rounds, ${watermarkRequestsPerSecond.toFixed(0)} topics asked per second; a round took p50 ${(histogramQuantile(refreshes, 0.5) * 1000).toFixed(1)} ms, p99 ${(histogramQuantile(refreshes, 0.99) * 1000).toFixed(1)} ms`)
     say(`engine stages over ${stagesDecided} decisions, mean / p99 (histogram buckets): ${STAGES.map((stage) => `${stage} ${stageMs(stage, 'mean').toFixed(2)} / ${stageMs(stage, 0.99).toFixed(1)} ms`).join(', ')}`)
     stopBackground = true

@@ -289,8 +289,9 @@ export async function scrapeHistogram(port: number, name: string, label?: string
   return new Map([...series].map(([value, entry]) => [value, { buckets: [...entry.buckets].sort((a, b) => a[0] - b[0]), sum: entry.sum, count: entry.count }]))
 }
 
-/** What a histogram series gained between two scrapes. */
-export function histogramDelta(before: HistogramSeries | undefined, after: HistogramSeries): HistogramSeries {
+/** What a histogram series gained between two scrapes (nothing if the second has none). */
+export function histogramDelta(before: HistogramSeries | undefined, after: HistogramSeries | undefined): HistogramSeries {
+  if (after === undefined) return { buckets: [], sum: 0, count: 0 }
   const earlier = new Map(before?.buckets ?? [])
   return { buckets: after.buckets.map(([le, count]) => [le, count - (earlier.get(le) ?? 0)] as const), sum: after.sum - (before?.sum ?? 0), count: after.count - (before?.count ?? 0) }
 }
