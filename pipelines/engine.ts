@@ -4,8 +4,7 @@
  * endpoint. With `PITBOSS_PROCESSING_THREADS` above 0 (default 1) the partition tasks and every
  * processing part run on processing threads (pipelines/processing-thread.ts) and this thread
  * keeps Kafka (fetching, producing, the group) and the RocksDB database; with 0 everything runs
- * here. pipelines/main.ts is the process around it; tests
- * and the demo can call it directly.
+ * here. pipelines/main.ts is the process around it; tests and the demo can call it directly.
  */
 import { systemClock, type Clock } from '../core/clock.js'
 import type { PitbossConfig } from '../core/config.js'
@@ -18,7 +17,6 @@ import { ProcessingThreads } from './kafka/processing-thread-client.js'
 import { createEngineMetrics, serveMetrics } from './metrics.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
 import { openRocksStore, type StateStore } from './state/store.js'
-
 
 export interface Engine {
   readonly metricsPort: number
