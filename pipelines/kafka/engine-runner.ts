@@ -29,7 +29,7 @@ import type { EventProcessor, OutputRecord } from '../processor.js'
 import type { StateStore } from '../state/store.js'
 import { backpressureMoves, type BufferedPositions } from './backpressure.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
-import { HighWatermarkReader } from './high-watermarks.js'
+import { HighWatermarkReader, RefreshRounds } from './high-watermarks.js'
 import { OutputCoalescer, type GatheredMessages, type TopicMessages } from './output-coalescer.js'
 import type { OutputMessage } from './thread-protocol.js'
 
@@ -151,6 +151,7 @@ export class EngineRunner {
   private readonly admin: Admin
   /** The high watermarks the merge waits on (the blocking topics), one connection per topic. */
   private readonly highWatermarks: HighWatermarkReader
+  private readonly refreshRounds = new RefreshRounds((names) => this.refreshRound(names))
   private readonly tasks = new Map<number, TaskEntry>()
   private readonly topicByName = new Map<string, InputTopicKey>()
   private readonly nameByTopic = new Map<InputTopicKey, string>()
@@ -329,32 +330,23 @@ export class EngineRunner {
     })
   }
 
-  /** The refresh in flight per topic name; a caller asking for a topic already being asked shares it. */
-  private readonly refreshing = new Map<string, Promise<void>>()
-
   /**
-   * Fresh high watermarks of `topics` (blocking topics) for all open tasks: the ones not already
-   * being asked go out together, one connection per topic (HighWatermarkReader).
+   * Fresh high watermarks of `topics` (blocking topics) for all open tasks, in rounds of one
+   * ListOffsets request (HighWatermarkReader), one round at a time (RefreshRounds): requests side
+   * by side on one connection answer late on the mock broker.
    */
-  private async refreshHighWatermarks(topics: readonly InputTopicKey[]): Promise<void> {
-    const names = topics.map((key) => topicName(this.options.config.kafka, key))
-    const asking = names.filter((name) => !this.refreshing.has(name))
-    if (asking.length > 0) {
-      const startedMs = this.options.clock.monotonicMs()
-      const round = (async () => {
-        const answers = await this.highWatermarks.fetch(asking)
-        this.options.metrics.highWatermarkRefresh(asking, this.options.clock.monotonicMs() - startedMs)
-        for (const [name, offsets] of answers) {
-          const key = this.topicByName.get(name) as InputTopicKey
-          for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, high, startedMs)
-        }
-      })()
-      const settled = round.finally(() => {
-        for (const name of asking) if (this.refreshing.get(name) === settled) this.refreshing.delete(name)
-      })
-      for (const name of asking) this.refreshing.set(name, settled)
+  private refreshHighWatermarks(topics: readonly InputTopicKey[]): Promise<void> {
+    return this.refreshRounds.ask(topics.map((key) => topicName(this.options.config.kafka, key)))
+  }
+
+  private async refreshRound(names: readonly string[]): Promise<void> {
+    const startedMs = this.options.clock.monotonicMs()
+    const answers = await this.highWatermarks.fetch(names)
+    this.options.metrics.highWatermarkRefresh(names, this.options.clock.monotonicMs() - startedMs)
+    for (const [name, offsets] of answers) {
+      const key = this.topicByName.get(name) as InputTopicKey
+      for (const { partition, high } of offsets) this.tasks.get(partition)?.task.setHighWatermark(key, high, startedMs)
     }
-    await Promise.all(names.map((name) => this.refreshing.get(name)))
   }
 
   private async openTask(task: RunnerTask): Promise<void> {

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startBroker, stopBroker, type BrokerInfo } from '../../../infra/broker/launcher.js'
+import { BrokerControl, startBroker, stopBroker, type BrokerInfo } from '../../../infra/broker/launcher.js'
 import { HighWatermarkReader } from '../../../pipelines/kafka/high-watermarks.js'
 
 // Its own mock broker in a temp folder (random ports), torn down after.
@@ -49,4 +49,24 @@ describe('HighWatermarkReader', () => {
       await Promise.all([reader.disconnect(), producer.disconnect()])
     }
   }, 60_000)
+
+  it('answers again after the broker was down: the failed request rejects, the next asks afresh', async () => {
+    const reader = new HighWatermarkReader(kafka, topics)
+    const control = new BrokerControl(broker.controlPort)
+    await reader.connect()
+    try {
+      const before = await reader.fetch(['hw-test.a'])
+      await control.brokerDown(1)
+      await expect(reader.fetch(['hw-test.a'])).rejects.toThrow()
+      await control.brokerUp(1)
+      await expect.poll(async () => (await reader.fetch(['hw-test.a']).catch(() => null))?.get('hw-test.a'), { timeout: 30_000, interval: 200 }).toEqual(before.get('hw-test.a'))
+    } finally {
+      await control.brokerUp(1).catch(() => undefined)
+      await Promise.all([reader.disconnect(), control.close()])
+    }
+  }, 60_000)
+
+  it('refuses a kafkajs without the cluster client it uses, naming what is missing', () => {
+    expect(() => new HighWatermarkReader({} as Kafka, topics)).toThrow(/no private:Kafka:createCluster method/)
+  })
 })
