@@ -187,8 +187,8 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
         }), () => INPUT_TOPIC_KEYS.map((key) => positions.get(key) ?? 0n))
         return
       }
-      case 'highWatermark':
-        tasks.get(message.task)?.task.setHighWatermark(message.topic, message.high, toLocalMonotonic(message.seenAtEpochMs))
+      case 'highWatermarks':
+        for (const entry of message.entries) tasks.get(entry.task)?.task.setHighWatermark(entry.topic, entry.high, toLocalMonotonic(entry.seenAtEpochMs))
         return
       case 'enqueue': {
         const entry = tasks.get(message.task)

@@ -21,7 +21,7 @@ import { takeInOrder, type RawRecord, type TaskMetrics } from '../partition-task
 import type { ProcessingThreadData } from '../processing-thread.js'
 import type { StateStore } from '../state/store.js'
 import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
-import { fromCrossing, packRecords, packValues, toCrossing, unpackOutputs, unpackValues, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './thread-protocol.js'
+import { fromCrossing, packRecords, packValues, toCrossing, unpackOutputs, unpackValues, type FromProcessing, type HighWatermarkEntry, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './thread-protocol.js'
 
 const LOG_LEVELS: Readonly<Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 
@@ -82,6 +82,7 @@ export class ProcessingThread implements TaskHost {
   private fatal: ((error: Error) => void) | null = null
   private stopped = false
   private exitedWith: Error | null = null
+  private highWatermarkEntries: HighWatermarkEntry[] = []
 
   private constructor(
     private readonly worker: Worker,
@@ -149,6 +150,24 @@ export class ProcessingThread implements TaskHost {
     this.worker.postMessage(message, transfer)
   }
 
+  /**
+   * A task's new high watermark, sent with the others noted in the same turn as one message (a
+   * refresh round sets every partition of every topic asked: 56 at the defaults). Order against
+   * other messages does not matter: the task keeps the highest watermark and the latest time.
+   */
+  noteHighWatermark(entry: HighWatermarkEntry): void {
+    if (this.highWatermarkEntries.length === 0) queueMicrotask(() => this.flushHighWatermarks())
+    this.highWatermarkEntries.push(entry)
+  }
+
+  /** Sends the noted high watermarks now (before a refresh's answer, which promises them). */
+  flushHighWatermarks(): void {
+    if (this.highWatermarkEntries.length === 0) return
+    const entries = this.highWatermarkEntries
+    this.highWatermarkEntries = []
+    this.post({ op: 'highWatermarks', entries })
+  }
+
   request(message: (id: number) => ToProcessing): Promise<Extract<FromProcessing, { op: 'reply' }>> {
     if (this.exitedWith !== null) return Promise.reject(this.exitedWith)
     return new Promise((resolve, reject) => {
@@ -189,9 +208,12 @@ export class ProcessingThread implements TaskHost {
       }
       case 'refresh': {
         const wiring = this.wiring as TaskWiring
-        // The new high watermarks reach the tasks (as highWatermark messages) before this answer.
+        // The new high watermarks reach the tasks (a highWatermarks message) before this answer.
         wiring.refreshHighWatermarks(message.topics).then(
-          () => this.post({ op: 'refreshed', id: message.id, error: null }),
+          () => {
+            this.flushHighWatermarks()
+            this.post({ op: 'refreshed', id: message.id, error: null })
+          },
           (error: unknown) => this.post({ op: 'refreshed', id: message.id, error: toCrossing(error) }),
         )
         return
@@ -294,7 +316,7 @@ class RemoteTask implements RunnerTask {
 
   setHighWatermark(topic: InputTopicKey, highWatermark: bigint, seenAtMs: number): void {
     this.noteHighWatermark(topic, highWatermark)
-    this.thread.post({ op: 'highWatermark', task: this.id, topic, high: highWatermark, seenAtEpochMs: performance.timeOrigin + seenAtMs })
+    this.thread.noteHighWatermark({ task: this.id, topic, high: highWatermark, seenAtEpochMs: performance.timeOrigin + seenAtMs })
   }
 
   private noteHighWatermark(topic: InputTopicKey, highWatermark: bigint): void {

@@ -200,10 +200,18 @@ export function fromCrossing(crossing: CrossingError, where: string): Error {
   return error
 }
 
+/** A task's topic's high watermark, learned at seenAtEpochMs (a fetch or a refresh round). */
+export interface HighWatermarkEntry {
+  readonly task: number
+  readonly topic: InputTopicKey
+  readonly high: bigint
+  readonly seenAtEpochMs: number
+}
+
 /** Main thread -> processing thread. */
 export type ToProcessing =
   | { readonly op: 'open'; readonly id: number; readonly task: number; readonly partition: number }
-  | { readonly op: 'highWatermark'; readonly task: number; readonly topic: InputTopicKey; readonly high: bigint; readonly seenAtEpochMs: number }
+  | { readonly op: 'highWatermarks'; readonly entries: readonly HighWatermarkEntry[] }
   | { readonly op: 'enqueue'; readonly task: number; readonly partition: number; readonly topic: InputTopicKey; readonly topicName: string; readonly highWatermark: bigint | null; readonly acceptGap: boolean; readonly fetchedAtEpochMs: number; readonly records: PackedRecords }
   | { readonly op: 'drain' | 'flush' | 'flushIfDue' | 'settled'; readonly id: number; readonly task: number }
   | { readonly op: 'close'; readonly task: number }
