@@ -18,6 +18,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { TOPICS } from '../../../core/topics.js'
 import type { TopicKey } from '../../../core/topics.js'
 import { renderTopicInitScript, TOPIC_INIT_SCRIPT_PATH, topicSettings } from '../../../infra/compose/generate-topic-init.js'
+import { nodeArgs } from '../../../infra/node-args.js'
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 const fromRoot = (relative: string): string => path.join(repoRoot, relative)
@@ -108,13 +109,17 @@ describe('docker-compose.yml', () => {
 
   it('starts the engine, graph worker, sink and api from the root Dockerfile with the commands of the design', () => {
     const composeText = read('docker-compose.yml')
+    // With the node flags of every other start (infra/node-args.ts); V8 refuses some of them in
+    // NODE_OPTIONS, so they are in the commands.
+    const args = (entry: string): string => nodeArgs(entry).map((arg) => JSON.stringify(arg)).join(', ')
     for (const entry of ['sinks/main.ts', 'pipelines/graph-main.ts']) {
-      expect(composeText).toContain(`command: ["node", "--import", "tsx", "${entry}"]`)
+      expect(composeText).toContain(`command: ["node", ${args(entry)}]`)
     }
     // the engine and the api first seed the shared rule-set and model volume
     for (const entry of ['pipelines/main.ts', 'api/main.ts']) {
-      expect(composeText).toContain(`command: ["sh", "infra/compose/seed-governance.sh", "node", "--import", "tsx", "${entry}"]`)
+      expect(composeText).toContain(`command: ["sh", "infra/compose/seed-governance.sh", "node", ${args(entry)}]`)
     }
+    expect(composeText).not.toContain('NODE_OPTIONS')
     expect(composeText.match(/condition: service_completed_successfully/g)).toHaveLength(4)
     const dockerfile = read('Dockerfile')
     expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim\b/m)
