@@ -3,7 +3,8 @@
  * (default 5k events/s) and withdrawal requests injected at a known rate (default 20/s) on
  * players of their own; for each injected request, the time from just before its send to its
  * decision arriving at a reader of risk.decisions.v1 in this process (same clock), as
- * p50/p95/p99 per repetition, medians over the repetitions.
+ * p50/p95/p99 per repetition, medians over the repetitions, and p95/p99 over all the repetitions'
+ * requests together.
  * Baselines in the same run, for the same requests:
  *  - one broker hop: produce -> consume by a bare reader of casino.withdrawals.v1;
  *  - a do-nothing relay: a consumer of casino.withdrawals.v1 that produces each request unchanged
@@ -113,6 +114,9 @@ async function main(): Promise<void> {
       windows.push({ ids, achievedRate: (backgroundProduced - producedAtStart) / ((performance.now() - windowStartMs) / 1000) })
     }
     const rows: Array<Record<string, number>> = []
+    // Every window's requests together: a p99 from ~600 requests rather than the 2nd largest of ~200.
+    const pooled: number[] = []
+    const pooledRelay: number[] = []
     for (const [repetition, window] of windows.entries()) {
       const windowIds = window.ids
       await decisions.waitFor(() => { const seen = decidedAt(); return windowIds.every((id) => seen.has(id)) }, 30 * 60_000, `the decisions of window ${repetition + 1}`)
@@ -128,6 +132,8 @@ async function main(): Promise<void> {
         relayP50Ms: percentile(relayLatencies, 0.5), relayP95Ms: percentile(relayLatencies, 0.95), relayP99Ms: percentile(relayLatencies, 0.99), relayed: relayLatencies.length,
       }
       rows.push(row)
+      pooled.push(...latencies)
+      pooledRelay.push(...relayLatencies)
       say(`window ${repetition + 1}/${repetitions}: ${row.requests} requests, background ${Math.round(row.achievedBackgroundPerSecond)} ev/s, p50 ${row.p50Ms.toFixed(1)} ms, p95 ${row.p95Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (broker hop p50 ${row.brokerHopP50Ms.toFixed(1)}, p99 ${row.brokerHopP99Ms.toFixed(1)}; relay p50 ${row.relayP50Ms.toFixed(1)}, p99 ${row.relayP99Ms.toFixed(1)})`)
     }
     const stagesAfter = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
@@ -155,6 +161,8 @@ async function main(): Promise<void> {
         { label: 'latency p50', value: pick('p50Ms'), unit: 'ms', baseline: { label: 'do-nothing relay p50', value: pick('relayP50Ms') } },
         { label: 'latency p95', value: pick('p95Ms'), unit: 'ms', baseline: { label: 'do-nothing relay p95', value: pick('relayP95Ms') } },
         { label: 'latency p99', value: pick('p99Ms'), unit: 'ms', baseline: { label: 'do-nothing relay p99', value: pick('relayP99Ms') }, goal: '<= 25 ms at 5k events/s', met: pick('p99Ms') <= 25 && pick('achievedBackgroundPerSecond') >= 0.95 * 5000 },
+        { label: `latency p95, all ${pooled.length} requests`, value: percentile(pooled, 0.95), unit: 'ms', baseline: { label: 'do-nothing relay', value: percentile(pooledRelay, 0.95) } },
+        { label: `latency p99, all ${pooled.length} requests`, value: percentile(pooled, 0.99), unit: 'ms', baseline: { label: 'do-nothing relay', value: percentile(pooledRelay, 0.99) } },
         { label: 'latency max (median of windows)', value: pick('maxMs'), unit: 'ms' },
         { label: 'one broker hop p50', value: pick('brokerHopP50Ms'), unit: 'ms' },
         { label: 'one broker hop p99', value: pick('brokerHopP99Ms'), unit: 'ms' },
