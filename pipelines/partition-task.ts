@@ -6,6 +6,9 @@
  * other topic either has a buffered record to compare with or is caught up to its high
  * watermark — Kafka Streams' rule with max.task.idle.ms = 0. With the input present, the merge
  * is a function of the topics' contents alone, so a rerun or a backtest sees the same order.
+ * Live (with `refreshHighWatermarks`), an idle topic's high watermark counts for a record only if
+ * it was asked after the record arrived: one asked before could miss an earlier record written
+ * to that topic just before this one. A record that arrives during a refresh waits for the next.
  *
  * Checkpoints. Each batch of up to `batchSize` records goes through:
  *   1. process in memory (state changes are new objects; nothing shared is mutated);
@@ -215,6 +218,9 @@ const CHECKPOINT_KEY = 'checkpoint'
 const PENDING_PREFIX = 'pending/'
 const pendingKey = (sequence: number): string => `${PENDING_PREFIX}${String(sequence).padStart(10, '0')}`
 const PLAYER_PREFIX = 's/'
+/** Refresh rounds one drain waits in a row for a record that arrived during the previous one. */
+const MAX_ARRIVAL_ROUNDS = 3
+
 /** Players serialised between two yields to the event loop while a checkpoint is written. */
 const CHECKPOINT_SLICE = 128
 
@@ -285,6 +291,8 @@ export class PartitionTask {
   /** When each topic's high watermark was last learned (monotonic ms). */
   private readonly highWatermarkSeenAtMs = new Map<InputTopicKey, number>()
   private newestArrivalMs = Number.NEGATIVE_INFINITY
+  /** Set by selectMerged: it stopped at a record that arrived after an idle topic's watermark was asked. */
+  private waitingForNewerWatermark = false
   /** Milliseconds this task's drains have spent waiting for high-watermark refreshes, in all. */
   private refreshWaitedMs = 0
   private streamTimeMs: number | null = null
@@ -469,6 +477,7 @@ export class PartitionTask {
   }
 
   private async drainNow(): Promise<void> {
+    let waitedRounds = 0
     while (!this.closed) {
       const refresh = this.options.refreshHighWatermarks
       const stale = refresh !== undefined && this.pending.length === 0 && this.bufferedCount() > 0 ? this.staleIdleTopics() : []
@@ -487,8 +496,14 @@ export class PartitionTask {
         }
       }
       const replaying = this.pending[0]
-      const selected = replaying !== undefined ? this.selectPending(replaying) : this.selectMerged()
-      if (selected === null || selected.length === 0) return
+      const selected = replaying !== undefined ? this.selectPending(replaying) : this.selectMerged(refresh !== undefined)
+      if (selected === null || selected.length === 0) {
+        // The next record arrived during the refresh: it waits for a round asked after it (a
+        // few rounds at most here; a later drain goes on).
+        if (replaying === undefined && this.waitingForNewerWatermark && (waitedRounds += 1) <= MAX_ARRIVAL_ROUNDS) continue
+        return
+      }
+      waitedRounds = 0
       await this.processBatch(selected, replaying !== undefined)
     }
   }
@@ -521,17 +536,26 @@ export class PartitionTask {
     return pending.order.map(([topicIndex, offset]) => taken.get(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`) as Buffered)
   }
 
-  private selectMerged(): Buffered[] {
+  /**
+   * The next batch in merge order (see the header). `arrivalChecked`: an idle topic's high
+   * watermark counts for a record only if it was learned after the record's arrival; the batch
+   * stops at the first record that arrived later (waitingForNewerWatermark tells the drain).
+   */
+  private selectMerged(arrivalChecked: boolean): Buffered[] {
     const selected: Buffered[] = []
+    this.waitingForNewerWatermark = false
     while (selected.length < this.batchSize) {
       let best: Buffered | null = null
       let bestQueue: Queue<Buffered> | null = null
       let blocked = false
+      let idleSeenAtMs = Number.POSITIVE_INFINITY
       for (const topic of INPUT_TOPIC_KEYS) {
         const queue = this.queues.get(topic) as Queue<Buffered>
         const head = queue.peek()
         if (head === undefined) {
-          if (MERGE_BLOCKING.has(topic) && !this.caughtUp(topic)) blocked = true
+          if (!MERGE_BLOCKING.has(topic)) continue
+          if (!this.caughtUp(topic)) blocked = true
+          else idleSeenAtMs = Math.min(idleSeenAtMs, this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY)
           continue
         }
         // Strictly smaller wins, so ties go to the earlier topic in INPUT_TOPIC_KEYS.
@@ -540,8 +564,15 @@ export class PartitionTask {
           bestQueue = queue
         }
       }
+      if (best === null || bestQueue === null) break
       // A bad record (sorted first) may leave even while another topic is still being fetched.
-      if (best === null || bestQueue === null || (blocked && best.sortTimeMs !== Number.NEGATIVE_INFINITY)) break
+      if (best.sortTimeMs !== Number.NEGATIVE_INFINITY) {
+        if (blocked) break
+        if (arrivalChecked && best.arrivedAtMs > idleSeenAtMs) {
+          this.waitingForNewerWatermark = true
+          break
+        }
+      }
       bestQueue.shift()
       selected.push(best)
     }

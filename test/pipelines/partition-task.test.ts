@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deposit, player, withdrawal } from '../../bench/events.js'
+import { bet, deposit, player, withdrawal } from '../../bench/events.js'
 import { createMemoryStore } from '../../pipelines/state/store.js'
 import { DEFAULT_RULE_SET_PATH, testPipeline } from '../support/pipeline.js'
 import { InMemorySchemaRegistry } from '../schemas/memory-registry.js'
@@ -224,6 +224,53 @@ describe('partition task: an unreachable broker while refreshing high watermarks
     await task.flush()
     expect(task.bufferedCount()).toBe(0)
     expect(emitted.some((output) => (output as { topic: string }).topic === 'decisions')).toBe(true)
+  })
+})
+
+describe('partition task: a record that arrives during a refresh', () => {
+  it('is not taken on that refresh\'s watermarks, so an earlier record written meanwhile to an idle topic still goes first', async () => {
+    const { codec, task: newTask } = await taskKit()
+    let clockMs = 0
+    const order: string[] = []
+    let refreshes = 0
+    const idle = [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const
+    const raw = (topicKey: 'withdrawals' | 'bets', offset: bigint, value: Buffer) => ({ topicKey, topic: `casino.${topicKey}.v1`, partition: 0, offset, timestampMs: 0, key: Buffer.from('p1'), value })
+    const w2 = raw('withdrawals', 1n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-2', eventTimeMs: 2 * HOUR })))
+    const task = newTask({
+      store: createMemoryStore().partition(0),
+      emit: async () => undefined,
+      writeAndEmit: async (pending) => {
+        for (const [topicIndex, offset] of (JSON.parse(pending.value) as { order: Array<[number, string]> }).order) order.push(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`)
+      },
+      monotonicMs: () => clockMs,
+      checkpointBatches: 1000,
+      checkpointIntervalMs: 60_000,
+      // Like the runner: the answers count from the round's start.
+      refreshHighWatermarks: async (topics) => {
+        refreshes += 1
+        const startedMs = clockMs
+        clockMs += 1
+        // Round 1: w-2 arrives while it is asked. Round 2: a bet of 1.5 h has been written since.
+        if (refreshes === 1) await task.enqueue('withdrawals', [w2], 2n, false, clockMs)
+        for (const topic of topics) task.setHighWatermark(topic, refreshes >= 2 && topic === 'bets' ? 1n : 0n, startedMs)
+        clockMs += 9
+      },
+    })
+    await task.open()
+    for (const topic of idle) task.setHighWatermark(topic, 0n, -1)
+    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, 0)
+    clockMs = 10
+    await task.drain()
+    // w-1 went on round 1; w-2 waited for round 2, which found the bet unread
+    expect(refreshes).toBe(2)
+    expect(order).toEqual(['withdrawals:0'])
+    expect(task.bufferedCount()).toBe(1)
+
+    clockMs = 30
+    await task.enqueue('bets', [raw('bets', 0n, codec.encode('bets', bet({ playerId: 'p1', eventTimeMs: 1.5 * HOUR })))], 1n, false, 30)
+    await task.drain()
+    await task.flush()
+    expect(order).toEqual(['withdrawals:0', 'bets:0', 'withdrawals:1'])
   })
 })
 
