@@ -149,7 +149,7 @@ export class EngineRunner {
   private readonly restartsAtMs: number[] = []
   private readonly producer: Producer
   private readonly admin: Admin
-  /** The high watermarks the merge waits on (the blocking topics), one connection per topic. */
+  /** The high watermarks the merge waits on (the blocking topics), one request per round. */
   private readonly highWatermarks: HighWatermarkReader
   private readonly refreshRounds = new RefreshRounds((names) => this.refreshRound(names))
   private readonly tasks = new Map<number, TaskEntry>()

@@ -4,18 +4,17 @@
  *
  * Why not `admin.fetchTopicOffsets`: it asks for one topic per call and sends two ListOffsets one
  * after the other (latest, then earliest; only the first is needed here). The engine asks on every
- * drain that could overtake a record not fetched yet, so those requests were most of its
- * decision latency and a tenth of its main thread. Against the local mock broker, 7 topics took
- * p50 1.8-2.0 ms that way (7 admin clients in parallel, one connection each, because requests
- * multiplexed on one connection answered late: p50 44 ms), and 0.23-0.28 ms in one request
- * (bench/README.md, "decision latency").
+ * drain that could overtake a record not fetched yet, so they are on most decisions' path.
+ * Against the local mock broker, idle, 7 topics took p50 1.8-2.0 ms that way (7 admin clients in
+ * parallel, one connection each, because requests multiplexed on one connection answered late:
+ * p50 44 ms), and 0.23-0.28 ms in one request (bench/README.md, "decision latency").
  *
  * kafkajs has no public call that sends one ListOffsets for several topics. Its cluster client,
  * which its admin, consumer and producer are each built on, has one (`fetchTopicsOffset`). The
  * `Kafka` object makes those cluster clients with a private method, which this reader finds by
  * its symbol's description; the construction fails with a clear error on a kafkajs without it
- * (tested: test/pipelines/kafka/high-watermarks.test.ts). kafkajs is pinned (2.2.4, no longer
- * released), so this private use cannot change under the engine unseen.
+ * (tested: test/pipelines/kafka/high-watermarks.test.ts). package.json pins kafkajs at exactly
+ * 2.2.4, its last release, so this private use cannot change under the engine unseen.
  *
  * Offsets are read with isolation level READ_COMMITTED, like the engine's consumer: the offset
  * returned is the one its fetches reach.
