@@ -55,8 +55,8 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
   const threadHeapTotal = new Gauge({ name: 'pitboss_processing_thread_heap_size_total_bytes', help: 'V8 heap committed by each processing thread (pitboss_process_nodejs_heap_* is the main thread\'s)', labelNames: ['thread'], registers: [registry] })
   const threadHeapUsed = new Gauge({ name: 'pitboss_processing_thread_heap_size_used_bytes', help: 'V8 heap used by each processing thread', labelNames: ['thread'], registers: [registry] })
   const threadExternal = new Gauge({ name: 'pitboss_processing_thread_external_memory_bytes', help: 'memory outside the V8 heap held by each processing thread\'s objects (Buffers)', labelNames: ['thread'], registers: [registry] })
-  const highWatermarkRequests = new Counter({ name: 'pitboss_high_watermark_requests_total', help: 'high-watermark requests for the event-time merge, by topic (kafkajs asks a topic\'s offsets with two ListOffsets requests, one after the other)', labelNames: ['topic'], registers: [registry] })
-  const highWatermarkRefresh = new Histogram({ name: 'pitboss_high_watermark_refresh_seconds', help: 'one round of high-watermark requests for the event-time merge (its topics in parallel)', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2], registers: [registry] })
+  const highWatermarkRequests = new Counter({ name: 'pitboss_high_watermark_requests_total', help: 'topics asked for their high watermarks by the event-time merge, by topic (each round asks its topics in one ListOffsets request)', labelNames: ['topic'], registers: [registry] })
+  const highWatermarkRefresh = new Histogram({ name: 'pitboss_high_watermark_refresh_seconds', help: 'one round of the event-time merge\'s high-watermark refresh (one ListOffsets request for its topics; one round at a time)', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2], registers: [registry] })
   const lag = new Gauge({ name: 'pitboss_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers: [registry] })
   return {
     registry,
