@@ -218,6 +218,12 @@ const CHECKPOINT_KEY = 'checkpoint'
 const PENDING_PREFIX = 'pending/'
 const pendingKey = (sequence: number): string => `${PENDING_PREFIX}${String(sequence).padStart(10, '0')}`
 const PLAYER_PREFIX = 's/'
+/** A batch in merge order, and whether it stopped at a record that needs a newer watermark (selectMerged). */
+interface MergedSelection {
+  readonly records: Buffered[]
+  readonly waitingForNewerWatermark: boolean
+}
+
 /** Refresh rounds one drain waits in a row for a record that arrived during the previous one. */
 const MAX_ARRIVAL_ROUNDS = 3
 
@@ -291,8 +297,6 @@ export class PartitionTask {
   /** When each topic's high watermark was last learned (monotonic ms). */
   private readonly highWatermarkSeenAtMs = new Map<InputTopicKey, number>()
   private newestArrivalMs = Number.NEGATIVE_INFINITY
-  /** Set by selectMerged: it stopped at a record that arrived after an idle topic's watermark was asked. */
-  private waitingForNewerWatermark = false
   /** Milliseconds this task's drains have spent waiting for high-watermark refreshes, in all. */
   private refreshWaitedMs = 0
   private streamTimeMs: number | null = null
@@ -496,11 +500,14 @@ export class PartitionTask {
         }
       }
       const replaying = this.pending[0]
-      const selected = replaying !== undefined ? this.selectPending(replaying) : this.selectMerged(refresh !== undefined)
+      let selected: Buffered[] | null
+      let waitingForNewerWatermark = false
+      if (replaying !== undefined) selected = this.selectPending(replaying)
+      else ({ records: selected, waitingForNewerWatermark } = this.selectMerged(refresh !== undefined))
       if (selected === null || selected.length === 0) {
         // The next record arrived during the refresh: it waits for a round asked after it (a
         // few rounds at most here; a later drain goes on).
-        if (replaying === undefined && this.waitingForNewerWatermark && (waitedRounds += 1) <= MAX_ARRIVAL_ROUNDS) continue
+        if (waitingForNewerWatermark && (waitedRounds += 1) <= MAX_ARRIVAL_ROUNDS) continue
         return
       }
       waitedRounds = 0
@@ -539,11 +546,10 @@ export class PartitionTask {
   /**
    * The next batch in merge order (see the header). `arrivalChecked`: an idle topic's high
    * watermark counts for a record only if it was learned after the record's arrival; the batch
-   * stops at the first record that arrived later (waitingForNewerWatermark tells the drain).
+   * stops at the first record that arrived later, and says so (waitingForNewerWatermark).
    */
-  private selectMerged(arrivalChecked: boolean): Buffered[] {
+  private selectMerged(arrivalChecked: boolean): MergedSelection {
     const selected: Buffered[] = []
-    this.waitingForNewerWatermark = false
     while (selected.length < this.batchSize) {
       let best: Buffered | null = null
       let bestQueue: Queue<Buffered> | null = null
@@ -569,14 +575,13 @@ export class PartitionTask {
       if (best.sortTimeMs !== Number.NEGATIVE_INFINITY) {
         if (blocked) break
         if (arrivalChecked && best.arrivedAtMs > idleSeenAtMs) {
-          this.waitingForNewerWatermark = true
-          break
+          return { records: selected, waitingForNewerWatermark: true }
         }
       }
       bestQueue.shift()
       selected.push(best)
     }
-    return selected
+    return { records: selected, waitingForNewerWatermark: false }
   }
 
   private async loadPlayers(records: readonly Buffered[]): Promise<void> {
