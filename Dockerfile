@@ -35,4 +35,5 @@ USER node
 EXPOSE 8080 9464
 # The processes commit their checkpoint and leave their consumer group on SIGTERM.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "api/main.ts"]
+# The node flags of every other start (infra/node-args.ts); docker-compose.yml gives each service its own.
+CMD ["node", "--max-semi-space-size=64", "--initial-old-space-size=128", "--import", "tsx", "api/main.ts"]

@@ -126,6 +126,8 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain('ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev')
     expect(dockerfile).toMatch(/^USER node$/m)
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m)
+    // an image started without compose runs the api with the same flags
+    expect(dockerfile).toContain(`\nCMD ["node", ${args('api/main.ts')}]\n`)
     const ignored = read('.dockerignore').split('\n').map((line) => line.trim())
     for (const entry of ['node_modules', '.pitboss', '.git', '.env']) expect(ignored, entry).toContain(entry)
   })
