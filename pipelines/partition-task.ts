@@ -233,8 +233,9 @@ const CHECKPOINT_SLICE = 128
 /**
  * A FIFO with O(1) shift. A shifted item's slot is released at once: the queue must not keep a
  * processed record (its bytes, its decoded event) alive until the array is next compacted. When it
- * did, a low-rate topic's queue held up to 1024 processed records, so nearly every record lived
- * past a scavenge and was promoted (bench/README.md, "the processing thread's scavenges").
+ * did, every queue held up to 1024 processed records (on a topic with a few records a second per
+ * partition, minutes of them), so nearly every record lived past a scavenge and was promoted
+ * (bench/README.md, "the processing thread's scavenges").
  */
 export class Queue<T> {
   private items: Array<T | undefined> = []
