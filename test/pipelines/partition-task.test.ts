@@ -8,7 +8,7 @@ import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS } from '../../core/topics.js'
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
-import { PartitionTask, noopTaskMetrics, type DecisionStageMs, type PartitionTaskOptions } from '../../pipelines/partition-task.js'
+import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, noopTaskMetrics, type DecisionStageMs, type PartitionTaskOptions } from '../../pipelines/partition-task.js'
 import { EventProcessor } from '../../pipelines/processor.js'
 import { AvroCodec } from '../../schemas/codec.js'
 
@@ -208,7 +208,7 @@ describe('partition task: an unreachable broker while refreshing high watermarks
     })
     await task.open()
     // every other topic looked caught up (empty) before the withdrawal arrived: stale, so a refresh is due
-    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, 0n)
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, 0n)
     const request = withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })
     await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', request) }], 1n)
 
@@ -233,7 +233,6 @@ describe('partition task: a record that arrives during a refresh', () => {
     let clockMs = 0
     const order: string[] = []
     let refreshes = 0
-    const idle = [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const
     const raw = (topicKey: 'withdrawals' | 'bets', offset: bigint, value: Buffer) => ({ topicKey, topic: `casino.${topicKey}.v1`, partition: 0, offset, timestampMs: 0, key: Buffer.from('p1'), value })
     const w2 = raw('withdrawals', 1n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-2', eventTimeMs: 2 * HOUR })))
     const task = newTask({
@@ -257,7 +256,7 @@ describe('partition task: a record that arrives during a refresh', () => {
       },
     })
     await task.open()
-    for (const topic of idle) task.setHighWatermark(topic, 0n, -1)
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, 0n, -1)
     await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, 0)
     clockMs = 10
     await task.drain()
@@ -300,7 +299,7 @@ describe('partition task: where a decision\'s latency went', () => {
     })
     await task.open()
     // every other topic known caught up only from before the request arrived: the merge refreshes them
-    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, 0n, -1)
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, 0n, -1)
     clockMs = 2 // the record reaches the task 2 ms after it was fetched
     // a registered player, so the request goes to the model
     await task.enqueue('players', [{ topicKey: 'players', topic: 'casino.players.v1', partition: 0, offset: 0n, timestampMs: 0, key: Buffer.from('p1'), value: codec.encode('players', player({ playerId: 'p1', eventTimeMs: 0 })) }], 1n, false, 0)
@@ -328,7 +327,7 @@ describe('partition task: a pending record that travels with its outputs', () =>
       checkpointIntervalMs: 60_000,
     })
     await task.open()
-    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
     await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })) }], 1n)
     await task.drain()
     await task.flush()
@@ -375,7 +374,7 @@ describe('partition task: checkpoints written behind the processing', () => {
       topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
       key: Buffer.from(playerId), value: codec.encode('withdrawals', withdrawal({ playerId, withdrawalId: id, eventTimeMs: (index + 1) * HOUR })),
     }))
-    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
     await task.enqueue('withdrawals', records, BigInt(records.length))
 
     await task.drain()
@@ -407,7 +406,7 @@ describe('partition task: checkpoints written behind the processing', () => {
     } }
     const task = newTask({ store, emit: async () => undefined, checkpointBatches: 1000 })
     await task.open()
-    for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? 1n : 0n)
     await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })) }], 1n)
     await task.drain()
     task.close()
@@ -433,7 +432,7 @@ describe('partition task: a checkpoint in the middle of replaying a crashed run'
     }))
     const run = (emitted: Array<{ topic: string; value: Record<string, unknown> }>): PartitionTask => {
       const task = newTask({ store: inner, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 1000, checkpointIntervalMs: 60_000 })
-      for (const topic of [...CASINO_TOPIC_KEYS, 'transfersReceived'] as const) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
+      for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
       return task
     }
     const pendingKeys = async (): Promise<string[]> => (await collectKeys(inner)).filter((key) => key.startsWith('pending/'))
