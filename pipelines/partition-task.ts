@@ -7,8 +7,11 @@
  * watermark — Kafka Streams' rule with max.task.idle.ms = 0. With the input present, the merge
  * is a function of the topics' contents alone, so a rerun or a backtest sees the same order.
  * Live (with `refreshHighWatermarks`), an idle topic's high watermark counts for a record only if
- * it was asked after the record arrived: one asked before could miss an earlier record written
- * to that topic just before this one. A record that arrives during a refresh waits for the next.
+ * it was asked after the record arrived, or came in the same fetch answer as the record or a later
+ * answer from the same broker to the same consumer (`FetchContext`; the broker built that answer
+ * after the record was in its log): one learned before could miss an earlier record written to
+ * that topic just before this one. A record no high watermark covers waits for a refresh round
+ * asked after it arrived.
  *
  * Checkpoints. Each batch of up to `batchSize` records goes through:
  *   1. process in memory (state changes are new objects; nothing shared is mutated);
@@ -189,11 +192,32 @@ interface PendingBatch {
   readonly order: ReadonlyArray<readonly [topicIndex: number, offset: string]>
 }
 
+/**
+ * Which fetch answer records came in (kafka/fetch-answers.ts): answers to one consumer (`reader`)
+ * from one broker (`node`) were built by the broker in `sequence` order.
+ */
+export interface AnswerTag {
+  readonly reader: number
+  readonly node: number
+  readonly sequence: number
+}
+
+/** What a live fetch answer tells the task beside a batch of its records. */
+export interface FetchContext {
+  /** When the fetch was started (monotonic ms), before its request went out. */
+  readonly askedAtMs: number
+  readonly answer: AnswerTag
+  /** This partition's high watermark of the answer's other topics (empty batches included). */
+  readonly highWatermarks: ReadonlyArray<readonly [InputTopicKey, bigint]>
+}
+
 interface Buffered {
   readonly raw: RawRecord
   readonly decoded: DecodedRecord
   readonly sortTimeMs: number
   readonly arrivedAtMs: number
+  /** The fetch answer it came in, when the fetcher said (null: only arrivedAtMs counts). */
+  readonly answer: AnswerTag | null
   /** When it was queued in the task (monotonic; the decision's stages). */
   readonly enqueuedAtMs: number
   /** The task's refreshWaitedMs then: what it adds while the record waits is its `refresh` stage. */
@@ -221,7 +245,8 @@ const PLAYER_PREFIX = 's/'
 /** A batch in merge order, and whether it stopped at a record that needs a newer watermark (selectMerged). */
 interface MergedSelection {
   readonly records: Buffered[]
-  readonly waitingForNewerWatermark: boolean
+  /** Idle topics whose high watermark does not cover the next record: it waits for a round asked after it arrived. */
+  readonly waitingFor: readonly InputTopicKey[]
 }
 
 /** Refresh rounds one drain waits in a row for a record that arrived during the previous one. */
@@ -303,9 +328,12 @@ export class PartitionTask {
   /** Next offset expected from the fetcher per topic: after the last buffered record (independent of processing, which may be mid-batch). */
   private readonly fetchCursors = new Map<InputTopicKey, bigint>()
   private readonly highWatermarks = new Map<InputTopicKey, bigint>()
-  /** When each topic's high watermark was last learned (monotonic ms). */
+  /** When each topic's high watermark was last asked for (monotonic ms): it covers records that arrived before. */
   private readonly highWatermarkSeenAtMs = new Map<InputTopicKey, number>()
+  /** The newest fetch answer that carried each topic's high watermark: it covers the records of that answer and earlier ones from the same broker. */
+  private readonly highWatermarkAnswers = new Map<InputTopicKey, AnswerTag>()
   private newestArrivalMs = Number.NEGATIVE_INFINITY
+  private newestAnswer: AnswerTag | null = null
   /** Milliseconds this task's drains have spent waiting for high-watermark refreshes, in all. */
   private refreshWaitedMs = 0
   private streamTimeMs: number | null = null
@@ -385,10 +413,26 @@ export class PartitionTask {
     return new Map(this.nextOffsets)
   }
 
-  setHighWatermark(topic: InputTopicKey, highWatermark: bigint, seenAtMs: number = this.options.monotonicMs()): void {
+  /**
+   * `seenAtMs`: when it was asked for (it covers records that arrived before); `answer`: the fetch
+   * answer it came in, if any (it covers that answer's records and earlier ones from the broker).
+   */
+  setHighWatermark(topic: InputTopicKey, highWatermark: bigint, seenAtMs: number = this.options.monotonicMs(), answer: AnswerTag | null = null): void {
     const known = this.highWatermarks.get(topic)
     if (known === undefined || highWatermark > known) this.highWatermarks.set(topic, highWatermark)
     this.highWatermarkSeenAtMs.set(topic, Math.max(seenAtMs, this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY))
+    if (answer !== null) {
+      const knownAnswer = this.highWatermarkAnswers.get(topic)
+      if (knownAnswer === undefined || answer.sequence > knownAnswer.sequence) this.highWatermarkAnswers.set(topic, answer)
+    }
+  }
+
+  /** Whether `topic`'s high watermark was learned after a record that arrived at `arrivedAtMs` in `answer` was written. */
+  private covers(topic: InputTopicKey, arrivedAtMs: number, answer: AnswerTag | null): boolean {
+    if ((this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) >= arrivedAtMs) return true
+    if (answer === null) return false
+    const known = this.highWatermarkAnswers.get(topic)
+    return known !== undefined && known.reader === answer.reader && known.node === answer.node && known.sequence >= answer.sequence
   }
 
   bufferedCount(): number {
@@ -414,11 +458,18 @@ export class PartitionTask {
    * Buffers fetched records (decoding them). Records before the fetch position (already
    * processed or buffered) are ignored. Returns 'gap' if the first new record is beyond the
    * fetch position — the caller should seek back once; a persisting gap (retention, compaction)
-   * is accepted and counted. `fetchedAtMs`: when the records arrived in the process (monotonic),
-   * if earlier than now (they crossed from the main thread).
+   * is accepted and counted. `fetch`: the fetch answer they came in, with the other topics' high
+   * watermarks in it (live only). `fetchedAtMs`: when the records arrived in the process
+   * (monotonic), if earlier than now (they crossed from the main thread).
    */
-  async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false, fetchedAtMs = this.options.monotonicMs()): Promise<'ok' | 'gap'> {
-    if (highWatermark !== null) this.setHighWatermark(topic, highWatermark, fetchedAtMs)
+  async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false, fetch: FetchContext | null = null, fetchedAtMs = this.options.monotonicMs()): Promise<'ok' | 'gap'> {
+    if (fetch !== null) {
+      for (const [other, high] of fetch.highWatermarks) this.setHighWatermark(other, high, fetch.askedAtMs, fetch.answer)
+      if (highWatermark !== null) this.setHighWatermark(topic, highWatermark, fetch.askedAtMs, fetch.answer)
+    } else if (highWatermark !== null) {
+      this.setHighWatermark(topic, highWatermark, fetchedAtMs)
+    }
+    const answer = fetch?.answer ?? null
     const queue = this.queues.get(topic) as Queue<Buffered>
     const { accepted, outcome, acceptedGap } = takeInOrder(records, this.fetchPosition(topic), acceptGap)
     if (acceptedGap !== null) {
@@ -427,8 +478,9 @@ export class PartitionTask {
     }
     for (const raw of accepted) {
       const decoded = this.options.decoder.decodeSync?.(raw) ?? (await this.options.decoder.decode(raw))
-      queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: fetchedAtMs, enqueuedAtMs: this.options.monotonicMs(), refreshWaitedAtEnqueueMs: this.refreshWaitedMs })
+      queue.push({ raw, decoded, sortTimeMs: sortTimeOf(decoded), arrivedAtMs: fetchedAtMs, answer, enqueuedAtMs: this.options.monotonicMs(), refreshWaitedAtEnqueueMs: this.refreshWaitedMs })
       this.newestArrivalMs = fetchedAtMs
+      this.newestAnswer = answer
       this.fetchCursors.set(topic, raw.offset + 1n)
     }
     return outcome
@@ -486,14 +538,18 @@ export class PartitionTask {
 
   /** A topic that looks caught up only on what we knew before the newest record arrived. */
   private staleIdleTopics(): InputTopicKey[] {
-    return MERGE_BLOCKING_TOPIC_KEYS.filter((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && (this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY) < this.newestArrivalMs)
+    return MERGE_BLOCKING_TOPIC_KEYS.filter((topic) => (this.queues.get(topic) as Queue<Buffered>).length === 0 && this.caughtUp(topic) && !this.covers(topic, this.newestArrivalMs, this.newestAnswer))
   }
 
   private async drainNow(): Promise<void> {
     let waitedRounds = 0
+    let waitingFor: readonly InputTopicKey[] = []
     while (!this.closed) {
       const refresh = this.options.refreshHighWatermarks
-      const stale = refresh !== undefined && this.pending.length === 0 && this.bufferedCount() > 0 ? this.staleIdleTopics() : []
+      let stale = refresh !== undefined && this.pending.length === 0 && this.bufferedCount() > 0 ? this.staleIdleTopics() : []
+      // Topics the last selection waited on but the newest record does not show as stale (it came
+      // from another broker than the waiting record).
+      for (const topic of waitingFor) if (!stale.includes(topic)) stale = [...stale, topic]
       if (refresh !== undefined && stale.length > 0) {
         const refreshStartedMs = this.options.monotonicMs()
         try {
@@ -510,13 +566,13 @@ export class PartitionTask {
       }
       const replaying = this.pending[0]
       let selected: Buffered[] | null
-      let waitingForNewerWatermark = false
+      waitingFor = []
       if (replaying !== undefined) selected = this.selectPending(replaying)
-      else ({ records: selected, waitingForNewerWatermark } = this.selectMerged(refresh !== undefined))
+      else ({ records: selected, waitingFor } = this.selectMerged(refresh !== undefined))
       if (selected === null || selected.length === 0) {
         // The next record arrived during the refresh: it waits for a round asked after it (a
         // few rounds at most here; a later drain goes on).
-        if (waitingForNewerWatermark && (waitedRounds += 1) <= MAX_ARRIVAL_ROUNDS) continue
+        if (waitingFor.length > 0 && (waitedRounds += 1) <= MAX_ARRIVAL_ROUNDS) continue
         return
       }
       waitedRounds = 0
@@ -554,23 +610,24 @@ export class PartitionTask {
 
   /**
    * The next batch in merge order (see the header). `arrivalChecked`: an idle topic's high
-   * watermark counts for a record only if it was learned after the record's arrival; the batch
-   * stops at the first record that arrived later, and says so (waitingForNewerWatermark).
+   * watermark counts for a record only if it was learned after the record was written (covers());
+   * the batch stops at the first record one does not cover, and names those topics (waitingFor).
    */
   private selectMerged(arrivalChecked: boolean): MergedSelection {
     const selected: Buffered[] = []
+    const idle: InputTopicKey[] = []
     while (selected.length < this.batchSize) {
       let best: Buffered | null = null
       let bestQueue: Queue<Buffered> | null = null
       let blocked = false
-      let idleSeenAtMs = Number.POSITIVE_INFINITY
+      idle.length = 0
       for (const topic of INPUT_TOPIC_KEYS) {
         const queue = this.queues.get(topic) as Queue<Buffered>
         const head = queue.peek()
         if (head === undefined) {
           if (!MERGE_BLOCKING.has(topic)) continue
           if (!this.caughtUp(topic)) blocked = true
-          else idleSeenAtMs = Math.min(idleSeenAtMs, this.highWatermarkSeenAtMs.get(topic) ?? Number.NEGATIVE_INFINITY)
+          else idle.push(topic)
           continue
         }
         // Strictly smaller wins, so ties go to the earlier topic in INPUT_TOPIC_KEYS.
@@ -583,14 +640,16 @@ export class PartitionTask {
       // A bad record (sorted first) may leave even while another topic is still being fetched.
       if (best.sortTimeMs !== Number.NEGATIVE_INFINITY) {
         if (blocked) break
-        if (arrivalChecked && best.arrivedAtMs > idleSeenAtMs) {
-          return { records: selected, waitingForNewerWatermark: true }
+        if (arrivalChecked) {
+          let waitingFor: InputTopicKey[] | null = null
+          for (const topic of idle) if (!this.covers(topic, best.arrivedAtMs, best.answer)) (waitingFor ??= []).push(topic)
+          if (waitingFor !== null) return { records: selected, waitingFor }
         }
       }
       bestQueue.shift()
       selected.push(best)
     }
-    return { records: selected, waitingForNewerWatermark: false }
+    return { records: selected, waitingFor: [] }
   }
 
   private async loadPlayers(records: readonly Buffered[]): Promise<void> {

@@ -24,8 +24,8 @@ import type { PitbossConfig } from '../core/config.js'
 import type { Logger } from '../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../core/topics.js'
 import { encodeOutputs, outputHeaders } from './kafka/engine-runner.js'
-import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpackValues, type CrossingError, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
-import { PartitionTask, type PendingRecord, type TaskMetrics } from './partition-task.js'
+import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpackValues, type CrossingError, type CrossingFetch, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
+import { PartitionTask, type FetchContext, type PendingRecord, type TaskMetrics } from './partition-task.js'
 import type { OutputRecord } from './processor.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
 import type { PartitionStore, StateStore } from './state/store.js'
@@ -51,6 +51,9 @@ const MEMORY_REPORT_INTERVAL_MS = 2000
 
 /** Milliseconds of the main thread's epoch-based time on this thread's monotonic clock. */
 const toLocalMonotonic = (epochMs: number): number => epochMs - performance.timeOrigin
+
+const fetchContextOf = (fetch: CrossingFetch | null): FetchContext | null =>
+  fetch === null ? null : { askedAtMs: toLocalMonotonic(fetch.askedAtEpochMs), answer: fetch.answer, highWatermarks: fetch.highWatermarks }
 
 type StoreAnswer = Extract<ToProcessing, { op: 'storeReply' }>
 
@@ -195,7 +198,7 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
         if (entry === undefined) return
         const records = unpackRecords(message.records, message.topic, message.topicName, message.partition)
         entry.enqueuing = entry.enqueuing
-          .then(() => entry.task.enqueue(message.topic, records, message.highWatermark, message.acceptGap, toLocalMonotonic(message.fetchedAtEpochMs)))
+          .then(() => entry.task.enqueue(message.topic, records, message.highWatermark, message.acceptGap, fetchContextOf(message.fetch), toLocalMonotonic(message.fetchedAtEpochMs)))
           .then((outcome) => {
             // The main thread sends only the records up to a gap it sees itself, so the task sees none.
             if (outcome === 'gap') throw new Error(`partition ${message.partition} of ${message.topicName}: the processing thread found an offset gap the main thread did not`)

@@ -24,12 +24,13 @@ import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, topicName, type InputTopicKey, type TopicKey } from '../../core/topics.js'
 import type { RuleSetHolder } from '../../detectors/rule-set.js'
 import type { EngineMetrics } from '../metrics.js'
-import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, type PartitionTaskOptions, type RawRecord, type RecordDecoder, type TaskMetrics } from '../partition-task.js'
+import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, type FetchContext, type PartitionTaskOptions, type RawRecord, type RecordDecoder, type TaskMetrics } from '../partition-task.js'
 import type { EventProcessor, OutputRecord } from '../processor.js'
 import type { StateStore } from '../state/store.js'
 import { backpressureMoves, type BufferedPositions } from './backpressure.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
 import { HighWatermarkReader, RefreshRounds } from './high-watermarks.js'
+import { fetchAnswerOf, partitionHighWatermarks, tagFetchAnswers } from './fetch-answers.js'
 import { OutputCoalescer, type GatheredMessages, type TopicMessages } from './output-coalescer.js'
 import type { OutputMessage } from './thread-protocol.js'
 
@@ -42,7 +43,8 @@ export interface RunnerTask extends BufferedPositions {
   readonly partition: number
   open(): Promise<ReadonlyMap<InputTopicKey, bigint>>
   setHighWatermark(topic: InputTopicKey, highWatermark: bigint, seenAtMs: number): void
-  enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean): Promise<'ok' | 'gap'>
+  /** `fetch`: the fetch answer the records came in (see partition-task.ts, FetchContext). */
+  enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean, fetch: FetchContext | null): Promise<'ok' | 'gap'>
   drain(): Promise<void>
   flush(): Promise<void>
   flushIfDue(): Promise<void>
@@ -168,6 +170,8 @@ export class EngineRunner {
       this.topicByName.set(topicName(config.kafka, key), key)
       this.nameByTopic.set(key, topicName(config.kafka, key))
     }
+    // Batches carry their fetch answer, whose high watermarks spare the merge most refresh rounds.
+    tagFetchAnswers()
     this.consumer = this.newConsumer()
     // One request in flight keeps each output partition in order across retries.
     this.producer = kafka.producer(ORDERED_PRODUCER_CONFIG)
@@ -377,7 +381,7 @@ export class EngineRunner {
       value: message.value,
     }))
     const gapKey = `${batch.topic}:${batch.partition}:${task.fetchPosition(topicKey)}`
-    const outcome = await task.enqueue(topicKey, records, BigInt(batch.highWatermark), this.gapSeeks.has(gapKey))
+    const outcome = await task.enqueue(topicKey, records, BigInt(batch.highWatermark), this.gapSeeks.has(gapKey), this.fetchContext(batch, topicKey))
     if (outcome === 'gap') {
       // Usually a fetch that started before our seek; seek once more, and accept the gap if it persists.
       this.gapSeeks.add(gapKey)
@@ -397,6 +401,22 @@ export class EngineRunner {
     // Not awaited: kafkajs fetches again from this broker only once this returns, and the
     // commit (lag reporting only; positions live in the checkpoint) is a broker round trip.
     this.commitBehind(batch.partition, entry)
+  }
+
+  /**
+   * What the batch's fetch answer says about the partition's other topics (fetch-answers.ts):
+   * their high watermarks, which cover this batch's records, so the merge needs no refresh round
+   * for them. Null for a batch without a tag.
+   */
+  private fetchContext(batch: EachBatchPayload['batch'], topicKey: InputTopicKey): FetchContext | null {
+    const answer = fetchAnswerOf(batch)
+    if (answer === undefined) return null
+    const highWatermarks: Array<readonly [InputTopicKey, bigint]> = []
+    for (const [name, high] of partitionHighWatermarks(answer, batch.partition)) {
+      const key = this.topicByName.get(name)
+      if (key !== undefined && key !== topicKey) highWatermarks.push([key, BigInt(high)])
+    }
+    return { askedAtMs: answer.askedAtMs, answer: { reader: answer.reader, node: answer.node, sequence: answer.sequence }, highWatermarks }
   }
 
   /**

@@ -17,7 +17,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
-import { takeInOrder, type RawRecord, type TaskMetrics } from '../partition-task.js'
+import { takeInOrder, type FetchContext, type RawRecord, type TaskMetrics } from '../partition-task.js'
 import type { ProcessingThreadData } from '../processing-thread.js'
 import type { StateStore } from '../state/store.js'
 import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
@@ -325,15 +325,17 @@ class RemoteTask implements RunnerTask {
   }
 
   /** The task's own rule (takeInOrder), applied here to know the outcome and the fetch position without asking. */
-  enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean): Promise<'ok' | 'gap'> {
+  enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean, fetch: FetchContext | null = null): Promise<'ok' | 'gap'> {
     const fetchedAtEpochMs = performance.timeOrigin + performance.now()
     if (highWatermark !== null) this.noteHighWatermark(topic, highWatermark)
+    if (fetch !== null) for (const [other, high] of fetch.highWatermarks) this.noteHighWatermark(other, high)
     const { accepted, position, outcome } = takeInOrder(records, this.fetchPosition(topic), acceptGap)
     this.fetchCursors.set(topic, position)
     if (accepted.length > 0 || highWatermark !== null) {
       const packed = packRecords(accepted)
       const topicName = accepted[0]?.topic ?? records[0]?.topic ?? ''
-      this.thread.post({ op: 'enqueue', task: this.id, partition: this.partition, topic, topicName, highWatermark, acceptGap, fetchedAtEpochMs, records: packed }, [packed.bytes])
+      const crossingFetch = fetch === null ? null : { askedAtEpochMs: performance.timeOrigin + fetch.askedAtMs, answer: fetch.answer, highWatermarks: fetch.highWatermarks }
+      this.thread.post({ op: 'enqueue', task: this.id, partition: this.partition, topic, topicName, highWatermark, acceptGap, fetchedAtEpochMs, fetch: crossingFetch, records: packed }, [packed.bytes])
     }
     return Promise.resolve(outcome)
   }

@@ -9,7 +9,7 @@
 import { RiskError, type ErrorCode, type ErrorContext } from '../../core/errors.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
-import type { DecisionStageMs, PendingRecord, RawRecord } from '../partition-task.js'
+import type { AnswerTag, DecisionStageMs, PendingRecord, RawRecord } from '../partition-task.js'
 
 /** Records of one topic-partition: keys and values back to back; lengths -1 for null. */
 export interface PackedRecords {
@@ -208,11 +208,18 @@ export interface HighWatermarkEntry {
   readonly seenAtEpochMs: number
 }
 
+/** A FetchContext (partition-task.ts) crossing threads: its time as epoch ms, like fetchedAtEpochMs. */
+export interface CrossingFetch {
+  readonly askedAtEpochMs: number
+  readonly answer: AnswerTag
+  readonly highWatermarks: ReadonlyArray<readonly [InputTopicKey, bigint]>
+}
+
 /** Main thread -> processing thread. */
 export type ToProcessing =
   | { readonly op: 'open'; readonly id: number; readonly task: number; readonly partition: number }
   | { readonly op: 'highWatermarks'; readonly entries: readonly HighWatermarkEntry[] }
-  | { readonly op: 'enqueue'; readonly task: number; readonly partition: number; readonly topic: InputTopicKey; readonly topicName: string; readonly highWatermark: bigint | null; readonly acceptGap: boolean; readonly fetchedAtEpochMs: number; readonly records: PackedRecords }
+  | { readonly op: 'enqueue'; readonly task: number; readonly partition: number; readonly topic: InputTopicKey; readonly topicName: string; readonly highWatermark: bigint | null; readonly acceptGap: boolean; readonly fetchedAtEpochMs: number; readonly fetch: CrossingFetch | null; readonly records: PackedRecords }
   | { readonly op: 'drain' | 'flush' | 'flushIfDue' | 'settled'; readonly id: number; readonly task: number }
   | { readonly op: 'close'; readonly task: number }
   | { readonly op: 'stopping' }

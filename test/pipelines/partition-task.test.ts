@@ -4,7 +4,7 @@ import { createMemoryStore } from '../../pipelines/state/store.js'
 import { DEFAULT_RULE_SET_PATH, testPipeline } from '../support/pipeline.js'
 import { InMemorySchemaRegistry } from '../schemas/memory-registry.js'
 import { silentLogger } from '../../core/logger.js'
-import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS } from '../../core/topics.js'
+import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
@@ -250,14 +250,14 @@ describe('partition task: a record that arrives during a refresh', () => {
         const startedMs = clockMs
         clockMs += 1
         // Round 1: w-2 arrives while it is asked. Round 2: a bet of 1.5 h has been written since.
-        if (refreshes === 1) await task.enqueue('withdrawals', [w2], 2n, false, clockMs)
+        if (refreshes === 1) await task.enqueue('withdrawals', [w2], 2n, false, null, clockMs)
         for (const topic of topics) task.setHighWatermark(topic, refreshes >= 2 && topic === 'bets' ? 1n : 0n, startedMs)
         clockMs += 9
       },
     })
     await task.open()
     for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, 0n, -1)
-    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, 0)
+    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, null, 0)
     clockMs = 10
     await task.drain()
     // w-1 went on round 1; w-2 waited for round 2, which found the bet unread
@@ -266,10 +266,103 @@ describe('partition task: a record that arrives during a refresh', () => {
     expect(task.bufferedCount()).toBe(1)
 
     clockMs = 30
-    await task.enqueue('bets', [raw('bets', 0n, codec.encode('bets', bet({ playerId: 'p1', eventTimeMs: 1.5 * HOUR })))], 1n, false, 30)
+    await task.enqueue('bets', [raw('bets', 0n, codec.encode('bets', bet({ playerId: 'p1', eventTimeMs: 1.5 * HOUR })))], 1n, false, null, 30)
     await task.drain()
     await task.flush()
     expect(order).toEqual(['withdrawals:0', 'bets:0', 'withdrawals:1'])
+  })
+})
+
+describe('partition task: high watermarks from the fetch answer a record came in', () => {
+  type Raw = Parameters<PartitionTask['enqueue']>[1][number]
+  const otherBlocking = (topic: InputTopicKey, high: bigint): Array<readonly [InputTopicKey, bigint]> =>
+    MERGE_BLOCKING_TOPIC_KEYS.filter((key) => key !== topic).map((key) => [key, high] as const)
+
+  /** A task whose blocking topics were all last seen caught up at 0 long before (-1), counting its refresh rounds and the order it processes. */
+  async function watchedTask(): Promise<{ codec: AvroCodec; task: PartitionTask; refreshes: Array<readonly InputTopicKey[]>; order: string[]; raw: (topicKey: 'withdrawals' | 'bets', offset: bigint, value: Buffer) => Raw; clock: { ms: number } }> {
+    const { codec, task: newTask } = await taskKit()
+    const clock = { ms: 100 }
+    const refreshes: Array<readonly InputTopicKey[]> = []
+    const order: string[] = []
+    const task = newTask({
+      store: createMemoryStore().partition(0),
+      emit: async () => undefined,
+      writeAndEmit: async (pending) => {
+        for (const [topicIndex, offset] of (JSON.parse(pending.value) as { order: Array<[number, string]> }).order) order.push(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`)
+      },
+      monotonicMs: () => clock.ms,
+      checkpointBatches: 1000,
+      checkpointIntervalMs: 60_000,
+      // A round asked now: it covers every record that arrived before.
+      refreshHighWatermarks: async (topics) => {
+        refreshes.push(topics)
+        for (const topic of topics) task.setHighWatermark(topic, 0n, clock.ms)
+      },
+    })
+    await task.open()
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, 0n, -1)
+    const raw = (topicKey: 'withdrawals' | 'bets', offset: bigint, value: Buffer): Raw => ({ topicKey, topic: `casino.${topicKey}.v1`, partition: 0, offset, timestampMs: 0, key: Buffer.from('p1'), value })
+    return { codec, task, refreshes, order, raw, clock }
+  }
+
+  it('takes a record past the idle topics its own answer showed caught up, with no refresh round', async () => {
+    const { codec, task, refreshes, order, raw } = await watchedTask()
+    const answer = { reader: 1, node: 1, sequence: 5 }
+    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: otherBlocking('withdrawals', 0n) }, 2)
+    await task.drain()
+    expect(refreshes).toEqual([])
+    expect(order).toEqual(['withdrawals:0'])
+  })
+
+  it('waits for an earlier record its answer shows unread in an idle topic, with no refresh round', async () => {
+    const { codec, task, refreshes, order, raw } = await watchedTask()
+    const answer = { reader: 1, node: 1, sequence: 5 }
+    const highs = otherBlocking('withdrawals', 0n).map(([key, high]) => [key, key === 'bets' ? 1n : high] as const)
+    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: 2 * HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: highs }, 2)
+    await task.drain()
+    expect(order).toEqual([])
+    await task.enqueue('bets', [raw('bets', 0n, codec.encode('bets', bet({ playerId: 'p1', eventTimeMs: HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: otherBlocking('bets', 0n).map(([key, high]) => [key, key === 'withdrawals' ? 1n : high] as const) }, 2)
+    await task.drain()
+    await task.flush()
+    expect(refreshes).toEqual([])
+    expect(order).toEqual(['bets:0', 'withdrawals:0'])
+  })
+
+  it('covers a record of an earlier answer from the same broker to the same consumer, and asks for the rest', async () => {
+    const { codec, task, refreshes, order, raw, clock } = await watchedTask()
+    const request = (offset: bigint, id: string) => raw('withdrawals', offset, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: id, eventTimeMs: HOUR + Number(offset) })))
+    // Answer 5 of node 1 brought w-0 and no news of the other topics; answer 7 of node 1 says they are caught up.
+    await task.enqueue('withdrawals', [request(0n, 'w-0')], 1n, false, { askedAtMs: 0, answer: { reader: 1, node: 1, sequence: 5 }, highWatermarks: [] }, 2)
+    task.setHighWatermark('bets', 0n, 0, { reader: 1, node: 1, sequence: 7 })
+    for (const [key, high] of otherBlocking('withdrawals', 0n)) task.setHighWatermark(key, high, 0, { reader: 1, node: 1, sequence: 7 })
+    await task.drain()
+    expect(refreshes).toEqual([])
+    expect(order).toEqual(['withdrawals:0'])
+
+    // A record from another broker's answer (node 2), and one from another consumer's (reader 2):
+    // not covered by node 1's answers to reader 1, though their sequence is lower (it counts every
+    // answer the process receives).
+    await task.enqueue('withdrawals', [request(1n, 'w-1')], 2n, false, { askedAtMs: 0, answer: { reader: 1, node: 2, sequence: 6 }, highWatermarks: [] }, 3)
+    await task.drain()
+    expect(refreshes).toHaveLength(1)
+    expect([...(refreshes[0] ?? [])].sort()).toEqual(otherBlocking('withdrawals', 0n).map(([key]) => key).sort())
+    clock.ms = 200 // after the round for w-1
+    await task.enqueue('withdrawals', [request(2n, 'w-2')], 3n, false, { askedAtMs: 0, answer: { reader: 2, node: 1, sequence: 6 }, highWatermarks: [] }, 150)
+    await task.drain()
+    await task.flush()
+    expect(refreshes).toHaveLength(2)
+    expect(order).toEqual(['withdrawals:0', 'withdrawals:1', 'withdrawals:2'])
+  })
+
+  it('does not take a record on an answer older than its own (a later one from the same broker may show an earlier record)', async () => {
+    const { codec, task, refreshes, order, raw } = await watchedTask()
+    // The idle topics' news came in answer 5; the withdrawal in answer 6.
+    for (const [key, high] of otherBlocking('withdrawals', 0n)) task.setHighWatermark(key, high, 0, { reader: 1, node: 1, sequence: 5 })
+    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, { askedAtMs: 1, answer: { reader: 1, node: 1, sequence: 6 }, highWatermarks: [] }, 2)
+    await task.drain()
+    await task.flush()
+    expect(refreshes).toHaveLength(1)
+    expect(order).toEqual(['withdrawals:0'])
   })
 })
 
@@ -302,9 +395,9 @@ describe('partition task: where a decision\'s latency went', () => {
     for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, 0n, -1)
     clockMs = 2 // the record reaches the task 2 ms after it was fetched
     // a registered player, so the request goes to the model
-    await task.enqueue('players', [{ topicKey: 'players', topic: 'casino.players.v1', partition: 0, offset: 0n, timestampMs: 0, key: Buffer.from('p1'), value: codec.encode('players', player({ playerId: 'p1', eventTimeMs: 0 })) }], 1n, false, 0)
+    await task.enqueue('players', [{ topicKey: 'players', topic: 'casino.players.v1', partition: 0, offset: 0n, timestampMs: 0, key: Buffer.from('p1'), value: codec.encode('players', player({ playerId: 'p1', eventTimeMs: 0 })) }], 1n, false, null, 0)
     const request = withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })
-    await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', request) }], 1n, false, 0)
+    await task.enqueue('withdrawals', [{ topicKey: 'withdrawals', topic: 'casino.withdrawals.v1', partition: 0, offset: 0n, timestampMs: HOUR, key: Buffer.from('p1'), value: codec.encode('withdrawals', request) }], 1n, false, null, 0)
     await task.drain()
     await task.flush()
     // REVIEW: the model is down
