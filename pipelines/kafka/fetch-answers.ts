@@ -12,9 +12,9 @@
  *
  * How: kafkajs's consumer group (`consumer/consumerGroup.js`, private) fetches from one broker
  * per call and returns every partition of the answer as a Batch. `tagFetchAnswers()` wraps that
- * method once per process; each batch it returns is noted (weakly) with its answer: the broker's
- * node id, a sequence number increasing with every answer the process receives, and when the
- * request was started. The batches themselves are not changed. The wrapper fails loudly on a
+ * method once per process; each batch it returns is noted (weakly) with its answer: which
+ * consumer asked, the broker's node id, a sequence number increasing with every answer the
+ * process receives, and when the fetch started. The batches themselves are not changed. The wrapper fails loudly on a
  * kafkajs without the method; package.json pins kafkajs at exactly 2.2.4, its last release, so
  * this private use cannot change under the engine unseen (test/pipelines/kafka/fetch-answers.test.ts
  * checks it against the local broker).
@@ -22,9 +22,8 @@
  * What a tag proves (partition-task.ts applies it): answers from one broker to one consumer come
  * in the order the broker built them (one fetch in flight per broker, one connection). So a high
  * watermark from answer n of node b covers every record that came in an answer m <= n of node b
- * to the same consumer,
- * and, like a ListOffsets round, every record that arrived before the request of answer n was
- * started. A record from another broker needs one of those.
+ * to the same consumer, and, like a ListOffsets round, every record that arrived before the fetch
+ * of answer n started. A record from another broker needs the latter.
  *
  *   tagFetchAnswers()
  *   // in eachBatch:
