@@ -207,8 +207,12 @@ export interface FetchContext {
   /** When the fetch was started (monotonic ms), before its request went out. */
   readonly askedAtMs: number
   readonly answer: AnswerTag
-  /** This partition's high watermark of the answer's other topics (empty batches included). */
-  readonly highWatermarks: ReadonlyArray<readonly [InputTopicKey, bigint]>
+  /**
+   * This partition's high watermarks of the answer's other merge-blocking topics (empty batches
+   * included), flat: INPUT_TOPIC_KEYS index, offset, index, offset... (plain numbers: this crosses
+   * to the processing thread with every batch, and nested pairs of bigints cost more to clone).
+   */
+  readonly highWatermarks: readonly number[]
 }
 
 interface Buffered {
@@ -464,7 +468,8 @@ export class PartitionTask {
    */
   async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false, fetch: FetchContext | null = null, fetchedAtMs = this.options.monotonicMs()): Promise<'ok' | 'gap'> {
     if (fetch !== null) {
-      for (const [other, high] of fetch.highWatermarks) this.setHighWatermark(other, high, fetch.askedAtMs, fetch.answer)
+      const highs = fetch.highWatermarks
+      for (let index = 0; index + 1 < highs.length; index += 2) this.setHighWatermark(INPUT_TOPIC_KEYS[highs[index] as number] as InputTopicKey, BigInt(highs[index + 1] as number), fetch.askedAtMs, fetch.answer)
       if (highWatermark !== null) this.setHighWatermark(topic, highWatermark, fetch.askedAtMs, fetch.answer)
     } else if (highWatermark !== null) {
       this.setHighWatermark(topic, highWatermark, fetchedAtMs)

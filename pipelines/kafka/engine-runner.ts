@@ -30,7 +30,7 @@ import type { StateStore } from '../state/store.js'
 import { backpressureMoves, type BufferedPositions } from './backpressure.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
 import { HighWatermarkReader, RefreshRounds } from './high-watermarks.js'
-import { fetchAnswerOf, partitionHighWatermarks, tagFetchAnswers } from './fetch-answers.js'
+import { fetchAnswerOf, partitionBatches, tagFetchAnswers } from './fetch-answers.js'
 import { OutputCoalescer, type GatheredMessages, type TopicMessages } from './output-coalescer.js'
 import type { OutputMessage } from './thread-protocol.js'
 
@@ -157,6 +157,8 @@ export class EngineRunner {
   private readonly tasks = new Map<number, TaskEntry>()
   private readonly topicByName = new Map<string, InputTopicKey>()
   private readonly nameByTopic = new Map<InputTopicKey, string>()
+  /** INPUT_TOPIC_KEYS index of each merge-blocking topic, by topic name. */
+  private readonly blockingIndexByName = new Map<string, number>()
   private readonly paused = new Set<string>()
   private readonly gapSeeks = new Set<string>()
   private running = false
@@ -170,6 +172,7 @@ export class EngineRunner {
       this.topicByName.set(topicName(config.kafka, key), key)
       this.nameByTopic.set(key, topicName(config.kafka, key))
     }
+    for (const key of MERGE_BLOCKING_TOPIC_KEYS) this.blockingIndexByName.set(topicName(config.kafka, key), INPUT_TOPIC_KEYS.indexOf(key))
     // Batches carry their fetch answer, whose high watermarks spare the merge most refresh rounds.
     tagFetchAnswers()
     this.consumer = this.newConsumer()
@@ -404,17 +407,19 @@ export class EngineRunner {
   }
 
   /**
-   * What the batch's fetch answer says about the partition's other topics (fetch-answers.ts):
-   * their high watermarks, which cover this batch's records, so the merge needs no refresh round
-   * for them. Null for a batch without a tag.
+   * What the batch's fetch answer says about the partition's other merge-blocking topics
+   * (fetch-answers.ts): their high watermarks, which cover this batch's records, so the merge
+   * needs no refresh round for them. Null for a batch without a tag.
    */
   private fetchContext(batch: EachBatchPayload['batch'], topicKey: InputTopicKey): FetchContext | null {
     const answer = fetchAnswerOf(batch)
     if (answer === undefined) return null
-    const highWatermarks: Array<readonly [InputTopicKey, bigint]> = []
-    for (const [name, high] of partitionHighWatermarks(answer, batch.partition)) {
-      const key = this.topicByName.get(name)
-      if (key !== undefined && key !== topicKey) highWatermarks.push([key, BigInt(high)])
+    const highWatermarks: number[] = []
+    for (const other of partitionBatches(answer, batch.partition)) {
+      const index = this.blockingIndexByName.get(other.topic)
+      const high = Number(other.highWatermark)
+      // An offset past 2^53 is left out (then a refresh round asks for it).
+      if (index !== undefined && INPUT_TOPIC_KEYS[index] !== topicKey && Number.isSafeInteger(high)) highWatermarks.push(index, high)
     }
     return { askedAtMs: answer.askedAtMs, answer: { reader: answer.reader, node: answer.node, sequence: answer.sequence }, highWatermarks }
   }

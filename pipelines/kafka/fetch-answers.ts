@@ -12,9 +12,11 @@
  *
  * How: kafkajs's consumer group (`consumer/consumerGroup.js`, private) fetches from one broker
  * per call and returns every partition of the answer as a Batch. `tagFetchAnswers()` wraps that
- * method once per process; each batch it returns is noted (weakly) with its answer: which
- * consumer asked, the broker's node id, a sequence number increasing with every answer the
- * process receives, and when the fetch started. The batches themselves are not changed. The wrapper fails loudly on a
+ * method once per process; each batch it returns carries its answer under a symbol of this
+ * module: which consumer asked, the broker's node id, a sequence number increasing with every
+ * answer the process receives, and when the fetch started. (A WeakMap from batch to answer did
+ * the same, but its entries for thousands of short-lived batches a second doubled the main
+ * thread's GC time in the e2e bench.) The wrapper fails loudly on a
  * kafkajs without the method; package.json pins kafkajs at exactly 2.2.4, its last release, so
  * this private use cannot change under the engine unseen (test/pipelines/kafka/fetch-answers.test.ts
  * checks it against the local broker).
@@ -28,12 +30,12 @@
  *   tagFetchAnswers()
  *   // in eachBatch:
  *   const answer = fetchAnswerOf(batch)          // { reader, node, sequence, askedAtMs, ... } or undefined
- *   const highs = answer && partitionHighWatermarks(answer, batch.partition) // [[topic, '42'], ...]
+ *   const highs = answer && partitionBatches(answer, batch.partition).map((b) => [b.topic, b.highWatermark]) // [[topic, '42'], ...]
  */
 import { createRequire } from 'node:module'
 
 /** The part of a kafkajs Batch this module reads. */
-interface KafkajsBatch {
+export interface KafkajsBatch {
   readonly topic: string
   readonly partition: number
   readonly highWatermark: string
@@ -50,8 +52,8 @@ export interface FetchAnswer {
   readonly askedAtMs: number
   /** Every batch of the answer, empty or not. */
   readonly batches: readonly KafkajsBatch[]
-  /** partition -> [topic, high watermark] of the answer, built on first use. */
-  byPartition: Map<number, Array<readonly [string, string]>> | null
+  /** partition -> the answer's batches of it, built on first use. */
+  byPartition: Map<number, KafkajsBatch[]> | null
 }
 
 // kafkajs passes the node id as its cluster's broker map key: a string ('1').
@@ -59,8 +61,9 @@ type ConsumerGroupFetch = (this: unknown, nodeId: number | string) => Promise<Ka
 
 const CONSUMER_GROUP_MODULE = 'kafkajs/src/consumer/consumerGroup.js'
 const TAGGED = Symbol.for('pitboss.fetchAnswers.tagged')
-const answers = new WeakMap<object, FetchAnswer>()
-const readers = new WeakMap<object, number>()
+/** The answer, on each batch; the reader number, on each consumer group. */
+const ANSWER = Symbol('pitboss.fetchAnswer')
+const READER = Symbol('pitboss.fetchAnswers.reader')
 let sequence = 0
 
 /** Wraps kafkajs's consumer-group fetch so its batches carry their answer (once per process; later calls do nothing). */
@@ -79,10 +82,10 @@ export function tagFetchAnswers(): void {
     const batches = await original.call(this, nodeId)
     if (batches.length > 0) {
       sequence += 1
-      let reader = readers.get(this as object)
-      if (reader === undefined) readers.set(this as object, reader = sequence)
+      const group = this as { [READER]?: number }
+      const reader = group[READER] ??= sequence
       const answer: FetchAnswer = { reader, node: Number(nodeId), sequence, askedAtMs, batches, byPartition: null }
-      for (const batch of batches) answers.set(batch, answer)
+      for (const batch of batches) (batch as { [ANSWER]?: FetchAnswer })[ANSWER] = answer
     }
     return batches
   }
@@ -91,17 +94,17 @@ export function tagFetchAnswers(): void {
 
 /** The answer a batch came in; undefined for a batch kafkajs made elsewhere (or before tagFetchAnswers). */
 export function fetchAnswerOf(batch: object): FetchAnswer | undefined {
-  return answers.get(batch)
+  return (batch as { [ANSWER]?: FetchAnswer })[ANSWER]
 }
 
-/** The high watermark of every topic's `partition` in the answer, as [topic, offset] (kafkajs's strings). */
-export function partitionHighWatermarks(answer: FetchAnswer, partition: number): ReadonlyArray<readonly [string, string]> {
+/** The answer's batch of every topic's `partition`, empty or not: each with its `highWatermark` (kafkajs's string). */
+export function partitionBatches(answer: FetchAnswer, partition: number): readonly KafkajsBatch[] {
   if (answer.byPartition === null) {
-    const byPartition = new Map<number, Array<readonly [string, string]>>()
+    const byPartition = new Map<number, KafkajsBatch[]>()
     for (const batch of answer.batches) {
-      let entries = byPartition.get(batch.partition)
-      if (entries === undefined) byPartition.set(batch.partition, entries = [])
-      entries.push([batch.topic, batch.highWatermark])
+      const batches = byPartition.get(batch.partition)
+      if (batches === undefined) byPartition.set(batch.partition, [batch])
+      else batches.push(batch)
     }
     answer.byPartition = byPartition
   }

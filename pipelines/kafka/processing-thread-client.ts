@@ -328,7 +328,10 @@ class RemoteTask implements RunnerTask {
   enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean, fetch: FetchContext | null = null): Promise<'ok' | 'gap'> {
     const fetchedAtEpochMs = performance.timeOrigin + performance.now()
     if (highWatermark !== null) this.noteHighWatermark(topic, highWatermark)
-    if (fetch !== null) for (const [other, high] of fetch.highWatermarks) this.noteHighWatermark(other, high)
+    if (fetch !== null) {
+      const highs = fetch.highWatermarks
+      for (let index = 0; index + 1 < highs.length; index += 2) this.noteHighWatermark(INPUT_TOPIC_KEYS[highs[index] as number] as InputTopicKey, BigInt(highs[index + 1] as number))
+    }
     const { accepted, position, outcome } = takeInOrder(records, this.fetchPosition(topic), acceptGap)
     this.fetchCursors.set(topic, position)
     if (accepted.length > 0 || highWatermark !== null) {

@@ -212,7 +212,7 @@ export interface HighWatermarkEntry {
 export interface CrossingFetch {
   readonly askedAtEpochMs: number
   readonly answer: AnswerTag
-  readonly highWatermarks: ReadonlyArray<readonly [InputTopicKey, bigint]>
+  readonly highWatermarks: readonly number[]
 }
 
 /** Main thread -> processing thread. */

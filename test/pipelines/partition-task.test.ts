@@ -275,6 +275,8 @@ describe('partition task: a record that arrives during a refresh', () => {
 
 describe('partition task: high watermarks from the fetch answer a record came in', () => {
   type Raw = Parameters<PartitionTask['enqueue']>[1][number]
+  /** FetchContext's flat form of [topic, high] pairs. */
+  const flat = (pairs: ReadonlyArray<readonly [InputTopicKey, bigint]>): number[] => pairs.flatMap(([key, high]) => [INPUT_TOPIC_KEYS.indexOf(key), Number(high)])
   const otherBlocking = (topic: InputTopicKey, high: bigint): Array<readonly [InputTopicKey, bigint]> =>
     MERGE_BLOCKING_TOPIC_KEYS.filter((key) => key !== topic).map((key) => [key, high] as const)
 
@@ -308,7 +310,7 @@ describe('partition task: high watermarks from the fetch answer a record came in
   it('takes a record past the idle topics its own answer showed caught up, with no refresh round', async () => {
     const { codec, task, refreshes, order, raw } = await watchedTask()
     const answer = { reader: 1, node: 1, sequence: 5 }
-    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: otherBlocking('withdrawals', 0n) }, 2)
+    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: flat(otherBlocking('withdrawals', 0n)) }, 2)
     await task.drain()
     expect(refreshes).toEqual([])
     expect(order).toEqual(['withdrawals:0'])
@@ -318,10 +320,10 @@ describe('partition task: high watermarks from the fetch answer a record came in
     const { codec, task, refreshes, order, raw } = await watchedTask()
     const answer = { reader: 1, node: 1, sequence: 5 }
     const highs = otherBlocking('withdrawals', 0n).map(([key, high]) => [key, key === 'bets' ? 1n : high] as const)
-    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: 2 * HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: highs }, 2)
+    await task.enqueue('withdrawals', [raw('withdrawals', 0n, codec.encode('withdrawals', withdrawal({ playerId: 'p1', withdrawalId: 'w-1', eventTimeMs: 2 * HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: flat(highs) }, 2)
     await task.drain()
     expect(order).toEqual([])
-    await task.enqueue('bets', [raw('bets', 0n, codec.encode('bets', bet({ playerId: 'p1', eventTimeMs: HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: otherBlocking('bets', 0n).map(([key, high]) => [key, key === 'withdrawals' ? 1n : high] as const) }, 2)
+    await task.enqueue('bets', [raw('bets', 0n, codec.encode('bets', bet({ playerId: 'p1', eventTimeMs: HOUR })))], 1n, false, { askedAtMs: 0, answer, highWatermarks: flat(otherBlocking('bets', 0n).map(([key, high]) => [key, key === 'withdrawals' ? 1n : high] as const)) }, 2)
     await task.drain()
     await task.flush()
     expect(refreshes).toEqual([])

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { Kafka, logLevel, type Batch } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBroker, stopBroker, type BrokerInfo } from '../../../infra/broker/launcher.js'
-import { fetchAnswerOf, partitionHighWatermarks, tagFetchAnswers, type FetchAnswer } from '../../../pipelines/kafka/fetch-answers.js'
+import { fetchAnswerOf, partitionBatches, tagFetchAnswers, type FetchAnswer } from '../../../pipelines/kafka/fetch-answers.js'
 
 // Its own mock broker in a temp folder (random ports), torn down after.
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pitboss-fetch-answers-'))
@@ -67,8 +67,9 @@ describe('fetch answers (kafkajs consumer-group fetch, tagged)', () => {
     expect(answerA.sequence).toBeGreaterThanOrEqual(answerB.sequence)
     expect(answerA.askedAtMs).toBeLessThanOrEqual(a?.startedMs as number)
     // Partition 0 of every topic in a's answer: a at 3, the empty ones (b has nothing there, c nothing at all) at 0.
-    expect([...partitionHighWatermarks(answerA, 0)].sort()).toEqual([['fa-test.a', '3'], ['fa-test.b', '0'], ['fa-test.c', '0']])
+    const highs = (partition: number): string[][] => partitionBatches(answerA, partition).map((batch) => [batch.topic, batch.highWatermark]).sort()
+    expect(highs(0)).toEqual([['fa-test.a', '3'], ['fa-test.b', '0'], ['fa-test.c', '0']])
     // Partition 1: b's 2 records are in the log before a's answer was built, whichever answer brought them.
-    expect([...partitionHighWatermarks(answerA, 1)].sort()).toEqual([['fa-test.a', '0'], ['fa-test.b', '2'], ['fa-test.c', '0']])
+    expect(highs(1)).toEqual([['fa-test.a', '0'], ['fa-test.b', '2'], ['fa-test.c', '0']])
   })
 })
