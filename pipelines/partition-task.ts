@@ -215,6 +215,13 @@ export interface FetchContext {
   readonly highWatermarks: readonly number[]
 }
 
+/** Calls `apply` with each topic and high watermark of a FetchContext's flat `highWatermarks`. */
+export function eachFetchedHighWatermark(highWatermarks: readonly number[], apply: (topic: InputTopicKey, highWatermark: bigint) => void): void {
+  for (let index = 0; index + 1 < highWatermarks.length; index += 2) {
+    apply(INPUT_TOPIC_KEYS[highWatermarks[index] as number] as InputTopicKey, BigInt(highWatermarks[index + 1] as number))
+  }
+}
+
 interface Buffered {
   readonly raw: RawRecord
   readonly decoded: DecodedRecord
@@ -468,8 +475,7 @@ export class PartitionTask {
    */
   async enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap = false, fetch: FetchContext | null = null, fetchedAtMs = this.options.monotonicMs()): Promise<'ok' | 'gap'> {
     if (fetch !== null) {
-      const highs = fetch.highWatermarks
-      for (let index = 0; index + 1 < highs.length; index += 2) this.setHighWatermark(INPUT_TOPIC_KEYS[highs[index] as number] as InputTopicKey, BigInt(highs[index + 1] as number), fetch.askedAtMs, fetch.answer)
+      eachFetchedHighWatermark(fetch.highWatermarks, (other, high) => this.setHighWatermark(other, high, fetch.askedAtMs, fetch.answer))
       if (highWatermark !== null) this.setHighWatermark(topic, highWatermark, fetch.askedAtMs, fetch.answer)
     } else if (highWatermark !== null) {
       this.setHighWatermark(topic, highWatermark, fetchedAtMs)

@@ -16,10 +16,10 @@
  * module: which consumer asked, the broker's node id, a sequence number increasing with every
  * answer the process receives, and when the fetch started. (A WeakMap from batch to answer did
  * the same, but its entries for thousands of short-lived batches a second doubled the main
- * thread's GC time in the e2e bench.) The wrapper fails loudly on a
- * kafkajs without the method; package.json pins kafkajs at exactly 2.2.4, its last release, so
- * this private use cannot change under the engine unseen (test/pipelines/kafka/fetch-answers.test.ts
- * checks it against the local broker).
+ * thread's GC time in the e2e bench.) The wrapper fails loudly on a kafkajs without the method;
+ * package.json pins kafkajs at exactly 2.2.4, its last release, so this private use cannot change
+ * under the engine unseen (test/pipelines/kafka/fetch-answers.test.ts checks it against the local
+ * broker).
  *
  * What a tag proves (partition-task.ts applies it): answers from one broker to one consumer come
  * in the order the broker built them (one fetch in flight per broker, one connection). So a high

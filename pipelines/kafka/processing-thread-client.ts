@@ -17,7 +17,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
-import { takeInOrder, type FetchContext, type RawRecord, type TaskMetrics } from '../partition-task.js'
+import { eachFetchedHighWatermark, takeInOrder, type FetchContext, type RawRecord, type TaskMetrics } from '../partition-task.js'
 import type { ProcessingThreadData } from '../processing-thread.js'
 import type { StateStore } from '../state/store.js'
 import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
@@ -328,10 +328,7 @@ class RemoteTask implements RunnerTask {
   enqueue(topic: InputTopicKey, records: readonly RawRecord[], highWatermark: bigint | null, acceptGap: boolean, fetch: FetchContext | null = null): Promise<'ok' | 'gap'> {
     const fetchedAtEpochMs = performance.timeOrigin + performance.now()
     if (highWatermark !== null) this.noteHighWatermark(topic, highWatermark)
-    if (fetch !== null) {
-      const highs = fetch.highWatermarks
-      for (let index = 0; index + 1 < highs.length; index += 2) this.noteHighWatermark(INPUT_TOPIC_KEYS[highs[index] as number] as InputTopicKey, BigInt(highs[index + 1] as number))
-    }
+    if (fetch !== null) eachFetchedHighWatermark(fetch.highWatermarks, (other, high) => this.noteHighWatermark(other, high))
     const { accepted, position, outcome } = takeInOrder(records, this.fetchPosition(topic), acceptGap)
     this.fetchCursors.set(topic, position)
     if (accepted.length > 0 || highWatermark !== null) {
