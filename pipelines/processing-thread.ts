@@ -2,9 +2,10 @@
  * One of the engine's processing threads: the partition tasks the main thread gives it (partition
  * p goes to thread p mod the number of threads), with the parts they use (pipelines/processing.ts:
  * rule set, sanctions lists, models, schema codec). The main thread keeps Kafka — fetching,
- * producing, the consumer group — and the RocksDB database, which the tasks here reach through
+ * producing, the consumer group — and the RocksDB database, which the tasks here write through
  * messages (one database per process, as before: a partition's state, offsets and pending records
- * change together in one write batch). It talks to the tasks through
+ * change together in one write batch) and read directly through its handle (store.ts
+ * `sharedRocksReads`). It talks to the tasks through
  * pipelines/kafka/processing-thread-client.ts.
  *
  * Why: one thread used to do both, and the Kafka client's work (fetch decoding, produce encoding,
@@ -28,7 +29,7 @@ import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpac
 import { PartitionTask, type FetchContext, type PendingRecord, type TaskMetrics } from './partition-task.js'
 import type { OutputRecord } from './processor.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
-import type { PartitionStore, StateStore } from './state/store.js'
+import { partitionKey, sharedRocksReads, type PartitionStore, type StateStore } from './state/store.js'
 
 export interface ProcessingThreadData {
   readonly kind: 'pitboss-processing-thread'
@@ -37,6 +38,11 @@ export interface ProcessingThreadData {
   readonly config: PitbossConfig
   readonly logLevel: string
   readonly batchSize?: number
+  /**
+   * The main thread's RocksDB handle (store.ts `handle`): the tasks read their players from it
+   * directly; null with a store that has none (the memory store), then reads go through the main thread.
+   */
+  readonly storeHandle?: bigint | null
 }
 
 interface Entry {
@@ -57,11 +63,20 @@ const fetchContextOf = (fetch: CrossingFetch | null): FetchContext | null =>
 
 type StoreAnswer = Extract<ToProcessing, { op: 'storeReply' }>
 
-/** The main thread's RocksDB store, partition by partition, through `call`. */
-function storeThroughMainThread(call: (partition: number, request: StoreCall, transfer?: ArrayBuffer[]) => Promise<StoreAnswer>): StateStore {
+/**
+ * The main thread's store, partition by partition: writes and scans through `call`, reads through
+ * `read` when the thread can read the database itself (a synchronous RocksDB read, no round trip
+ * to a main thread that may be busy fetching or producing), else through `call` too.
+ *
+ * A read here sees every write the main thread has answered. It does not see one still in flight,
+ * which a task never needs: the players of a checkpoint stay in its cache until the write has
+ * landed (partition-task.ts, queueCheckpoint and evict).
+ */
+function storeThroughMainThread(call: (partition: number, request: StoreCall, transfer?: ArrayBuffer[]) => Promise<StoreAnswer>, read: ((keys: string[]) => Array<Buffer | undefined>) | null): StateStore {
   return {
     partition(partition): PartitionStore {
       const getMany = async (keys: readonly string[]): Promise<Array<Buffer | undefined>> => {
+        if (read !== null) return read(keys.map((key) => partitionKey(partition, key)))
         const answer = await call(partition, { name: 'getMany', keys })
         return answer.values === null ? keys.map(() => undefined) : unpackValues(answer.values)
       }
@@ -129,7 +144,8 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     else request?.reject(fromCrossing(error, where))
   }
 
-  const store = storeThroughMainThread((partition, call, transfer) => ask<StoreAnswer>((id) => ({ op: 'store', id, partition, call }), transfer))
+  const reads = data.storeHandle === undefined || data.storeHandle === null ? null : sharedRocksReads(data.storeHandle)
+  const store = storeThroughMainThread((partition, call, transfer) => ask<StoreAnswer>((id) => ({ op: 'store', id, partition, call }), transfer), reads)
 
   const tasks = new Map<number, Entry>()
   let parts: ProcessingParts | null = null

@@ -5,7 +5,7 @@
  *
  * They live where the partition tasks run: on the engine's main thread, or on each of its
  * processing threads (pipelines/processing-thread.ts), whose store is then the main thread's
- * RocksDB database, reached through messages.
+ * RocksDB database, written through messages and read directly.
  */
 import fs from 'node:fs'
 import { sleep, systemClock, type Clock } from '../core/clock.js'

@@ -1,6 +1,7 @@
 /**
  * The main thread's side of the processing threads (pipelines/processing-thread.ts): starts them,
- * serves their store calls from the process's RocksDB database, and gives the runner a proxy per
+ * serves their store calls (writes, scans; they read the database themselves through its handle)
+ * from the process's RocksDB database, and gives the runner a proxy per
  * partition task (RemoteTask) that the runner drives exactly as it drives a task on its own
  * thread. Partition p runs on thread p mod the number of threads.
  *
@@ -95,7 +96,7 @@ export class ProcessingThread implements TaskHost {
   /** Starts the thread and waits until its parts are open (models, lists, registry). */
   static async start(config: PitbossConfig, logger: Logger, store: StateStore, index: number, options: ThreadOptions = {}): Promise<ProcessingThread> {
     const entry = threadEntry()
-    const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', index, config, logLevel: logger.level, batchSize: options.batchSize }
+    const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', index, config, logLevel: logger.level, batchSize: options.batchSize, storeHandle: store.handle ?? null }
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: `pitboss-processing-${index}` })
     const thread = new ProcessingThread(worker, logger, store, index, options.memory)
     await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,10 @@ declare module '@nxtedition/rocksdb' {
     close(): Promise<void>
   }
   export class RocksLevel {
-    constructor(location: string, options: { keyEncoding: 'utf8'; valueEncoding: 'buffer' })
+    /** A directory to open, or an open database's `handle` (another thread's wrapper of the same database, not opened again). */
+    constructor(location: string | bigint, options: { keyEncoding: 'utf8'; valueEncoding: 'buffer' })
+    /** The open database's native pointer, for another thread of the process (see store.ts sharedRocksReads). */
+    readonly handle: bigint
     open(): Promise<void>
     close(): Promise<void>
     getMany(keys: string[]): Promise<Array<Buffer | undefined>>

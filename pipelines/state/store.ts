@@ -36,6 +36,11 @@ export interface PartitionStore {
 export interface StateStore {
   partition(partition: number): PartitionStore
   close(): Promise<void>
+  /**
+   * The open RocksDB database's native handle, for another thread of this process to read it
+   * directly (`sharedRocksReads`); absent for the memory store. Valid until `close`.
+   */
+  readonly handle?: bigint
 }
 
 const partitionPrefix = (partition: number): string => `p${String(partition).padStart(4, '0')}/`
@@ -92,6 +97,7 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
   const writer = batchWriter(db)
   const readMany = (keys: string[]): Array<Buffer | undefined> => db._getManySync(keys, {})
   return {
+    handle: db.handle,
     partition(partition) {
       let view = partitions.get(partition)
       if (view === undefined) {
@@ -129,6 +135,27 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
     },
   }
 }
+
+/**
+ * Synchronous multi-key reads of a RocksDB database another thread of this process opened,
+ * through its `handle` (@nxtedition/rocksdb wraps the same native database, without owning it).
+ * Keys are whole keys, partition prefix included (`partitionKey`). The processing threads read
+ * their players this way instead of asking the main thread, which held each batch's load for a
+ * round trip between the threads (issue 10); writes still go through the main thread.
+ *
+ * The opener must not close the database while a reader may still call this: the engine stops
+ * its processing threads before it closes the store (pipelines/engine.ts).
+ *
+ *   const read = sharedRocksReads(workerData.storeHandle)
+ *   read([partitionKey(3, 's/player-1')]) // [Buffer] or [undefined]
+ */
+export function sharedRocksReads(handle: bigint): (keys: string[]) => Array<Buffer | undefined> {
+  const db = new RocksLevel(handle, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+  return (keys) => db._getManySync(keys, {})
+}
+
+/** A partition's key as stored: `partitionKey(3, 's/player-1')` is `p0003/s/player-1`. */
+export const partitionKey = (partition: number, key: string): string => partitionPrefix(partition) + key
 
 /** The same contract in memory, for unit tests and the in-memory driver. */
 export function createMemoryStore(): StateStore & { readonly data: Map<string, Buffer> } {

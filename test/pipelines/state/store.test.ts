@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
+import { Worker } from 'node:worker_threads'
 import { afterAll, describe, expect, it } from 'vitest'
 import { nodeArgs } from '../../../infra/node-args.js'
 import { openRocksStore } from '../../../pipelines/state/store.js'
@@ -62,4 +63,49 @@ describe('RocksDB state store', () => {
     // memtables (up to 2 x 64 MiB) and the allocator's slack stay; a copy of every write does not
     expect(rssGrowthMiB).toBeLessThan(700)
   }, 150_000)
+
+  it('is read by another thread of the process through its handle, which sees each write once it has landed', async () => {
+    const store = await openRocksStore(tempDir())
+    const three = store.partition(3)
+    await three.write({ puts: [['s/a', Buffer.from('one')], ['s/empty', Buffer.alloc(0)]], deletes: [] })
+    await store.partition(4).write({ puts: [['s/b', Buffer.from('partition four')]], deletes: [] })
+    // A worker as the processing threads start (tsx registered, then the module), reading on request.
+    const storeModule = new URL('../../../pipelines/state/store.ts', import.meta.url).href
+    const source = `
+      const { parentPort, workerData } = await import('node:worker_threads')
+      const api = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+      api.register()
+      const { sharedRocksReads, partitionKey } = await import(${JSON.stringify(storeModule)})
+      const read = sharedRocksReads(workerData.handle)
+      parentPort.on('message', ({ partition, keys }) => {
+        parentPort.postMessage(read(keys.map((key) => partitionKey(partition, key))).map((value) => value === undefined ? null : value.toString()))
+      })
+      parentPort.postMessage('ready')`
+    const worker = new Worker(`import(${JSON.stringify(`data:text/javascript,${encodeURIComponent(source)}`)})`, { eval: true, workerData: { handle: store.handle } })
+    const answers: Array<Array<string | null>> = []
+    let answered: () => void = () => undefined
+    const ready = new Promise<void>((resolve) => {
+      worker.on('message', (message: 'ready' | Array<string | null>) => {
+        if (message === 'ready') resolve()
+        else {
+          answers.push(message)
+          answered()
+        }
+      })
+    })
+    const ask = (partition: number, keys: string[]): Promise<Array<string | null>> => new Promise((resolve) => {
+      answered = () => resolve(answers[answers.length - 1] as Array<string | null>)
+      worker.postMessage({ partition, keys })
+    })
+    try {
+      await ready
+      expect(await ask(3, ['s/a', 's/missing', 's/empty', 's/b'])).toEqual(['one', null, '', null])
+      expect(await ask(4, ['s/b'])).toEqual(['partition four'])
+      await three.write({ puts: [['s/a', Buffer.from('two')]], deletes: ['s/empty'] })
+      expect(await ask(3, ['s/a', 's/empty'])).toEqual(['two', null])
+    } finally {
+      await worker.terminate()
+      await store.close()
+    }
+  })
 })
