@@ -30,6 +30,7 @@ import { RiskError } from '../core/errors.js'
 import { TreeExplainer, type FeatureContribution } from './explain.js'
 import { FEATURE_CONTRACT_ID, FEATURE_CONTRACT_VERSION, FEATURE_COUNT, FEATURE_NAMES, type FeatureDefinition } from './features.js'
 import { readOnnxModel } from './onnx-model.js'
+import { OnnxSession } from './ort-session.js'
 
 /** The parts of `manifest.json` the engine relies on (train.py writes more: training details). */
 export interface ModelManifest {
@@ -91,7 +92,7 @@ export interface ScorerOptions {
 export class OnnxScorer {
   private constructor(
     readonly manifest: ModelManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly session: OnnxSession,
     readonly explainer: TreeExplainer,
   ) {}
 
@@ -112,19 +113,20 @@ export class OnnxScorer {
     const onnxNames = parsed.metadata['pitboss.feature_names']
     if (onnxNames !== undefined && onnxNames !== FEATURE_NAMES.join(',')) throw refuse(`the ONNX model of ${manifest.modelId} was exported with other feature names than its manifest; re-export both together`, context)
 
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: options.intraOpNumThreads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
+    const session = OnnxSession.fromBytes(bytes, { intraOpNumThreads: options.intraOpNumThreads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
     try {
-      const input = session.inputMetadata.find((metadata) => metadata.name === manifest.input.name)
-      if (session.inputNames.length !== 1 || input === undefined) throw refuse(`model ${manifest.modelId} takes inputs [${session.inputNames.join(', ')}], the manifest expects exactly [${manifest.input.name}]`, context)
+      const input = session.inputs.find((metadata) => metadata.name === manifest.input.name)
+      if (session.inputs.length !== 1 || input === undefined) throw refuse(`model ${manifest.modelId} takes inputs [${session.inputs.map((metadata) => metadata.name).join(', ')}], the manifest expects exactly [${manifest.input.name}]`, context)
       if (!input.isTensor || input.type !== 'float32') throw refuse(`model ${manifest.modelId} input ${input.name} is not a float32 tensor`, context)
       const columns = input.shape[1]
       if (input.shape.length !== 2 || columns !== FEATURE_COUNT) throw refuse(`model ${manifest.modelId} takes ${String(columns)} feature columns (shape [${input.shape.join(', ')}]), the contract has ${FEATURE_COUNT}`, context)
+      const outputNames = session.outputs.map((metadata) => metadata.name)
       for (const output of [manifest.outputs.margin, manifest.outputs.probability]) {
-        if (!session.outputNames.includes(output)) throw refuse(`model ${manifest.modelId} has no output ${output} (it has ${session.outputNames.join(', ')})`, context)
+        if (!outputNames.includes(output)) throw refuse(`model ${manifest.modelId} has no output ${output} (it has ${outputNames.join(', ')})`, context)
       }
       return new OnnxScorer(manifest, session, TreeExplainer.fromOnnx(parsed, FEATURE_NAMES))
     } catch (error) {
-      await session.release()
+      session.release()
       throw error
     }
   }
@@ -132,16 +134,18 @@ export class OnnxScorer {
   /**
    * Scores `rows` vectors laid out row after row in `features` (length rows × FEATURE_COUNT).
    * One ONNX run for the whole batch: batching across the events of a partition batch is where
-   * the throughput is (see bench/models.bench.ts).
+   * the throughput is (see bench/models.bench.ts). The run happens in this call, before it returns
+   * its promise (models/ort-session.ts says why).
    */
   async score(features: Float32Array, rows: number): Promise<BatchScores> {
     if (features.length !== rows * FEATURE_COUNT) throw new RiskError('RISK_ERR_INVALID_FIELD', `a batch of ${rows} rows needs ${rows * FEATURE_COUNT} values, got ${features.length}`, { modelId: this.modelId })
-    const outputs = await this.session.run({ [this.manifest.input.name]: new ort.Tensor('float32', features, [rows, FEATURE_COUNT]) })
+    const { probability, margin } = this.manifest.outputs
+    const outputs = this.session.run({ [this.manifest.input.name]: new ort.Tensor('float32', features, [rows, FEATURE_COUNT]) }, [probability, margin])
     return {
       modelId: this.modelId,
       modelVersion: this.modelVersion,
-      probabilities: (outputs[this.manifest.outputs.probability] as ort.Tensor).data as Float32Array,
-      margins: (outputs[this.manifest.outputs.margin] as ort.Tensor).data as Float32Array,
+      probabilities: (outputs[probability] as ort.Tensor).data as Float32Array,
+      margins: (outputs[margin] as ort.Tensor).data as Float32Array,
     }
   }
 
@@ -151,7 +155,7 @@ export class OnnxScorer {
   }
 
   async release(): Promise<void> {
-    await this.session.release()
+    this.session.release()
   }
 }
 
