@@ -367,7 +367,7 @@ export class EngineRunner {
     this.options.logger.info({ partition: task.partition, positions: Object.fromEntries([...positions].map(([key, offset]) => [key, String(offset)])) }, 'partition task opened')
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
     const topicKey = this.topicByName.get(batch.topic)
     const entry = this.tasks.get(batch.partition)
     if (topicKey === undefined || entry === undefined || !this.running) return
@@ -398,8 +398,9 @@ export class EngineRunner {
     // eachBatch of its last answer has returned, so awaiting the drain here left the thread idle
     // for each fetch round trip. Back-pressure pauses a partition whose buffer runs over
     // maxBufferedRecords and resumes it when a drain has emptied it.
+    // No heartbeat here: kafkajs heartbeats (when due) after every eachBatch returns, and this one
+    // returns without waiting for the processing.
     this.drainBehind(entry)
-    await heartbeat()
     this.applyBackpressure(task)
     // Not awaited: kafkajs fetches again from this broker only once this returns, and the
     // commit (lag reporting only; positions live in the checkpoint) is a broker round trip.
