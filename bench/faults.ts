@@ -2,7 +2,8 @@
  * The long fault run (issue 10), on the bench substrate: what test/integration/faults.test.ts
  * checks in CI, at larger sizes, plus ClickHouse stopped and started under the sink.
  *   1. the engine SIGKILLed --kills times (default 50) while it decides a simulated day, each
- *      time a seeded random 0..--max-kill-delay-ms after its first new decision (untilKillPoint),
+ *      time a seeded random 0..--max-kill-delay-ms after its first new decision, or sooner after a
+ *      seeded random 1..2x(withdrawals / kills) new decisions (untilKillPoint, killSpread),
  *      against a clean run: decisions lost / conflicting, state identical; the day is large
  *      enough (--players 8000, ~155k events) that the kills land before the last decision;
  *   2. the broker down for --broker-down-seconds and back through BrokerControl: every
@@ -25,7 +26,7 @@ import type { DeadLetter, Decision } from '../schemas/generated/types.js'
 import { createClickHouse } from '../sinks/clickhouse/client.js'
 import { migrate } from '../sinks/clickhouse/migrate.js'
 import { sql } from '../sinks/clickhouse/sql.js'
-import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers, untilCaughtUp, untilKillPoint } from '../test/integration/runs.js'
+import { compareDecisions, decidedTwice, hostileFlood, killSpread, receivedBefore, stateDump, transferReceivers, untilCaughtUp, untilKillPoint } from '../test/integration/runs.js'
 import { seededRandom } from './fixture.js'
 import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, waitUntilQuiet, writeBenchResult, startBenchSubstrate, type BenchFigure, type BenchTopics } from './lib/harness.js'
 import { simulate } from './simulator/simulate.js'
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
         for (let kill = 0; kill < kills; kill += 1) {
           const startedAtMs = Date.now() // log lines of this process only: the previous one may have logged less than a second ago
           const engine = new EngineChild(run, 'engine').start()
-          await untilKillPoint(engine, startedAtMs, random, Number(args['max-kill-delay-ms']), () => firstRevisions(reader.values), expected)
+          await untilKillPoint(engine, startedAtMs, random, Number(args['max-kill-delay-ms']), () => firstRevisions(reader.values), expected, undefined, killSpread(expected, kills))
           await engine.stop('SIGKILL')
           killedAt.push(firstRevisions(reader.values))
         }
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     figures.push({ label: `SIGKILL x${args.kills}: decided once, differently from the clean run, receivers of a transfer still being re-keyed`, value: comparison.timingDependent.length, unit: 'count' })
     check(`SIGKILL x${args.kills}: RocksDB entries differing from the clean run (receivers of transfers left out)`, differingState)
     check(`SIGKILL x${args.kills}: kills after the last decision (nothing left to decide)`, killed.killedAt.filter((count) => count >= expected).length)
-    notes.push(`Kills: ${events.length} events, ${expected} withdrawals; each kill a random 0-${args['max-kill-delay-ms']} ms after the engine's first new decision; withdrawals decided at each kill: ${killed.killedAt.join(' ')}; ${comparison.reEmitted} byte-identical re-emissions.`)
+    notes.push(`Kills: ${events.length} events, ${expected} withdrawals; each kill a random 0-${args['max-kill-delay-ms']} ms after the engine's first new decision, or sooner after a random 1-${killSpread(expected, Number(args.kills))} new decisions; withdrawals decided at each kill: ${killed.killedAt.join(' ')}; ${comparison.reEmitted} byte-identical re-emissions.`)
     notes.push(`The state comparison leaves out the ${skipped.size} players who received a transfer, whose pass_through state depends on when the re-keyed transfer reached their partition (docs/detectors.md); conflicting decisions: ${comparison.conflicting.join(' ') || 'none'}.`)
     say(`kills done: lost ${comparison.missing.length}, conflicting ${comparison.conflicting.length}, timing-dependent (receivers) ${comparison.timingDependent.length}, state entries differing ${differingState}`)
 

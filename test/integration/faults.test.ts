@@ -20,14 +20,15 @@ import { seededRandom } from '../../bench/fixture.js'
 import { EngineChild } from '../../bench/lib/harness.js'
 import { simulate } from '../../bench/simulator/simulate.js'
 import { TopicReader, encoded, isolated, produce, type Isolated } from './support.js'
-import { compareDecisions, decidedTwice, hostileFlood, receivedBefore, stateDump, transferReceivers, untilCaughtUp, untilKillPoint } from './runs.js'
+import { compareDecisions, decidedTwice, hostileFlood, killSpread, receivedBefore, stateDump, transferReceivers, untilCaughtUp, untilKillPoint } from './runs.js'
 import path from 'node:path'
 import fs from 'node:fs'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 const KILLS = 20
 /**
- * Each kill a random 0..this after the engine's first new decision (untilKillPoint), as in
+ * Each kill a random 0..this after the engine's first new decision, or sooner after a random
+ * number of new decisions (untilKillPoint, killSpread), as in
  * bench/faults.ts. The engine decides this day's backlog in about a second, so with 300 ms the
  * later kills came after its last decision: at bf68ed6's speed, 3 of 20 kills landed before it
  * in one CI run, under the quarter the test asks for.
@@ -67,7 +68,7 @@ describe('faults', () => {
         for (let kill = 0; kill < kills; kill += 1) {
           const startedAtMs = Date.now() // log lines of this process only: the previous one may have logged less than a second ago
           const engine = engineOf(test).start()
-          await untilKillPoint(engine, startedAtMs, random, MAX_KILL_DELAY_MS, () => distinctWithdrawals(reader.values), expected, 60_000)
+          await untilKillPoint(engine, startedAtMs, random, MAX_KILL_DELAY_MS, () => distinctWithdrawals(reader.values), expected, 60_000, killSpread(expected, KILLS))
           await engine.stop('SIGKILL')
           killedAt.push(distinctWithdrawals(reader.values))
         }

@@ -19,14 +19,18 @@ import { sleep } from '../../core/clock.js'
 /**
  * Waits for a kill point while the engine decides: once it has its partitions (the group
  * joined, the tasks opened) and has emitted a decision not seen before (it is past its pending
- * replay and making progress), a seeded random 0..maxDelayMs more. Returns at once when every
- * withdrawal is decided. Killing on a timer from the process start instead mostly hit an engine
- * still joining the group (nothing processed) or, once it got faster, one that had finished: 41
- * of 50 kills of the long fault run found every withdrawal decided already.
+ * replay and making progress), the earlier of a seeded random 0..maxDelayMs more and a seeded
+ * random 1..maxNewDecisions more decisions. Returns at once when every withdrawal is decided.
+ * Killing on a timer from the process start instead mostly hit an engine still joining the
+ * group (nothing processed) or, once it got faster, one that had finished: 41 of 50 kills of the
+ * long fault run found every withdrawal decided already. The cap on new decisions keeps the
+ * kills spread over the run however fast the engine decides: with the delay alone, an engine
+ * that caught up faster after each restart (session 12) had decided everything by the 18th of
+ * 50 kills.
  */
 export async function untilKillPoint(
   engine: Pick<EngineChild, 'waitForLog'>, startedAtMs: number, random: () => number, maxDelayMs: number,
-  decided: () => number, expected: number, timeoutMs = 120_000,
+  decided: () => number, expected: number, timeoutMs = 120_000, maxNewDecisions = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const before = decided()
   if (before >= expected) return
@@ -36,8 +40,13 @@ export async function untilKillPoint(
     if (Date.now() > deadlineMs) throw new Error(`the engine decided nothing new within ${timeoutMs} ms of its start (${before} of ${expected} decided)`)
     await sleep(5)
   }
-  await sleep(Math.floor(random() * maxDelayMs))
+  const untilMs = Date.now() + Math.floor(random() * maxDelayMs)
+  const target = Number.isFinite(maxNewDecisions) ? decided() + 1 + Math.floor(random() * maxNewDecisions) : Number.POSITIVE_INFINITY
+  while (Date.now() < untilMs && decided() < target) await sleep(2)
 }
+
+/** The cap on new decisions per kill (untilKillPoint) that spreads `kills` kills over `expected` withdrawals: twice the even share. */
+export const killSpread = (expected: number, kills: number): number => Math.max(1, Math.ceil((2 * expected) / Math.max(1, kills)))
 
 /**
  * Waits until the engine started at `startedAtMs` holds every input partition and reports no
