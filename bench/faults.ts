@@ -5,7 +5,7 @@
  *      time a seeded random 0..--max-kill-delay-ms after its first new decision, or sooner after a
  *      seeded random 1..2x(withdrawals / kills) new decisions (untilKillPoint, killSpread),
  *      against a clean run: decisions lost / conflicting, state identical; the day is large
- *      enough (--players 8000, ~155k events) that the kills land before the last decision;
+ *      enough (--players 20000, ~380k events) that the kills land before the last decision;
  *   2. the broker down for --broker-down-seconds and back through BrokerControl: every
  *      withdrawal decided once, the engine alive;
  *   3. ClickHouse stopped for --clickhouse-down-seconds while the engine and the sink run, then
@@ -13,7 +13,7 @@
  *   4. 10k hostile inputs among good ones: all dead-lettered with the right reason, 0 crashes.
  * Prints a summary and writes `${PITBOSS_HOME}/bench/faults.json` for bench/results.ts.
  *
- *   npx tsx bench/faults.ts [--kills 50] [--players 8000] [--max-kill-delay-ms 150] [--seed 2027] [--broker-down-seconds 10] [--clickhouse-down-seconds 30] [--keep-substrate]
+ *   npx tsx bench/faults.ts [--kills 50] [--players 20000] [--max-kill-delay-ms 150] [--seed 2027] [--broker-down-seconds 10] [--clickhouse-down-seconds 30] [--keep-substrate]
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -32,7 +32,7 @@ import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, prin
 import { simulate } from './simulator/simulate.js'
 
 const { values: args } = parseArgs({ options: {
-  kills: { type: 'string', default: '50' }, players: { type: 'string', default: '8000' }, 'max-kill-delay-ms': { type: 'string', default: '150' }, seed: { type: 'string', default: '2027' },
+  kills: { type: 'string', default: '50' }, players: { type: 'string', default: '20000' }, 'max-kill-delay-ms': { type: 'string', default: '150' }, seed: { type: 'string', default: '2027' },
   'broker-down-seconds': { type: 'string', default: '10' }, 'clickhouse-down-seconds': { type: 'string', default: '30' }, 'keep-substrate': { type: 'boolean', default: false },
 } })
 
