@@ -5,8 +5,7 @@
  * producing, the consumer group — and the RocksDB database, which the tasks here write through
  * messages (one database per process, as before: a partition's state, offsets and pending records
  * change together in one write batch) and read directly through its handle (store.ts
- * `sharedRocksReads`). It talks to the tasks through
- * pipelines/kafka/processing-thread-client.ts.
+ * `sharedRocksReads`). It talks to the tasks through pipelines/kafka/processing-thread-client.ts.
  *
  * Why: one thread used to do both, and the Kafka client's work (fetch decoding, produce encoding,
  * the group's heartbeats) took its share of the thread the detectors needed, while a second core

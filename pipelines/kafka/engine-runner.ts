@@ -397,9 +397,8 @@ export class EngineRunner {
     // Processing runs behind the fetching: kafkajs fetches again from a broker only once every
     // eachBatch of its last answer has returned, so awaiting the drain here left the thread idle
     // for each fetch round trip. Back-pressure pauses a partition whose buffer runs over
-    // maxBufferedRecords and resumes it when a drain has emptied it.
-    // No heartbeat here: kafkajs heartbeats (when due) after every eachBatch returns, and this one
-    // returns without waiting for the processing.
+    // maxBufferedRecords and resumes it when a drain has emptied it. No heartbeat here either:
+    // kafkajs heartbeats (when due) after every eachBatch returns, and this one does not wait.
     this.drainBehind(entry)
     this.applyBackpressure(task)
     // Not awaited: kafkajs fetches again from this broker only once this returns, and the

@@ -29,10 +29,10 @@ const KILLS = 20
 /**
  * Each kill a random 0..this after the engine's first new decision, or sooner after a random
  * number of new decisions (untilKillPoint, killSpread), as in
- * bench/faults.ts. The engine decides this day's backlog in about a second, so with 300 ms the
- * later kills came after its last decision: at bf68ed6's speed, 3 of 20 kills landed before it
- * in one CI run, under the quarter the test asks for. The day has 3000 players (1500 before
- * session 12, when the engine came to catch up faster after each restart).
+ * bench/faults.ts. The engine decides a 1500-player day's backlog in about a second, so with
+ * 300 ms the later kills came after its last decision: at bf68ed6's speed, 3 of 20 kills landed
+ * before it in one CI run, under the quarter the test asks for. The day has 3000 players since
+ * session 12, when the engine came to catch up faster after each restart.
  */
 const MAX_KILL_DELAY_MS = 150
 const FAST_GROUP = { PITBOSS_KAFKA_SESSION_TIMEOUT_MS: '3000', PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS: '300', PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS: '3000', PITBOSS_SCREENING_LISTS_DIR: 'off' }
