@@ -17,7 +17,7 @@ import { loadConfig } from '../core/config.js'
 import { INPUT_PARTITIONS } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision } from '../schemas/generated/types.js'
-import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { CounterStart, EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' },
@@ -31,18 +31,17 @@ function engineFor(run: BenchTopics, label: string): EngineChild {
   return new EngineChild(run, label, 'pipelines/main.ts', { PITBOSS_INSTANCE_ID: label, PITBOSS_STATE_DIR: path.join(run.runDir, `state-${label}`) })
 }
 
-/** One engine alone: events/s from its first counter move to the total. */
+/** One engine alone: events/s from its counter's last reading of 0 (`CounterStart`) to the total. */
 async function singleEngine(run: BenchTopics, total: number): Promise<number> {
   const engine = engineFor(run, 'alone').start()
   try {
     const port = await engine.metricsPort(120_000)
-    let startMs = 0
-    let startCount = 0
+    const start = new CounterStart()
     const deadlineMs = Date.now() + TIMEOUT_MS
     for (;;) {
       const processed = await scrapeCounter(port, 'pitboss_events_processed_total')
-      if (startMs === 0 && processed > 0) [startMs, startCount] = [performance.now(), processed]
-      if (processed >= total) return (processed - startCount) / ((performance.now() - startMs) / 1000)
+      start.observe(processed, performance.now())
+      if (processed >= total && start.startMs !== null) return processed / ((performance.now() - start.startMs) / 1000)
       if (!engine.running || Date.now() > deadlineMs) throw new Error(`the lone engine stopped at ${processed} of ${total}; see ${engine.logFile}`)
       await sleep(POLL_MS)
     }
@@ -74,18 +73,18 @@ async function main(): Promise<void> {
     const victim = engineFor(run, 'engine-b').start()
     try {
       const [survivorPort, victimPort] = await Promise.all([survivor.metricsPort(120_000), victim.metricsPort(120_000)])
-      let startMs = 0
-      let startCount = 0
+      const start = new CounterStart()
       let processed = 0
       const deadlineMs = Date.now() + TIMEOUT_MS
-      while (processed < killAt * total) {
+      while (processed < killAt * total || start.startMs === null) {
         processed = (await scrapeCounter(survivorPort, 'pitboss_events_processed_total')) + (await scrapeCounter(victimPort, 'pitboss_events_processed_total'))
-        if (startMs === 0 && processed > 0) [startMs, startCount] = [performance.now(), processed]
+        start.observe(processed, performance.now())
         if (Date.now() > deadlineMs) throw new Error(`the pair processed ${processed} of ${total}`)
         await sleep(POLL_MS)
       }
+      const startMs = start.startMs as number // the loop ends only once it is set
       const survivorPartitions = new Set(await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition'))
-      const pairRate = (processed - startCount) / ((performance.now() - startMs) / 1000)
+      const pairRate = processed / ((performance.now() - startMs) / 1000)
       const killEpochMs = Date.now()
       const killMs = performance.now()
       await victim.stop('SIGKILL')

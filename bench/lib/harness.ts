@@ -246,6 +246,37 @@ export class EngineChild {
   }
 }
 
+/**
+ * Where a rate read off an engine's processed counter starts: at the last reading of 0. The
+ * counter moves when a batch's outputs are acknowledged, and a scrape waits for the engine's main
+ * thread, so the first reading that moved can come late, with much of the work already done
+ * (session 12's RESULTS run had a round at 0.89 of the bare loop that way). Every counted event
+ * came after the last 0. `firstReading` is the count when it first moved, for the record.
+ *
+ *   const start = new CounterStart()
+ *   start.observe(await scrapeCounter(port, 'pitboss_events_processed_total'), performance.now(), engine.cpuSeconds())
+ *   ... rate = processed / ((nowMs - start.startMs) / 1000) once start.startMs !== null
+ */
+export class CounterStart {
+  startMs: number | null = null
+  startCpuSeconds = 0
+  firstReading = 0
+  private zero: { readonly ms: number; readonly cpuSeconds: number } | null = null
+
+  observe(count: number, nowMs: number, cpuSeconds = 0): void {
+    if (this.startMs !== null) return
+    if (count === 0) {
+      this.zero = { ms: nowMs, cpuSeconds }
+      return
+    }
+    // An engine's metrics endpoint answers once it is up, with the counter still at 0.
+    if (this.zero === null) throw new Error(`the counter's first reading was already ${count}: no start to measure from`)
+    this.startMs = this.zero.ms
+    this.startCpuSeconds = this.zero.cpuSeconds
+    this.firstReading = count
+  }
+}
+
 /** Sum of every series of a Prometheus counter or gauge on 127.0.0.1:`port`/metrics. */
 export async function scrapeCounter(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
