@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { bet, deposit, player, withdrawal } from '../../bench/events.js'
-import { createMemoryStore } from '../../pipelines/state/store.js'
+import { createMemoryStore, type PartitionStore } from '../../pipelines/state/store.js'
 import { DEFAULT_RULE_SET_PATH, testPipeline } from '../support/pipeline.js'
 import { InMemorySchemaRegistry } from '../schemas/memory-registry.js'
 import { silentLogger } from '../../core/logger.js'
@@ -473,10 +473,11 @@ describe('partition task: checkpoints written behind the processing', () => {
     await task.enqueue('withdrawals', records, BigInt(records.length))
 
     await task.drain()
-    // every batch processed, the first checkpoint still held, nothing after it emitted yet
+    // every batch processed and emitted while the first checkpoint is held; the next checkpoint waits behind it
     expect(task.bufferedCount()).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 10))
     expect(checkpointWrites).toBe(1)
-    expect(emitted.filter((output) => output.topic === 'decisions')).toHaveLength(1)
+    expect(emitted.filter((output) => output.topic === 'decisions')).toHaveLength(6)
 
     release()
     await task.flush()
@@ -488,6 +489,66 @@ describe('partition task: checkpoints written behind the processing', () => {
     expect(['a', 'c', 'e', 'f'].map(velocity)).toEqual([1, 2, 3, 4])
     expect(velocity('d')).toBe(2)
     expect(JSON.parse((await inner.get('checkpoint') as Buffer).toString()).nextOffsets.withdrawals).toBe('6')
+  })
+
+  it("does not hold later batches' outputs for a checkpoint, and a crash once it has landed replays those batches on top of it", async () => {
+    const { codec, task: newTask } = await taskKit()
+    const records = (['p1', 'p2', 'p1', 'p2', 'p1', 'p1'] as const).map((playerId, index) => ({
+      topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
+      key: Buffer.from(playerId), value: codec.encode('withdrawals', withdrawal({ playerId, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR })),
+    }))
+    type Emitted = Array<{ topic: string; value: Record<string, unknown> }>
+    const run = async (store: PartitionStore, emitted: Emitted, from: number): Promise<PartitionTask> => {
+      const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 2, checkpointIntervalMs: 60_000 })
+      expect((await task.open()).get('withdrawals')).toBe(BigInt(from))
+      for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
+      await task.enqueue('withdrawals', records.slice(from), BigInt(records.length))
+      await task.drain()
+      return task
+    }
+    const decisions = (emitted: Emitted): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
+
+    const clean = createMemoryStore().partition(0)
+    const cleanOutputs: Emitted = []
+    await (await run(clean, cleanOutputs, 0)).flush()
+
+    // The first checkpoint (after batch 2) is held until released; the later ones never land (the crash).
+    const inner = createMemoryStore().partition(0)
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => { release = resolve })
+    let checkpointWrites = 0
+    let landed = false
+    const store: PartitionStore = { ...inner, async write(batch) {
+      if (batch.puts.some(([key]) => key === 'checkpoint')) {
+        checkpointWrites += 1
+        if (checkpointWrites > 1) return new Promise<void>(() => undefined)
+        await held
+        await inner.write(batch)
+        landed = true
+        return
+      }
+      await inner.write(batch)
+    } }
+    const crashedOutputs: Emitted = []
+    await run(store, crashedOutputs, 0)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // all six decided and emitted, the checkpoint still held: their pending records are written
+    expect(decisions(crashedOutputs)).toEqual(decisions(cleanOutputs))
+    expect(landed).toBe(false)
+    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toHaveLength(6)
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(landed).toBe(true)
+    // it deleted only its own batches' records
+    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toEqual(['pending/0000000002', 'pending/0000000003', 'pending/0000000004', 'pending/0000000005'])
+
+    // the restart takes the checkpoint, replays batches 3-6 from their records, and re-emits them byte for byte
+    const restartedOutputs: Emitted = []
+    const restarted = await run(inner, restartedOutputs, 2)
+    await restarted.flush()
+    expect(decisions(restartedOutputs)).toEqual(decisions(cleanOutputs).slice(2))
+    for (const key of ['checkpoint', 's/p1', 's/p2']) expect((await inner.get(key))?.toString()).toBe((await clean.get(key))?.toString())
+    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toEqual([])
   })
 
   it('is settled only once the writes queued behind a closed task have landed', async () => {
