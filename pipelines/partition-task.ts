@@ -21,7 +21,8 @@
  *   4. one RocksDB write batch: changed player states + next offsets + stream time, the pending
  *      records deleted.
  * Steps 2, 3 and 4 run behind step 1 of the next batches, in batch order: a batch's pending
- * record and outputs follow the previous batch's acks, and a checkpoint follows the acks of every
+ * record and outputs follow the previous batch's acks (the batches processed while one emission
+ * is in flight go out together after it), and a checkpoint follows the acks of every
  * batch it covers and the checkpoint before it. Later batches' outputs do not wait for a
  * checkpoint (its serialisation and write): it deletes only the pending records of the batches it
  * covers, so a later batch's record written before it lands stays, and is replayed on top of its
@@ -106,7 +107,7 @@ export interface DecisionStageMs {
   readonly process: number
   /** Behind the previous batches' pending records and outputs. */
   readonly behind: number
-  /** The batch's pending record written (0 when it goes with the outputs: `writeAndEmit`). */
+  /** The batch's pending record written (0 when it goes with the outputs: `writeAndEmit`; with other batches' when they go together). */
   readonly pendingWrite: number
   /** The outputs produced and acknowledged (with `writeAndEmit`, the pending record written first). */
   readonly produce: number
@@ -137,12 +138,12 @@ export interface PendingRecord {
 }
 
 /**
- * Writes a batch's pending record to the task's store and then, once it is written, produces the
- * batch's outputs, resolving when the broker has acknowledged them. Nothing is produced if the
- * write fails. For a task whose store is reached through messages (a processing thread's), the
- * two steps then take one round trip rather than two.
+ * Writes the pending records of one or more batches to the task's store (one write) and then,
+ * once they are written, produces the batches' outputs, resolving when the broker has
+ * acknowledged them. Nothing is produced if the write fails. For a task whose store is reached
+ * through messages (a processing thread's), the two steps then take one round trip rather than two.
  */
-export type WriteAndEmitOutputs = (pending: PendingRecord, outputs: readonly OutputRecord[], processingMs: number) => Promise<void>
+export type WriteAndEmitOutputs = (pending: readonly PendingRecord[], outputs: readonly OutputRecord[], processingMs: number) => Promise<void>
 
 export interface PartitionTaskOptions {
   readonly partition: number
@@ -153,7 +154,8 @@ export interface PartitionTaskOptions {
   /**
    * Produces the outputs and resolves once the broker has acknowledged all of them. Batches are
    * emitted one after the other (the next starts once the previous is acknowledged), while the
-   * task goes on processing the batches after them.
+   * task goes on processing the batches after them; the batches processed meanwhile go out
+   * together, in order, in the next call.
    */
   readonly emit: EmitOutputs
   /** When given, used for a batch with both a pending record and outputs instead of store.write then emit. */
@@ -256,6 +258,15 @@ const CHECKPOINT_KEY = 'checkpoint'
 const PENDING_PREFIX = 'pending/'
 const pendingKey = (sequence: number): string => `${PENDING_PREFIX}${String(sequence).padStart(10, '0')}`
 const PLAYER_PREFIX = 's/'
+/** A processed batch waiting for its pending record and outputs to go out (PartitionTask.sendUnsent). */
+interface UnsentBatch {
+  readonly pending: PendingRecord | null
+  readonly outputs: readonly OutputRecord[]
+  readonly firstArrivalMs: number
+  /** Its metrics, once sent and acknowledged. */
+  readonly done: (startedMs: number, writtenMs: number, doneMs: number) => void
+}
+
 /** A batch in merge order, and whether it stopped at a record that needs a newer watermark (selectMerged). */
 interface MergedSelection {
   readonly records: Buffered[]
@@ -374,6 +385,8 @@ export class PartitionTask {
   private queuedDrain: Promise<void> | null = null
   /** Pending-record writes and emissions of processed batches, in batch order (see processBatch). */
   private behind: Promise<void> = Promise.resolve()
+  /** Processed batches whose pending records and outputs have not gone out yet (sendUnsent). */
+  private unsent: UnsentBatch[] = []
   /** Checkpoint writes, in order, each after the emissions of the batches it covers (queueCheckpoint). */
   private checkpoints: Promise<void> = Promise.resolve()
   /** The first failure among them all: the task fails with it at its next batch or checkpoint. */
@@ -833,23 +846,13 @@ export class PartitionTask {
     // round trip was idle time on every batch). They stay in order: batch n+1's pending record
     // and outputs go out only after batch n's are acknowledged, and a checkpoint (step 4) waits
     // for all of them, so it never covers outputs the broker has not acknowledged. If one fails,
-    // nothing after it goes out and the task fails at its next batch or checkpoint.
-    let firstArrival = Number.POSITIVE_INFINITY
-    for (const record of records) firstArrival = Math.min(firstArrival, record.arrivedAtMs)
+    // nothing after it goes out and the task fails at its next batch or checkpoint. The batches
+    // processed while an emission is in flight go out together after it (sendUnsent).
+    let firstArrivalMs = Number.POSITIVE_INFINITY
+    for (const record of records) firstArrivalMs = Math.min(firstArrivalMs, record.arrivedAtMs)
     const metrics = this.metrics
     const processedMs = this.options.monotonicMs()
-    const emitted = async (): Promise<void> => {
-      const startedMs = this.options.monotonicMs()
-      let writtenMs = startedMs
-      const writeAndEmit = this.options.writeAndEmit
-      if (pendingWrite !== null && emissions.length > 0 && writeAndEmit !== undefined) {
-        await writeAndEmit(pendingWrite, emissions, startedMs - firstArrival)
-      } else {
-        if (pendingWrite !== null) await this.options.store.write({ puts: [[pendingWrite.key, Buffer.from(pendingWrite.value)]], deletes: [] })
-        writtenMs = this.options.monotonicMs()
-        if (emissions.length > 0) await this.options.emit(emissions, writtenMs - firstArrival)
-      }
-      const doneMs = this.options.monotonicMs()
+    const done = (startedMs: number, writtenMs: number, doneMs: number): void => {
       for (const [topic, count] of counts) metrics.eventsProcessed(topic, count)
       for (const reason of deadLetters) metrics.deadLetter(reason)
       for (const { outcome, record } of decisions) {
@@ -866,7 +869,8 @@ export class PartitionTask {
       for (const detectorId of lateEvents) metrics.lateEvent(detectorId)
       for (let index = 0; index < duplicates; index += 1) metrics.duplicateInput()
     }
-    this.queueBehind(emitted)
+    this.unsent.push({ pending: pendingWrite, outputs: emissions, firstArrivalMs, done })
+    this.queueBehind(() => this.sendUnsent())
 
     this.streamTimeMs = streamTimeMs
     for (const [key, offset] of nextOffsets) this.nextOffsets.set(key, offset)
@@ -879,6 +883,40 @@ export class PartitionTask {
     // crashing sooner than the checkpoint interval would otherwise redo the same work each time.
     const replayDone = replaying && this.pending.length === 0
     if ((checkpointNow || replayDone) && this.pending.length === 0) this.queueCheckpoint()
+  }
+
+  /**
+   * One step of the chain behind the processing: every batch processed and not sent yet, in
+   * order, as one write of their pending records and one emission of their outputs. Each batch
+   * queues a step; a step that finds them taken by an earlier one has nothing to do. Batch by
+   * batch, a task emitted one round trip (to the main thread, the broker, and back) per batch,
+   * and when those took longer than the batches came (a busy thread, a checkpoint's write), the
+   * queue grew and waited seconds to drain (issue 10).
+   */
+  private async sendUnsent(): Promise<void> {
+    const batches = this.unsent
+    if (batches.length === 0) return
+    this.unsent = []
+    const pending: PendingRecord[] = []
+    let outputs: readonly OutputRecord[] = []
+    let firstArrivalMs = Number.POSITIVE_INFINITY
+    for (const batch of batches) {
+      if (batch.pending !== null) pending.push(batch.pending)
+      outputs = outputs.length === 0 ? batch.outputs : outputs.concat(batch.outputs)
+      firstArrivalMs = Math.min(firstArrivalMs, batch.firstArrivalMs)
+    }
+    const startedMs = this.options.monotonicMs()
+    let writtenMs = startedMs
+    const writeAndEmit = this.options.writeAndEmit
+    if (pending.length > 0 && outputs.length > 0 && writeAndEmit !== undefined) {
+      await writeAndEmit(pending, outputs, startedMs - firstArrivalMs)
+    } else {
+      if (pending.length > 0) await this.options.store.write({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
+      writtenMs = this.options.monotonicMs()
+      if (outputs.length > 0) await this.options.emit(outputs, writtenMs - firstArrivalMs)
+    }
+    const doneMs = this.options.monotonicMs()
+    for (const batch of batches) batch.done(startedMs, writtenMs, doneMs)
   }
 
   /** Waits for the pending records, outputs and checkpoints still in flight; throws the first failure among them. */

@@ -166,7 +166,7 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     return statusOf(entry.task)
   }
 
-  const emitThroughMainThread = (partition: number, pending: PendingRecord | null, outputs: readonly OutputRecord[], processingMs: number, ready: ProcessingParts): Promise<void> => {
+  const emitThroughMainThread = (partition: number, pending: readonly PendingRecord[], outputs: readonly OutputRecord[], processingMs: number, ready: ProcessingParts): Promise<void> => {
     const headers = outputHeaders(processingMs, config.instanceId)
     const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, headers), headers)
     return ask<void>((id) => ({ op: 'emit', id, outputs: packed, partition, pending }), [packed.values])
@@ -179,8 +179,8 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     processor: ready.processor,
     scorer: ready.models,
     ruleSets: ready.ruleSets,
-    emit: (outputs, processingMs) => emitThroughMainThread(partition, null, outputs, processingMs, ready),
-    // The pending record goes with the outputs: the main thread writes it, then produces (one round trip).
+    emit: (outputs, processingMs) => emitThroughMainThread(partition, [], outputs, processingMs, ready),
+    // The pending records go with the outputs: the main thread writes them, then produces (one round trip).
     writeAndEmit: (pending, outputs, processingMs) => emitThroughMainThread(partition, pending, outputs, processingMs, ready),
     monotonicMs: () => performance.now(),
     logger,

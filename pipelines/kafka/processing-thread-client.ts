@@ -200,7 +200,7 @@ export class ProcessingThread implements TaskHost {
         const wiring = this.wiring as TaskWiring
         const pending = message.pending
         // The write is synchronous (store.ts): it has landed before the outputs are submitted.
-        const written = pending === null ? Promise.resolve() : this.store.partition(message.partition).write({ puts: [[pending.key, Buffer.from(pending.value)]], deletes: [] })
+        const written = pending.length === 0 ? Promise.resolve() : this.store.partition(message.partition).write({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
         written.then(() => wiring.submit(unpackOutputs(message.outputs))).then(
           () => this.post({ op: 'emitted', id: message.id, error: null }),
           (error: unknown) => this.post({ op: 'emitted', id: message.id, error: toCrossing(error) }),

@@ -239,7 +239,7 @@ describe('partition task: a record that arrives during a refresh', () => {
       store: createMemoryStore().partition(0),
       emit: async () => undefined,
       writeAndEmit: async (pending) => {
-        for (const [topicIndex, offset] of (JSON.parse(pending.value) as { order: Array<[number, string]> }).order) order.push(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`)
+        for (const record of pending) for (const [topicIndex, offset] of (JSON.parse(record.value) as { order: Array<[number, string]> }).order) order.push(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`)
       },
       monotonicMs: () => clockMs,
       checkpointBatches: 1000,
@@ -290,7 +290,7 @@ describe('partition task: high watermarks from the fetch answer a record came in
       store: createMemoryStore().partition(0),
       emit: async () => undefined,
       writeAndEmit: async (pending) => {
-        for (const [topicIndex, offset] of (JSON.parse(pending.value) as { order: Array<[number, string]> }).order) order.push(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`)
+        for (const record of pending) for (const [topicIndex, offset] of (JSON.parse(record.value) as { order: Array<[number, string]> }).order) order.push(`${INPUT_TOPIC_KEYS[topicIndex]}:${offset}`)
       },
       monotonicMs: () => clock.ms,
       checkpointBatches: 1000,
@@ -412,7 +412,7 @@ describe('partition task: a pending record that travels with its outputs', () =>
     const { codec, task: newTask } = await taskKit()
     const inner = createMemoryStore().partition(0)
     const storeWrites: string[][] = []
-    const calls: Array<{ pending: { key: string; value: string }; outputs: string[] }> = []
+    const calls: Array<{ pending: ReadonlyArray<{ key: string; value: string }>; outputs: string[] }> = []
     let emitCalls = 0
     const task = newTask({
       store: { ...inner, write: async (batch) => { storeWrites.push(batch.puts.map(([key]) => key)); return inner.write(batch) } },
@@ -430,10 +430,46 @@ describe('partition task: a pending record that travels with its outputs', () =>
     expect(calls).toHaveLength(1)
     expect(calls[0]?.outputs).toContain('decisions')
     // the order of the batch: the withdrawals topic's offset 0
-    expect(JSON.parse(calls[0]?.pending.value ?? 'null')).toEqual({ version: 1, order: [[INPUT_TOPIC_KEYS.indexOf('withdrawals'), '0']] })
+    expect(calls[0]?.pending).toHaveLength(1)
+    expect(JSON.parse(calls[0]?.pending[0]?.value ?? 'null')).toEqual({ version: 1, order: [[INPUT_TOPIC_KEYS.indexOf('withdrawals'), '0']] })
     // the store saw only the checkpoint, which deletes that pending record
     expect(storeWrites).toHaveLength(1)
-    expect(storeWrites[0]).not.toContain(calls[0]?.pending.key)
+    expect(storeWrites[0]).not.toContain(calls[0]?.pending[0]?.key)
+  })
+
+  it('sends the batches processed while an emission is in flight together after it, in order, and waits for each acknowledgement before the next', async () => {
+    const { codec, task: newTask } = await taskKit()
+    const calls: Array<{ pending: string[]; withdrawals: unknown[] }> = []
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const task = newTask({
+      store: createMemoryStore().partition(0),
+      emit: async () => undefined,
+      writeAndEmit: async (pending, outputs) => {
+        calls.push({ pending: pending.map((record) => record.key), withdrawals: outputs.filter((output) => output.topic === 'decisions').map((output) => output.value.withdrawalId) })
+        if (calls.length === 1) await held
+      },
+      batchSize: 1,
+      checkpointBatches: 1000,
+      checkpointIntervalMs: 60_000,
+    })
+    await task.open()
+    const records = [0, 1, 2, 3].map((index) => ({
+      topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
+      key: Buffer.from(`p${index}`), value: codec.encode('withdrawals', withdrawal({ playerId: `p${index}`, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR })),
+    }))
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? 4n : 0n)
+    await task.enqueue('withdrawals', records, 4n)
+    await task.drain()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // four batches processed; the first in flight, the other three waiting for its acknowledgement
+    expect(calls).toEqual([{ pending: ['pending/0000000000'], withdrawals: ['w0'] }])
+    release()
+    await task.flush()
+    expect(calls).toEqual([
+      { pending: ['pending/0000000000'], withdrawals: ['w0'] },
+      { pending: ['pending/0000000001', 'pending/0000000002', 'pending/0000000003'], withdrawals: ['w1', 'w2', 'w3'] },
+    ])
   })
 })
 
