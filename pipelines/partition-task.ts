@@ -832,9 +832,11 @@ export class PartitionTask {
     const checkpointNow = this.batchesSinceCheckpoint + this.batchPhase + 1 >= (this.options.checkpointBatches ?? 20) || this.options.monotonicMs() - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? 1000)
 
     // 2. the order, so a crash from here on replays the same batches the same way. A replayed
-    // batch has its record already; a batch that checkpoints at once and emits nothing needs none.
+    // batch has its record already. Every other batch needs one, even one that emits nothing and
+    // checkpoints at once: the later batches' records may land before that checkpoint does, and
+    // a crash in between would replay them with this batch missing from the order.
     let pendingWrite: PendingRecord | null = null
-    if (!replaying && (emissions.length > 0 || !checkpointNow)) {
+    if (!replaying) {
       const order: PendingBatch = { version: 1, order: records.map((record) => [INPUT_TOPIC_KEYS.indexOf(record.raw.topicKey), String(record.raw.offset)] as const) }
       pendingWrite = { key: pendingKey(this.nextPendingSequence), value: JSON.stringify(order) }
       this.nextPendingSequence += 1

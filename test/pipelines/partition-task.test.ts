@@ -587,6 +587,42 @@ describe('partition task: checkpoints written behind the processing', () => {
     expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toEqual([])
   })
 
+  it('writes the order of a batch that emits nothing and checkpoints at once, so a crash before that checkpoint lands replays every batch', async () => {
+    const { codec, task: newTask } = await taskKit()
+    const request = (playerId: string, withdrawalId: string, hours: number): Buffer => codec.encode('withdrawals', withdrawal({ playerId, withdrawalId, eventTimeMs: hours * HOUR }))
+    // The second record repeats the first request: a duplicate, decided once, so its batch emits nothing.
+    const values = [request('p1', 'w0', 1), request('p1', 'w0', 1), request('p2', 'w2', 3), request('p1', 'w3', 4), request('p2', 'w4', 5), request('p1', 'w5', 6)]
+    const records = values.map((value, index) => ({ topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR, key: Buffer.from(index === 2 || index === 4 ? 'p2' : 'p1'), value }))
+    type Emitted = Array<{ topic: string; value: Record<string, unknown> }>
+    const run = async (store: PartitionStore, emitted: Emitted): Promise<PartitionTask> => {
+      const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 2, checkpointIntervalMs: 60_000 })
+      await task.open()
+      for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
+      await task.enqueue('withdrawals', records, BigInt(records.length))
+      await task.drain()
+      return task
+    }
+    const decisions = (emitted: Emitted): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
+    const clean = createMemoryStore().partition(0)
+    const cleanOutputs: Emitted = []
+    await (await run(clean, cleanOutputs)).flush()
+    expect(decisions(cleanOutputs)).toHaveLength(5)
+
+    // No checkpoint ever lands (the crash comes first); every batch's pending record does.
+    const inner = createMemoryStore().partition(0)
+    const store: PartitionStore = { ...inner, async write(batch) {
+      if (batch.puts.some(([key]) => key === 'checkpoint')) return new Promise<void>(() => undefined)
+      await inner.write(batch)
+    } }
+    await run(store, [])
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toHaveLength(6)
+    const restartedOutputs: Emitted = []
+    await (await run(inner, restartedOutputs)).flush()
+    expect(decisions(restartedOutputs)).toEqual(decisions(cleanOutputs))
+    for (const key of ['checkpoint', 's/p1', 's/p2']) expect((await inner.get(key))?.toString()).toBe((await clean.get(key))?.toString())
+  })
+
   it('is settled only once the writes queued behind a closed task have landed', async () => {
     const { codec, task: newTask } = await taskKit()
     const inner = createMemoryStore().partition(0)
