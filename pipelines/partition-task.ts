@@ -280,6 +280,9 @@ const MAX_ARRIVAL_ROUNDS = 3
 /** Players serialised between two yields to the event loop while a checkpoint is written. */
 const CHECKPOINT_SLICE = 128
 
+/** Processed batches waiting for an emission in flight, beyond which the processing waits (processBatch). */
+const MAX_UNSENT_BATCHES = 64
+
 /**
  * A FIFO with O(1) shift. A shifted item's slot is released at once: the queue must not keep a
  * processed record (its bytes, its decoded event) alive until the array is next compacted. When it
@@ -369,8 +372,8 @@ export class PartitionTask {
   private nextPendingSequence = 0
   /** Player states changed since the last checkpoint. */
   private readonly dirty = new Map<string, PlayerState>()
-  /** Checkpoints queued behind and not written yet: players are evicted only when none is. */
-  private checkpointsInFlight = 0
+  /** Checkpoints queued behind and not written yet, oldest first: players are evicted only when none is. */
+  private readonly checkpointsInFlight: Array<Promise<void>> = []
   private batchesSinceCheckpoint = 0
   /** Batches this task's first checkpoint cycle counts as done already (its phase; see open). */
   private batchPhase = 0
@@ -724,6 +727,15 @@ export class PartitionTask {
 
   private async processBatch(records: readonly Buffered[], replaying: boolean): Promise<void> {
     if (this.behindFailure !== undefined) throw this.behindFailure
+    // Back-pressure from behind: the processing does not run further ahead than two checkpoints
+    // or MAX_UNSENT_BATCHES batches not sent yet. Each queued checkpoint holds a snapshot of its
+    // players, and while any is in flight none is evicted from the cache: at 1M players, with
+    // checkpoints no longer holding up the outputs (and so the input the memory bench sends), they
+    // fell behind and the thread ran out of heap (session 13). The fetch pauses meanwhile
+    // (backpressure.ts) as the buffered records pile up.
+    while (this.checkpointsInFlight.length > 1) await (this.checkpointsInFlight[0] as Promise<void>).catch(() => undefined)
+    if (this.unsent.length >= MAX_UNSENT_BATCHES) await this.behind.catch(() => undefined)
+    if (this.behindFailure !== undefined) throw this.behindFailure
     const takenMs = this.options.monotonicMs()
     const refreshWaitedMs = this.refreshWaitedMs
     const ruleSet = this.options.ruleSets.current
@@ -900,13 +912,15 @@ export class PartitionTask {
     if (batches.length === 0) return
     this.unsent = []
     const pending: PendingRecord[] = []
-    let outputs: readonly OutputRecord[] = []
+    const joined: OutputRecord[] = []
     let firstArrivalMs = Number.POSITIVE_INFINITY
     for (const batch of batches) {
       if (batch.pending !== null) pending.push(batch.pending)
-      outputs = outputs.length === 0 ? batch.outputs : outputs.concat(batch.outputs)
+      if (batches.length > 1) for (const output of batch.outputs) joined.push(output)
       firstArrivalMs = Math.min(firstArrivalMs, batch.firstArrivalMs)
     }
+    // One batch's outputs as they are; several batches' in one array, in order.
+    const outputs = batches.length === 1 ? (batches[0] as UnsentBatch).outputs : joined
     const startedMs = this.options.monotonicMs()
     let writtenMs = startedMs
     const writeAndEmit = this.options.writeAndEmit
@@ -966,7 +980,6 @@ export class PartitionTask {
     this.batchesSinceCheckpoint = 0
     this.batchPhase = 0
     this.lastCheckpointMs = this.options.monotonicMs()
-    this.checkpointsInFlight += 1
     const write = async (): Promise<void> => {
       const puts: Array<[string, Buffer]> = [[CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]]
       for (let index = 0; index < players.length; index += 1) {
@@ -979,9 +992,11 @@ export class PartitionTask {
     }
     // The emissions it covers: a failed one (or an earlier failed checkpoint) skips the write.
     const covered = this.behind
-    this.checkpoints = this.checkpoints.then(() => covered).then(write).finally(() => {
-      this.checkpointsInFlight -= 1
+    const landed = this.checkpoints.then(() => covered).then(write).finally(() => {
+      this.checkpointsInFlight.splice(this.checkpointsInFlight.indexOf(landed), 1)
     })
+    this.checkpointsInFlight.push(landed)
+    this.checkpoints = landed
     this.checkpoints.catch((error: unknown) => {
       this.behindFailure ??= error
     })
@@ -1000,7 +1015,7 @@ export class PartitionTask {
 
   /** Drops the least recently checkpointed players beyond cacheSize; only when every queued checkpoint has landed. */
   private evict(): void {
-    if (this.checkpointsInFlight > 0) return
+    if (this.checkpointsInFlight.length > 0) return
     // Map iteration order is insertion order, refreshed on checkpoint: a cheap LRU.
     let excess = this.cache.size - this.cacheSize
     if (excess <= 0) return

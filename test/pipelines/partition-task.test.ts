@@ -480,7 +480,7 @@ async function collectKeys(store: { entries(prefix?: string): AsyncIterable<[str
 }
 
 describe('partition task: checkpoints written behind the processing', () => {
-  it('goes on processing while a checkpoint is written, and keeps its players in memory until it has landed, however small the cache', async () => {
+  it('goes on processing while a checkpoint is written, up to two in flight, and keeps its players in memory until they have landed, however small the cache', async () => {
     const { codec, task: newTask } = await taskKit()
     const memory = createMemoryStore()
     const inner = memory.partition(0)
@@ -508,14 +508,16 @@ describe('partition task: checkpoints written behind the processing', () => {
     for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
     await task.enqueue('withdrawals', records, BigInt(records.length))
 
-    await task.drain()
-    // every batch processed and emitted while the first checkpoint is held; the next checkpoint waits behind it
-    expect(task.bufferedCount()).toBe(0)
+    const draining = task.drain()
     await new Promise((resolve) => setTimeout(resolve, 10))
+    // two batches processed and emitted while the first checkpoint is held, the second checkpoint
+    // queued behind it, and the third batch (taken from the queue) waiting for the first to land
+    expect(task.bufferedCount()).toBe(3)
     expect(checkpointWrites).toBe(1)
-    expect(emitted.filter((output) => output.topic === 'decisions')).toHaveLength(6)
+    expect(emitted.filter((output) => output.topic === 'decisions')).toHaveLength(2)
 
     release()
+    await draining
     await task.flush()
     const velocity = (withdrawalId: string): unknown => {
       const decision = emitted.find((output) => output.topic === 'decisions' && output.value.withdrawalId === withdrawalId)
@@ -534,19 +536,20 @@ describe('partition task: checkpoints written behind the processing', () => {
       key: Buffer.from(playerId), value: codec.encode('withdrawals', withdrawal({ playerId, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR })),
     }))
     type Emitted = Array<{ topic: string; value: Record<string, unknown> }>
-    const run = async (store: PartitionStore, emitted: Emitted, from: number): Promise<PartitionTask> => {
+    const run = async (store: PartitionStore, emitted: Emitted, from: number): Promise<{ task: PartitionTask; draining: Promise<void> }> => {
       const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 2, checkpointIntervalMs: 60_000 })
       expect((await task.open()).get('withdrawals')).toBe(BigInt(from))
       for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
       await task.enqueue('withdrawals', records.slice(from), BigInt(records.length))
-      await task.drain()
-      return task
+      return { task, draining: task.drain() }
     }
     const decisions = (emitted: Emitted): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
 
     const clean = createMemoryStore().partition(0)
     const cleanOutputs: Emitted = []
-    await (await run(clean, cleanOutputs, 0)).flush()
+    const cleanRun = await run(clean, cleanOutputs, 0)
+    await cleanRun.draining
+    await cleanRun.task.flush()
 
     // The first checkpoint (after batch 2) is held until released; the later ones never land (the crash).
     const inner = createMemoryStore().partition(0)
@@ -566,22 +569,26 @@ describe('partition task: checkpoints written behind the processing', () => {
       await inner.write(batch)
     } }
     const crashedOutputs: Emitted = []
-    await run(store, crashedOutputs, 0)
+    const crashed = await run(store, crashedOutputs, 0)
     await new Promise((resolve) => setTimeout(resolve, 10))
-    // all six decided and emitted, the checkpoint still held: their pending records are written
-    expect(decisions(crashedOutputs)).toEqual(decisions(cleanOutputs))
+    // four decided and emitted with the first checkpoint held (the second waits behind it, and the
+    // processing behind both): their pending records are written
+    expect(decisions(crashedOutputs)).toEqual(decisions(cleanOutputs).slice(0, 4))
     expect(landed).toBe(false)
-    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toHaveLength(6)
+    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toHaveLength(4)
     release()
+    await crashed.draining
     await new Promise((resolve) => setTimeout(resolve, 10))
     expect(landed).toBe(true)
+    expect(decisions(crashedOutputs)).toEqual(decisions(cleanOutputs))
     // it deleted only its own batches' records
     expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toEqual(['pending/0000000002', 'pending/0000000003', 'pending/0000000004', 'pending/0000000005'])
 
     // the restart takes the checkpoint, replays batches 3-6 from their records, and re-emits them byte for byte
     const restartedOutputs: Emitted = []
     const restarted = await run(inner, restartedOutputs, 2)
-    await restarted.flush()
+    await restarted.draining
+    await restarted.task.flush()
     expect(decisions(restartedOutputs)).toEqual(decisions(cleanOutputs).slice(2))
     for (const key of ['checkpoint', 's/p1', 's/p2']) expect((await inner.get(key))?.toString()).toBe((await clean.get(key))?.toString())
     expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toEqual([])
@@ -594,21 +601,27 @@ describe('partition task: checkpoints written behind the processing', () => {
     const values = [request('p1', 'w0', 1), request('p1', 'w0', 1), request('p2', 'w2', 3), request('p1', 'w3', 4), request('p2', 'w4', 5), request('p1', 'w5', 6)]
     const records = values.map((value, index) => ({ topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR, key: Buffer.from(index === 2 || index === 4 ? 'p2' : 'p1'), value }))
     type Emitted = Array<{ topic: string; value: Record<string, unknown> }>
-    const run = async (store: PartitionStore, emitted: Emitted): Promise<PartitionTask> => {
+    const run = async (store: PartitionStore, emitted: Emitted): Promise<{ task: PartitionTask; draining: Promise<void> }> => {
       const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 2, checkpointIntervalMs: 60_000 })
       await task.open()
       for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
       await task.enqueue('withdrawals', records, BigInt(records.length))
-      await task.drain()
-      return task
+      return { task, draining: task.drain() }
+    }
+    const completed = async (started: Promise<{ task: PartitionTask; draining: Promise<void> }>): Promise<void> => {
+      const { task, draining } = await started
+      await draining
+      await task.flush()
     }
     const decisions = (emitted: Emitted): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
     const clean = createMemoryStore().partition(0)
     const cleanOutputs: Emitted = []
-    await (await run(clean, cleanOutputs)).flush()
+    await completed(run(clean, cleanOutputs))
     expect(decisions(cleanOutputs)).toHaveLength(5)
 
-    // No checkpoint ever lands (the crash comes first); every batch's pending record does.
+    // No checkpoint ever lands (the crash comes first): four batches go through before the
+    // processing waits behind the two checkpoints, the duplicate's batch second, and every one of
+    // them leaves its pending record.
     const inner = createMemoryStore().partition(0)
     const store: PartitionStore = { ...inner, async write(batch) {
       if (batch.puts.some(([key]) => key === 'checkpoint')) return new Promise<void>(() => undefined)
@@ -616,9 +629,9 @@ describe('partition task: checkpoints written behind the processing', () => {
     } }
     await run(store, [])
     await new Promise((resolve) => setTimeout(resolve, 10))
-    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toHaveLength(6)
+    expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toHaveLength(4)
     const restartedOutputs: Emitted = []
-    await (await run(inner, restartedOutputs)).flush()
+    await completed(run(inner, restartedOutputs))
     expect(decisions(restartedOutputs)).toEqual(decisions(cleanOutputs))
     for (const key of ['checkpoint', 's/p1', 's/p2']) expect((await inner.get(key))?.toString()).toBe((await clean.get(key))?.toString())
   })
