@@ -6,11 +6,10 @@
  *   (b) the engine process (pipelines/main.ts) with everything on (detectors, model, screening,
  *       links emission) and a fresh group.
  * Engine throughput comes from its metrics endpoint (`pitboss_events_processed_total`, polled
- * every 100 ms): events / (time the counter reached the total - the last time it read 0). The
- * counter moves when a batch's outputs are acknowledged, and a scrape waits for the engine's main
- * thread, so the first reading that moved can come late with much of the round already done;
- * every counted event came after the last reading of 0 (`CounterStart`). The bare loop is timed
- * first record to last. Group joins are left out of both.
+ * every 100 ms): events / (time the counter reached the total - time the engine logged its
+ * partitions assigned: `RoundStart`). Not from the counter's first move: it moves when outputs
+ * are acknowledged, which can come seconds into a round. The bare loop is timed first record to
+ * last. Start-up (lists, models) and the group join are left out of both.
  * Plus a broker-less figure: bench/replay.ts `replayEvents` on the same events (events/s and
  * events per CPU second).
  *
@@ -30,7 +29,7 @@ import { INPUT_PARTITIONS, INPUT_TOPIC_KEYS, topicName, type TopicKey } from '..
 import { stopSubstrate } from '../infra/substrate.js'
 import { loadScreenFunction } from '../screening/screen-function.js'
 import { loadEngineModels, replayEvents } from './replay.js'
-import { CounterStart, EngineChild, benchTopics, simulatedEvents, encodeEvents, machineInfo, median, printFigures, produceMessages, say, scrapeCounter, startBenchSubstrate, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, RoundStart, benchTopics, simulatedEvents, encodeEvents, machineInfo, median, printFigures, produceMessages, say, scrapeCounter, startBenchSubstrate, writeBenchResult, type BenchTopics } from './lib/harness.js'
 import type { SimulatedEvent } from './simulator/world.js'
 
 const POLL_MS = 100
@@ -89,8 +88,8 @@ interface EngineFigures {
   readonly cpuSeconds: number
   readonly peakRssBytes: number
   readonly decisions: number
-  /** The counter's first reading that moved: a large one means much of the round went by between two scrapes. */
-  readonly firstReading: number
+  /** Seconds from the partitions assigned to the counter's first move (the first outputs acknowledged). */
+  readonly firstAckSeconds: number
 }
 
 /** (b) The engine from the start of the same topics with a fresh group, measured on its metrics endpoint. */
@@ -98,7 +97,8 @@ async function engineRun(run: BenchTopics, total: number): Promise<EngineFigures
   const engine = new EngineChild(run, 'engine').start()
   try {
     const port = await engine.metricsPort(120_000)
-    const start = new CounterStart()
+    const start = new RoundStart([engine])
+    let firstMoveMs: number | null = null
     let peakRssBytes = 0
     const deadlineMs = Date.now() + 30 * 60_000
     let lastProcessed = -1
@@ -111,17 +111,19 @@ async function engineRun(run: BenchTopics, total: number): Promise<EngineFigures
         lastMoveMs = nowMs
       }
       peakRssBytes = Math.max(peakRssBytes, engine.rssBytes())
-      start.observe(processed, nowMs, engine.cpuSeconds())
-      if (processed >= total && start.startMs !== null) {
-        // CPU from the last reading of 0 on: start-up (loading lists, models, the group join) left out, like the rate
-        const cpuSeconds = engine.cpuSeconds() - start.startCpuSeconds
+      start.sample()
+      if (processed > 0) firstMoveMs ??= nowMs
+      if (processed >= total) {
+        // CPU from the partitions assigned on: start-up (loading lists, models, the group join) left out, like the rate
+        const { startMs, startCpuSeconds } = start.resolve()
+        const cpuSeconds = engine.cpuSeconds() - startCpuSeconds
         const decisions = await scrapeCounter(port, 'pitboss_decisions_total')
-        return { eventsPerSecond: processed / ((nowMs - start.startMs) / 1000), cpuSeconds, peakRssBytes, decisions, firstReading: start.firstReading }
+        return { eventsPerSecond: processed / ((nowMs - startMs) / 1000), cpuSeconds, peakRssBytes, decisions, firstAckSeconds: ((firstMoveMs ?? nowMs) - startMs) / 1000 }
       }
       if (!engine.running) throw new Error(`the engine exited after ${processed} of ${total} events; see ${engine.logFile}`)
       if (Date.now() > deadlineMs) throw new Error(`the engine processed ${processed} of ${total} events in 30 minutes; see ${engine.logFile}`)
       // A stall is a finding, not a slow run: stop rather than wait out the half hour.
-      if (start.startMs !== null && nowMs - lastMoveMs > STALL_MS) {
+      if (firstMoveMs !== null && nowMs - lastMoveMs > STALL_MS) {
         const lagging = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((line) => line.startsWith('pitboss_consumer_lag{') && !line.endsWith(' 0'))
         throw new Error(`the engine stalled at ${processed} of ${total} events (no progress for ${STALL_MS / 1000} s); lag where it stopped:\n${lagging.join('\n')}\nsee ${engine.logFile}`)
       }
@@ -155,8 +157,8 @@ async function main(): Promise<void> {
       const produceRate = events.length / ((performance.now() - produceStartMs) / 1000)
       const bare = await bareLoop(run, events.length)
       const engine = await engineRun(run, events.length)
-      repetitions.push({ events: events.length, produceEventsPerSecond: produceRate, bareEventsPerSecond: bare.eventsPerSecond, engineEventsPerSecond: engine.eventsPerSecond, ratio: engine.eventsPerSecond / bare.eventsPerSecond, bareCpuSeconds: bare.cpuSeconds, engineCpuSeconds: engine.cpuSeconds, enginePeakRssMiB: engine.peakRssBytes / 2 ** 20, decisions: engine.decisions, engineFirstReading: engine.firstReading })
-      say(`round ${round + 1}/${rounds}: produce ${Math.round(produceRate)} ev/s, bare decode loop ${Math.round(bare.eventsPerSecond)} ev/s (CPU ${bare.cpuSeconds.toFixed(1)} s), engine ${Math.round(engine.eventsPerSecond)} ev/s (ratio ${(engine.eventsPerSecond / bare.eventsPerSecond).toFixed(2)}), ${engine.decisions} decisions, engine CPU ${engine.cpuSeconds.toFixed(1)} s, counter's first move ${engine.firstReading}`)
+      repetitions.push({ events: events.length, produceEventsPerSecond: produceRate, bareEventsPerSecond: bare.eventsPerSecond, engineEventsPerSecond: engine.eventsPerSecond, ratio: engine.eventsPerSecond / bare.eventsPerSecond, bareCpuSeconds: bare.cpuSeconds, engineCpuSeconds: engine.cpuSeconds, enginePeakRssMiB: engine.peakRssBytes / 2 ** 20, decisions: engine.decisions, engineFirstAckSeconds: engine.firstAckSeconds })
+      say(`round ${round + 1}/${rounds}: produce ${Math.round(produceRate)} ev/s, bare decode loop ${Math.round(bare.eventsPerSecond)} ev/s (CPU ${bare.cpuSeconds.toFixed(1)} s), engine ${Math.round(engine.eventsPerSecond)} ev/s (ratio ${(engine.eventsPerSecond / bare.eventsPerSecond).toFixed(2)}), ${engine.decisions} decisions, engine CPU ${engine.cpuSeconds.toFixed(1)} s, first outputs acknowledged ${engine.firstAckSeconds.toFixed(1)} s in`)
     }
 
     // Broker-less replay of the first round's events, with the engine's screening and models.
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
       repetitions,
       notes: [
         'Each round is its own set of topics (the mock broker keeps ~5 MiB per partition), read twice from the start: by the bare loop, then by the engine with a fresh group.',
-        'Rates run from the first record (bare loop) or the last reading of 0 of the engine\'s counter (it moves on acknowledged outputs) to the last; group joins are left out.',
+        'Rates run from the first record (bare loop) or the engine\'s partitions assigned (its counter moves only on acknowledged outputs) to the last; start-up and group joins are left out.',
         `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs: the machine is shared, figures move with its load.`,
       ],
     }

@@ -17,7 +17,7 @@ import { loadConfig } from '../core/config.js'
 import { INPUT_PARTITIONS } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision } from '../schemas/generated/types.js'
-import { CounterStart, EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' },
@@ -31,17 +31,16 @@ function engineFor(run: BenchTopics, label: string): EngineChild {
   return new EngineChild(run, label, 'pipelines/main.ts', { PITBOSS_INSTANCE_ID: label, PITBOSS_STATE_DIR: path.join(run.runDir, `state-${label}`) })
 }
 
-/** One engine alone: events/s from its counter's last reading of 0 (`CounterStart`) to the total. */
+/** One engine alone: events/s from its partitions assigned (`RoundStart`) to the total. */
 async function singleEngine(run: BenchTopics, total: number): Promise<number> {
   const engine = engineFor(run, 'alone').start()
   try {
     const port = await engine.metricsPort(120_000)
-    const start = new CounterStart()
+    const start = new RoundStart([engine])
     const deadlineMs = Date.now() + TIMEOUT_MS
     for (;;) {
       const processed = await scrapeCounter(port, 'pitboss_events_processed_total')
-      start.observe(processed, performance.now())
-      if (processed >= total && start.startMs !== null) return processed / ((performance.now() - start.startMs) / 1000)
+      if (processed >= total) return processed / ((performance.now() - start.resolve().startMs) / 1000)
       if (!engine.running || Date.now() > deadlineMs) throw new Error(`the lone engine stopped at ${processed} of ${total}; see ${engine.logFile}`)
       await sleep(POLL_MS)
     }
@@ -73,16 +72,15 @@ async function main(): Promise<void> {
     const victim = engineFor(run, 'engine-b').start()
     try {
       const [survivorPort, victimPort] = await Promise.all([survivor.metricsPort(120_000), victim.metricsPort(120_000)])
-      const start = new CounterStart()
       let processed = 0
       const deadlineMs = Date.now() + TIMEOUT_MS
-      while (processed < killAt * total || start.startMs === null) {
+      while (processed < killAt * total) {
         processed = (await scrapeCounter(survivorPort, 'pitboss_events_processed_total')) + (await scrapeCounter(victimPort, 'pitboss_events_processed_total'))
-        start.observe(processed, performance.now())
         if (Date.now() > deadlineMs) throw new Error(`the pair processed ${processed} of ${total}`)
         await sleep(POLL_MS)
       }
-      const startMs = start.startMs as number // the loop ends only once it is set
+      // From the first of the pair's partitions assigned (RoundStart).
+      const startMs = new RoundStart([survivor, victim]).resolve().startMs
       const survivorPartitions = new Set(await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition'))
       const pairRate = processed / ((performance.now() - startMs) / 1000)
       const killEpochMs = Date.now()
@@ -135,7 +133,7 @@ async function main(): Promise<void> {
         parameters: { events: events.length, withdrawals: requests.size, killAtFraction: killAt, seed: Number(args.seed), sessionTimeoutMs: run.config.kafka.sessionTimeoutMs },
         figures: [
           { label: 'two engines before the kill', value: pairRate, unit: 'events/s', baseline: { label: 'one engine alone', value: aloneRate } },
-          { label: 'whole run with the kill (first event to last decision)', value: overallRate, unit: 'events/s', baseline: { label: 'one engine alone', value: aloneRate } },
+          { label: 'whole run with the kill (partitions assigned to last decision)', value: overallRate, unit: 'events/s', baseline: { label: 'one engine alone', value: aloneRate } },
           { label: 'rebalance: kill -> survivor holds all partitions', value: rebalanceMs, unit: 'ms' },
           { label: 'kill -> survivor fetching the lost partitions', value: resumedMs, unit: 'ms' },
           { label: 'withdrawals missing a decision', value: missing, unit: 'count', goal: '0', met: missing === 0 },

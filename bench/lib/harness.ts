@@ -247,33 +247,35 @@ export class EngineChild {
 }
 
 /**
- * Where a rate read off an engine's processed counter starts: at the last reading of 0. The
- * counter moves when a batch's outputs are acknowledged, and a scrape waits for the engine's main
- * thread, so the first reading that moved can come late, with much of the work already done
- * (session 12's RESULTS run had a round at 0.89 of the bare loop that way). Every counted event
- * came after the last 0. `firstReading` is the count when it first moved, for the record.
+ * Where a rate read off an engine's processed counter starts: when the engine logged its
+ * partitions assigned, i.e. when it could first fetch. Not when the counter first moved: it moves
+ * when a batch's outputs are acknowledged, and a round whose first acknowledgements came seconds
+ * late had done most of its work by then (session 12's RESULTS run had a round at 0.89 of the
+ * bare loop, session 13's first one at 1.60 on 3.4 CPU s, with the counter at 0 for ~4.5 s of a
+ * ~7 s round). Call `sample` on every poll; the CPU at the start is the last sample taken at or
+ * before it (or the first one), so the CPU figure may start up to one poll late.
  *
- *   const start = new CounterStart()
- *   start.observe(await scrapeCounter(port, 'pitboss_events_processed_total'), performance.now(), engine.cpuSeconds())
- *   ... rate = processed / ((nowMs - start.startMs) / 1000) once start.startMs !== null
+ *   const start = new RoundStart(engine)
+ *   start.sample()  // every poll
+ *   const { startMs, startCpuSeconds } = start.resolve()  // once the round is done
  */
-export class CounterStart {
-  startMs: number | null = null
-  startCpuSeconds = 0
-  firstReading = 0
-  private zero: { readonly ms: number; readonly cpuSeconds: number } | null = null
+export class RoundStart {
+  private readonly samples: Array<{ readonly epochMs: number; readonly cpuSeconds: number }> = []
 
-  observe(count: number, nowMs: number, cpuSeconds = 0): void {
-    if (this.startMs !== null) return
-    if (count === 0) {
-      this.zero = { ms: nowMs, cpuSeconds }
-      return
-    }
-    // An engine's metrics endpoint answers once it is up, with the counter still at 0.
-    if (this.zero === null) throw new Error(`the counter's first reading was already ${count}: no start to measure from`)
-    this.startMs = this.zero.ms
-    this.startCpuSeconds = this.zero.cpuSeconds
-    this.firstReading = count
+  constructor(private readonly engines: readonly EngineChild[]) {}
+
+  sample(): void {
+    this.samples.push({ epochMs: Date.now(), cpuSeconds: this.engines.reduce((sum, engine) => sum + engine.cpuSeconds(), 0) })
+  }
+
+  /** `startMs` on this process's performance.now() clock; the CPU of the engines then. */
+  resolve(): { readonly startMs: number; readonly startCpuSeconds: number } {
+    const assigned = this.engines.flatMap((engine) => engine.logLines().filter((line) => line.msg === 'partitions assigned').map((line) => line.time))
+    if (assigned.length === 0) throw new Error(`no engine logged its partitions assigned; see ${this.engines.map((engine) => engine.logFile).join(', ')}`)
+    const startEpochMs = Math.min(...assigned)
+    const before = this.samples.filter((entry) => entry.epochMs <= startEpochMs)
+    const cpu = (before[before.length - 1] ?? this.samples[0])?.cpuSeconds ?? 0
+    return { startMs: performance.now() - (Date.now() - startEpochMs), startCpuSeconds: cpu }
   }
 }
 
