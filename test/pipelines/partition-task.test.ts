@@ -473,6 +473,42 @@ describe('partition task: a pending record that travels with its outputs', () =>
   })
 })
 
+describe('partition task: back-pressure from the emissions', () => {
+  it('stops processing while 64 batches wait for an emission in flight, and goes on once it is acknowledged', async () => {
+    const { codec, task: newTask } = await taskKit()
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => { release = resolve })
+    let calls = 0
+    const task = newTask({
+      store: createMemoryStore().partition(0),
+      emit: async () => undefined,
+      writeAndEmit: async () => {
+        calls += 1
+        if (calls === 1) await held
+      },
+      batchSize: 1,
+      checkpointBatches: 1000,
+      checkpointIntervalMs: 60_000,
+    })
+    await task.open()
+    const count = 70
+    const records = Array.from({ length: count }, (_, index) => ({
+      topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
+      key: Buffer.from(`p${index}`), value: codec.encode('withdrawals', withdrawal({ playerId: `p${index}`, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR })),
+    }))
+    for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(count) : 0n)
+    await task.enqueue('withdrawals', records, BigInt(count))
+    const draining = task.drain()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    // the first batch in flight, 64 processed behind it, the next one taken and waiting
+    expect(task.bufferedCount()).toBe(count - 1 - 64 - 1)
+    release()
+    await draining
+    await task.flush()
+    expect(task.bufferedCount()).toBe(0)
+  })
+})
+
 async function collectKeys(store: { entries(prefix?: string): AsyncIterable<[string, Buffer]> }): Promise<string[]> {
   const keys: string[] = []
   for await (const [key] of store.entries()) keys.push(key)
