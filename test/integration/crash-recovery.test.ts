@@ -104,11 +104,14 @@ describe('crash recovery', () => {
     const secondRevisions = clean.decisions.filter((decision) => decision.revision === 2).length
     expect(secondRevisions).toBeGreaterThan(0)
     expect(cleanById.size).toBe(expectedFirstDecisions + secondRevisions)
-    const crashed = await run(crashedTest, [0.2, 0.5, 0.8], true, cleanById.size)
+    // Kills at a tenth, three tenths and half of the first decisions: a restarted engine decides
+    // this fixture in about a second and its outputs come out in bursts (a task's batches waiting
+    // for an emission go out together), so a kill asked for at 80% once found all of them out.
+    const crashed = await run(crashedTest, [0.1, 0.3, 0.5], true, cleanById.size)
 
     // every kill landed mid-stream
     expect(crashed.killedAt).toHaveLength(4)
-    for (const count of crashed.killedAt.slice(0, 3)) expect(count).toBeLessThan(expectedFirstDecisions)
+    for (const count of crashed.killedAt.slice(0, 3)) expect(count, `first decisions out at each kill: ${crashed.killedAt.join(', ')} of ${expectedFirstDecisions}`).toBeLessThan(expectedFirstDecisions)
 
     const crashedById = new Map<string, Set<string>>()
     for (const decision of crashed.decisions) {
