@@ -88,8 +88,9 @@ interface EngineFigures {
   readonly cpuSeconds: number
   readonly peakRssBytes: number
   readonly decisions: number
-  /** Seconds from the partitions assigned to the counter's first move (the first outputs acknowledged). */
+  /** Seconds from the partitions assigned to the counter's first move (the first outputs acknowledged), and the engine's CPU seconds meanwhile. */
   readonly firstAckSeconds: number
+  readonly firstAckCpuSeconds: number
 }
 
 /** (b) The engine from the start of the same topics with a fresh group, measured on its metrics endpoint. */
@@ -99,6 +100,7 @@ async function engineRun(run: BenchTopics, total: number): Promise<EngineFigures
     const port = await engine.metricsPort(120_000)
     const start = new RoundStart([engine])
     let firstMoveMs: number | null = null
+    let firstMoveCpuSeconds = 0
     let peakRssBytes = 0
     const deadlineMs = Date.now() + 30 * 60_000
     let lastProcessed = -1
@@ -112,13 +114,16 @@ async function engineRun(run: BenchTopics, total: number): Promise<EngineFigures
       }
       peakRssBytes = Math.max(peakRssBytes, engine.rssBytes())
       start.sample()
-      if (processed > 0) firstMoveMs ??= nowMs
+      if (processed > 0 && firstMoveMs === null) {
+        firstMoveMs = nowMs
+        firstMoveCpuSeconds = engine.cpuSeconds()
+      }
       if (processed >= total) {
         // CPU from the partitions assigned on: start-up (loading lists, models, the group join) left out, like the rate
         const { startMs, startCpuSeconds } = start.resolve()
         const cpuSeconds = engine.cpuSeconds() - startCpuSeconds
         const decisions = await scrapeCounter(port, 'pitboss_decisions_total')
-        return { eventsPerSecond: processed / ((nowMs - startMs) / 1000), cpuSeconds, peakRssBytes, decisions, firstAckSeconds: ((firstMoveMs ?? nowMs) - startMs) / 1000 }
+        return { eventsPerSecond: processed / ((nowMs - startMs) / 1000), cpuSeconds, peakRssBytes, decisions, firstAckSeconds: ((firstMoveMs ?? nowMs) - startMs) / 1000, firstAckCpuSeconds: firstMoveCpuSeconds - startCpuSeconds }
       }
       if (!engine.running) throw new Error(`the engine exited after ${processed} of ${total} events; see ${engine.logFile}`)
       if (Date.now() > deadlineMs) throw new Error(`the engine processed ${processed} of ${total} events in 30 minutes; see ${engine.logFile}`)
@@ -157,8 +162,8 @@ async function main(): Promise<void> {
       const produceRate = events.length / ((performance.now() - produceStartMs) / 1000)
       const bare = await bareLoop(run, events.length)
       const engine = await engineRun(run, events.length)
-      repetitions.push({ events: events.length, produceEventsPerSecond: produceRate, bareEventsPerSecond: bare.eventsPerSecond, engineEventsPerSecond: engine.eventsPerSecond, ratio: engine.eventsPerSecond / bare.eventsPerSecond, bareCpuSeconds: bare.cpuSeconds, engineCpuSeconds: engine.cpuSeconds, enginePeakRssMiB: engine.peakRssBytes / 2 ** 20, decisions: engine.decisions, engineFirstAckSeconds: engine.firstAckSeconds })
-      say(`round ${round + 1}/${rounds}: produce ${Math.round(produceRate)} ev/s, bare decode loop ${Math.round(bare.eventsPerSecond)} ev/s (CPU ${bare.cpuSeconds.toFixed(1)} s), engine ${Math.round(engine.eventsPerSecond)} ev/s (ratio ${(engine.eventsPerSecond / bare.eventsPerSecond).toFixed(2)}), ${engine.decisions} decisions, engine CPU ${engine.cpuSeconds.toFixed(1)} s, first outputs acknowledged ${engine.firstAckSeconds.toFixed(1)} s in`)
+      repetitions.push({ events: events.length, produceEventsPerSecond: produceRate, bareEventsPerSecond: bare.eventsPerSecond, engineEventsPerSecond: engine.eventsPerSecond, ratio: engine.eventsPerSecond / bare.eventsPerSecond, bareCpuSeconds: bare.cpuSeconds, engineCpuSeconds: engine.cpuSeconds, enginePeakRssMiB: engine.peakRssBytes / 2 ** 20, decisions: engine.decisions, engineFirstAckSeconds: engine.firstAckSeconds, engineFirstAckCpuSeconds: engine.firstAckCpuSeconds })
+      say(`round ${round + 1}/${rounds}: produce ${Math.round(produceRate)} ev/s, bare decode loop ${Math.round(bare.eventsPerSecond)} ev/s (CPU ${bare.cpuSeconds.toFixed(1)} s), engine ${Math.round(engine.eventsPerSecond)} ev/s (ratio ${(engine.eventsPerSecond / bare.eventsPerSecond).toFixed(2)}), ${engine.decisions} decisions, engine CPU ${engine.cpuSeconds.toFixed(1)} s, first outputs acknowledged ${engine.firstAckSeconds.toFixed(1)} s in (${engine.firstAckCpuSeconds.toFixed(1)} CPU s)`)
     }
 
     // Broker-less replay of the first round's events, with the engine's screening and models.
@@ -183,7 +188,7 @@ async function main(): Promise<void> {
       figures: [
         { label: 'engine events/s (median of rounds)', value: engineRate, unit: 'events/s', baseline: { label: 'bare kafkajs decode loop', value: bareRate }, goal: '>= 25000', met: engineRate >= 25_000 },
         { label: 'engine / bare loop (median of rounds)', value: ratio, unit: 'ratio', goal: '>= 0.5', met: ratio >= 0.5 },
-        { label: 'engine CPU seconds per 100k events (from its first event)', value: (pick('engineCpuSeconds') / perRound) * 100_000, unit: 's', baseline: { label: 'bare loop CPU seconds per 100k', value: (pick('bareCpuSeconds') / perRound) * 100_000 } },
+        { label: 'engine CPU seconds per 100k events (from its partitions assigned)', value: (pick('engineCpuSeconds') / perRound) * 100_000, unit: 's', baseline: { label: 'bare loop CPU seconds per 100k', value: (pick('bareCpuSeconds') / perRound) * 100_000 } },
         { label: 'engine peak RSS', value: pick('enginePeakRssMiB'), unit: 'MiB' },
         { label: 'producer events/s (pre-produce)', value: pick('produceEventsPerSecond'), unit: 'events/s' },
         { label: 'replay without broker, events/s (1 process)', value: firstRoundEvents.length / replaySeconds, unit: 'events/s', baseline: { label: 'engine through the broker', value: engineRate } },

@@ -232,7 +232,7 @@ export type FromProcessing =
   | { readonly op: 'ready' }
   | { readonly op: 'startFailed'; readonly error: CrossingError }
   | { readonly op: 'reply'; readonly id: number; readonly error: CrossingError | null; readonly status: TaskStatus | null; readonly positions?: readonly bigint[] }
-  /** Outputs to produce; with `pending`, that batch's pending record is written to `partition`'s store first (and nothing produced if it fails). */
+  /** Outputs to produce; the `pending` records of their batches (none, one or several) are written to `partition`'s store first, in one write (and nothing produced if it fails). */
   | { readonly op: 'emit'; readonly id: number; readonly outputs: PackedOutputs; readonly partition: number; readonly pending: readonly PendingRecord[] }
   | { readonly op: 'refresh'; readonly id: number; readonly topics: readonly InputTopicKey[] }
   | { readonly op: 'metrics'; readonly calls: readonly MetricCall[] }
