@@ -255,7 +255,7 @@ export class EngineChild {
  * ~7 s round). Call `sample` on every poll; the CPU at the start is the last sample taken at or
  * before it (or the first one), so the CPU figure may start up to one poll late.
  *
- *   const start = new RoundStart(engine)
+ *   const start = new RoundStart([engine])
  *   start.sample()  // every poll
  *   const { startMs, startCpuSeconds } = start.resolve()  // once the round is done
  */
