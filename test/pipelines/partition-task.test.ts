@@ -8,7 +8,7 @@ import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS, type InputTopicKey } from '../../c
 import { DetectorRegistry } from '../../detectors/index.js'
 import { RuleSet, RuleSetHolder } from '../../detectors/rule-set.js'
 import { RegistryRecordDecoder } from '../../pipelines/decoder.js'
-import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, noopTaskMetrics, type DecisionStageMs, type PartitionTaskOptions } from '../../pipelines/partition-task.js'
+import { MERGE_BLOCKING_TOPIC_KEYS, PartitionTask, noopTaskMetrics, type DecisionStageMs, type PartitionTaskOptions, type RawRecord } from '../../pipelines/partition-task.js'
 import { EventProcessor } from '../../pipelines/processor.js'
 import { AvroCodec } from '../../schemas/codec.js'
 
@@ -509,6 +509,31 @@ describe('partition task: back-pressure from the emissions', () => {
   })
 })
 
+type Emitted = Array<{ topic: string; value: Record<string, unknown> }>
+interface DrainingTask { readonly task: PartitionTask; readonly draining: Promise<void> }
+
+/** The decisions among the outputs, as JSON (byte-for-byte comparable). */
+const decisions = (emitted: Emitted): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
+
+/**
+ * A task of one-record batches that checkpoints every second batch, opened on `store` (its
+ * checkpoint must put it at offset `from`), given the withdrawals `records` from there on, and
+ * draining them. The crash tests below start one per run (clean, crashed, restarted).
+ */
+async function drainingTask(newTask: Awaited<ReturnType<typeof taskKit>>['task'], store: PartitionStore, records: readonly RawRecord[], emitted: Emitted, from: number): Promise<DrainingTask> {
+  const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 2, checkpointIntervalMs: 60_000 })
+  expect((await task.open()).get('withdrawals')).toBe(BigInt(from))
+  for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
+  await task.enqueue('withdrawals', records.slice(from), BigInt(records.length))
+  return { task, draining: task.drain() }
+}
+
+async function drainedAndFlushed(started: Promise<DrainingTask>): Promise<void> {
+  const { task, draining } = await started
+  await draining
+  await task.flush()
+}
+
 async function collectKeys(store: { entries(prefix?: string): AsyncIterable<[string, Buffer]> }): Promise<string[]> {
   const keys: string[] = []
   for await (const [key] of store.entries()) keys.push(key)
@@ -571,21 +596,11 @@ describe('partition task: checkpoints written behind the processing', () => {
       topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR,
       key: Buffer.from(playerId), value: codec.encode('withdrawals', withdrawal({ playerId, withdrawalId: `w${index}`, eventTimeMs: (index + 1) * HOUR })),
     }))
-    type Emitted = Array<{ topic: string; value: Record<string, unknown> }>
-    const run = async (store: PartitionStore, emitted: Emitted, from: number): Promise<{ task: PartitionTask; draining: Promise<void> }> => {
-      const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 2, checkpointIntervalMs: 60_000 })
-      expect((await task.open()).get('withdrawals')).toBe(BigInt(from))
-      for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
-      await task.enqueue('withdrawals', records.slice(from), BigInt(records.length))
-      return { task, draining: task.drain() }
-    }
-    const decisions = (emitted: Emitted): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
+    const run = (store: PartitionStore, emitted: Emitted, from: number): Promise<DrainingTask> => drainingTask(newTask, store, records, emitted, from)
 
     const clean = createMemoryStore().partition(0)
     const cleanOutputs: Emitted = []
-    const cleanRun = await run(clean, cleanOutputs, 0)
-    await cleanRun.draining
-    await cleanRun.task.flush()
+    await drainedAndFlushed(run(clean, cleanOutputs, 0))
 
     // The first checkpoint (after batch 2) is held until released; the later ones never land (the crash).
     const inner = createMemoryStore().partition(0)
@@ -622,9 +637,7 @@ describe('partition task: checkpoints written behind the processing', () => {
 
     // the restart takes the checkpoint, replays batches 3-6 from their records, and re-emits them byte for byte
     const restartedOutputs: Emitted = []
-    const restarted = await run(inner, restartedOutputs, 2)
-    await restarted.draining
-    await restarted.task.flush()
+    await drainedAndFlushed(run(inner, restartedOutputs, 2))
     expect(decisions(restartedOutputs)).toEqual(decisions(cleanOutputs).slice(2))
     for (const key of ['checkpoint', 's/p1', 's/p2']) expect((await inner.get(key))?.toString()).toBe((await clean.get(key))?.toString())
     expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toEqual([])
@@ -636,23 +649,11 @@ describe('partition task: checkpoints written behind the processing', () => {
     // The second record repeats the first request: a duplicate, decided once, so its batch emits nothing.
     const values = [request('p1', 'w0', 1), request('p1', 'w0', 1), request('p2', 'w2', 3), request('p1', 'w3', 4), request('p2', 'w4', 5), request('p1', 'w5', 6)]
     const records = values.map((value, index) => ({ topicKey: 'withdrawals' as const, topic: 'casino.withdrawals.v1', partition: 0, offset: BigInt(index), timestampMs: (index + 1) * HOUR, key: Buffer.from(index === 2 || index === 4 ? 'p2' : 'p1'), value }))
-    type Emitted = Array<{ topic: string; value: Record<string, unknown> }>
-    const run = async (store: PartitionStore, emitted: Emitted): Promise<{ task: PartitionTask; draining: Promise<void> }> => {
-      const task = newTask({ store, emit: async (outputs) => void emitted.push(...outputs), batchSize: 1, checkpointBatches: 2, checkpointIntervalMs: 60_000 })
-      await task.open()
-      for (const topic of MERGE_BLOCKING_TOPIC_KEYS) task.setHighWatermark(topic, topic === 'withdrawals' ? BigInt(records.length) : 0n)
-      await task.enqueue('withdrawals', records, BigInt(records.length))
-      return { task, draining: task.drain() }
-    }
-    const completed = async (started: Promise<{ task: PartitionTask; draining: Promise<void> }>): Promise<void> => {
-      const { task, draining } = await started
-      await draining
-      await task.flush()
-    }
-    const decisions = (emitted: Emitted): string[] => emitted.filter((output) => output.topic === 'decisions').map((output) => JSON.stringify(output.value))
+    // No checkpoint lands before a restart here, so every run starts from offset 0.
+    const run = (store: PartitionStore, emitted: Emitted): Promise<DrainingTask> => drainingTask(newTask, store, records, emitted, 0)
     const clean = createMemoryStore().partition(0)
     const cleanOutputs: Emitted = []
-    await completed(run(clean, cleanOutputs))
+    await drainedAndFlushed(run(clean, cleanOutputs))
     expect(decisions(cleanOutputs)).toHaveLength(5)
 
     // No checkpoint ever lands (the crash comes first): four batches go through before the
@@ -667,7 +668,7 @@ describe('partition task: checkpoints written behind the processing', () => {
     await new Promise((resolve) => setTimeout(resolve, 10))
     expect((await collectKeys(inner)).filter((key) => key.startsWith('pending/'))).toHaveLength(4)
     const restartedOutputs: Emitted = []
-    await completed(run(inner, restartedOutputs))
+    await drainedAndFlushed(run(inner, restartedOutputs))
     expect(decisions(restartedOutputs)).toEqual(decisions(cleanOutputs))
     for (const key of ['checkpoint', 's/p1', 's/p2']) expect((await inner.get(key))?.toString()).toBe((await clean.get(key))?.toString())
   })
