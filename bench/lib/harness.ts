@@ -78,11 +78,12 @@ const EVENTS_PER_PLAYER_DAY = 19
 
 /**
  * About `count` simulated events: one simulated day (with planted typologies and a sanctioned
- * name) of enough players, cut to `count` in event-time order. Deterministic for a seed.
+ * name) of enough players, cut to `count` in event-time order. Deterministic for a seed; the day
+ * starts at `startMs` (default the simulator's). Worlds of different seeds share no player.
  */
-export function simulatedEvents(seed: number, count: number, referenceDataDir: string): SimulatedEvent[] {
+export function simulatedEvents(seed: number, count: number, referenceDataDir: string, startMs?: number): SimulatedEvent[] {
   const players = Math.ceil(count / EVENTS_PER_PLAYER_DAY) + 50
-  const { events } = simulate({ seed, players, days: 1, sanctionedName: loadSanctionedName(referenceDataDir, seed) })
+  const { events } = simulate({ seed, players, days: 1, startMs, sanctionedName: loadSanctionedName(referenceDataDir, seed) })
   return events.slice(0, count)
 }
 
@@ -181,10 +182,27 @@ export class EngineChild {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null
   }
 
+  /**
+   * Freezes every thread of the process (SIGSTOP) or lets it go on (SIGCONT): the e2e bench holds
+   * a warm engine still while the next round is produced. Its group membership lasts while the
+   * freeze is shorter than its session timeout.
+   */
+  freeze(): void {
+    if (this.running) this.child?.kill('SIGSTOP')
+  }
+
+  thaw(): void {
+    if (this.running) this.child?.kill('SIGCONT')
+  }
+
   /** Sends the signal and waits for the exit; returns the exit code (null when killed by a signal). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child === null) return null
-    if (this.running) this.child.kill(signal)
+    if (this.running) {
+      this.child.kill(signal)
+      // A frozen process (freeze) would hold the signal until it runs again.
+      if (this.running) this.child.kill('SIGCONT')
+    }
     const outcome = await this.exited
     this.child = null
     return outcome.code
