@@ -53,7 +53,8 @@ export class RegistryRecordDecoder implements RecordDecoder {
     if (!decoded.ok) return { ok: false, code: decoded.code, message: decoded.message, schemaId: decoded.schemaId }
     const time = extractEventTime(decoded.value, { referenceTimeMs: record.timestampMs >= 0 ? record.timestampMs : null, maxFutureSkewMs: this.maxFutureSkewMs })
     if (!time.ok) return { ok: false, code: time.code, message: time.message, schemaId: decoded.schemaId }
-    const event = toInputEvent(record.topicKey, decoded.value)
+    // The decoded value is this call's own (the codec builds a new one per decode): no copy.
+    const event = toInputEvent(record.topicKey, decoded.value, true)
     if (!event.ok) return { ok: false, code: event.code, message: event.message, schemaId: decoded.schemaId }
     return { ok: true, event: event.event }
   }

@@ -142,9 +142,12 @@ const CHECKS: { readonly [K in InputTopicKey]: readonly Check[] } = {
 /**
  * Turns a decoded input record into its domain event, or says which field breaks a domain rule.
  * The event is a shallow copy of the record plus `kind` (a transfer's wire `kind` becomes
- * `transferKind`); the record is not modified.
+ * `transferKind`); the record is not modified. With `owned` (the caller decoded the record and
+ * hands it over, as pipelines/decoder.ts does), `kind` is set on the record itself instead of a
+ * copy: the copy of every event was ~2.4% of the processing thread's time (issue 10). A
+ * transfer is copied either way.
  */
-export function toInputEvent<K extends InputTopicKey>(topic: K, wire: TopicWireTypes[K]): InputEventResult<InputEventByTopic[K]> {
+export function toInputEvent<K extends InputTopicKey>(topic: K, wire: TopicWireTypes[K], owned = false): InputEventResult<InputEventByTopic[K]> {
   if (wire === null || typeof wire !== 'object') {
     return { ok: false, code: 'RISK_ERR_INVALID_FIELD', field: '', message: `a ${topic} record must be an object, got ${show(wire)}` }
   }
@@ -157,6 +160,11 @@ export function toInputEvent<K extends InputTopicKey>(topic: K, wire: TopicWireT
     // The wire's `kind` (P2P, TIP...) would collide with the union's discriminator.
     const { kind: transferKind, ...rest } = record
     return { ok: true, event: { ...rest, transferKind, kind: 'transfer' } as unknown as InputEventByTopic[K] }
+  }
+  if (owned) {
+    const event = record as Record<string, unknown>
+    event.kind = INPUT_EVENT_KIND_BY_TOPIC[topic]
+    return { ok: true, event: event as unknown as InputEventByTopic[K] }
   }
   const event = { ...record, kind: INPUT_EVENT_KIND_BY_TOPIC[topic] } as unknown as InputEventByTopic[K]
   return { ok: true, event }

@@ -75,19 +75,95 @@ function assertSafeLong(value: unknown): number {
   return value
 }
 
-/**
- * The long type every pitboss schema uses: numbers only, safe integers only. Built with avsc's
- * `LongType.__with` in "noUnpack" mode (we get the raw varint bytes, which keeps the common
- * short longs on a float-only path).
- */
-export const SAFE_LONG_TYPE: Type = avro.types.LongType.__with({
+const SAFE_LONG_METHODS = {
   fromBuffer: decodeLongVarint,
   toBuffer: (value: number) => encodeLongVarint(assertSafeLong(value)),
   fromJSON: assertSafeLong,
   toJSON: (value: number) => value,
   isValid: (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value),
   compare: (left: number, right: number) => (left < right ? -1 : left > right ? 1 : 0),
-}, true)
+}
+
+/** What SafeLongType uses of avsc's Tap (lib/utils.js), which avsc's typings leave out. */
+interface AvscTap {
+  readonly buf: Buffer
+  pos: number
+  writeLong(value: number): void
+}
+
+interface AvscLongType extends Type {
+  _read(tap: AvscTap): number | undefined
+  _write(tap: AvscTap, value: unknown): void
+}
+
+/**
+ * avsc's AbstractLongType, the class `LongType.__with` makes an instance of and freezes (avsc
+ * does not export it by name): its constructor takes `noUnpack`.
+ */
+const AbstractLongType = Object.getPrototypeOf(avro.types.LongType.__with(SAFE_LONG_METHODS, true)).constructor as new (noUnpack: boolean) => AvscLongType
+
+const TWO_POW_52 = 2 ** 52
+
+/**
+ * `LongType.__with`'s type with the common longs read and written in place on avsc's Tap. The
+ * abstract type hands every long over as a Buffer of its varint bytes (a slice to read, a new
+ * Buffer and array to write): ~1 kB of garbage per event, the largest allocation after the
+ * decoded events themselves (issue 10, bench/alloc-profile.ts). Up to 7 varint bytes (49 bits:
+ * every amount and millisecond timestamp) are read in float arithmetic, exact there; a value
+ * below 2^52 is written with the Tap's own writeLong, exact there (its float path loses
+ * precision past 2^52, see test/schemas/avro-type.test.ts). Anything longer or larger takes the
+ * Buffer path above, which is exact (BigInt) and refuses what is not a safe integer.
+ */
+class SafeLongType extends AbstractLongType {
+  override _read(tap: AvscTap): number | undefined {
+    const buf = tap.buf
+    const start = tap.pos
+    let pos = start
+    let zigzag = 0
+    let multiplier = 1
+    for (;;) {
+      const byte = buf[pos++]
+      // Past the end: the tap is left invalid (pos > length), as avsc's own reads leave it on a truncated buffer.
+      if (byte === undefined) {
+        tap.pos = pos
+        return undefined
+      }
+      zigzag += (byte & 0x7f) * multiplier
+      if ((byte & 0x80) === 0) {
+        tap.pos = pos
+        return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2
+      }
+      if (pos - start === 7) break
+      multiplier *= TWO_POW_7
+    }
+    while (((buf[pos++] as number) & 0x80) !== 0) { /* the rest of a long varint */ }
+    tap.pos = pos
+    if (pos > buf.length) return undefined
+    return decodeLongVarint(buf.subarray(start, pos))
+  }
+
+  override _write(tap: AvscTap, value: unknown): void {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value > -TWO_POW_52 && value < TWO_POW_52) tap.writeLong(value)
+    else super._write(tap, value)
+  }
+}
+
+/**
+ * The long type every pitboss schema uses: numbers only, safe integers only. avsc's
+ * `LongType.__with` in "noUnpack" mode (the raw varint bytes, kept on a float-only path for the
+ * common short longs), built the way `__with` builds it, with SafeLongType's in-place reads and
+ * writes of the common longs.
+ */
+export const SAFE_LONG_TYPE: Type = (() => {
+  const type = new SafeLongType(true) as unknown as Record<string, unknown>
+  type._fromBuffer = SAFE_LONG_METHODS.fromBuffer
+  type._toBuffer = SAFE_LONG_METHODS.toBuffer
+  type._fromJSON = SAFE_LONG_METHODS.fromJSON
+  type._toJSON = SAFE_LONG_METHODS.toJSON
+  type._isValid = SAFE_LONG_METHODS.isValid
+  type.compare = SAFE_LONG_METHODS.compare
+  return Object.freeze(type) as unknown as Type
+})()
 
 /**
  * avsc builds `{ "type": "long", "logicalType": ... }` without consulting its registry, so a

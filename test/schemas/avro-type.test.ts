@@ -63,6 +63,28 @@ describe('safe long type', () => {
     expect(() => recordType.fromBuffer(Buffer.concat([referenceLong(value), referenceLong(0n), Buffer.from([0])]))).toThrow(/beyond/)
   })
 
+  it('reads and writes random safe integers of every length exactly as the reference does', () => {
+    // Deterministic: magnitudes 2^0..2^53 with both signs, the in-place paths (up to 7 varint
+    // bytes, below 2^52) and the exact Buffer path beyond them alike.
+    let state = 12345
+    const next = (): number => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    for (let index = 0; index < 5000; index += 1) {
+      const bits = Math.floor(next() * 54)
+      const magnitude = Math.min(Number.MAX_SAFE_INTEGER, Math.floor(next() * 2 ** bits))
+      const value = next() < 0.5 && magnitude > 0 ? -magnitude : magnitude
+      const reference = referenceLong(BigInt(value))
+      expect(longType.toBuffer(value).toString('hex')).toBe(reference.toString('hex'))
+      expect(longType.fromBuffer(reference)).toBe(value)
+      expect(recordType.fromBuffer(recordType.toBuffer({ amountMinor: value, atMs: 1, untilMs: value })).untilMs).toBe(value)
+    }
+  })
+
+  it.each([1, 3, 6, 7])('refuses a long cut short after %d of its 8 bytes', (keep) => {
+    const bytes = referenceLong(-(2n ** 52n) - 12345n) // 8 varint bytes
+    expect(() => longType.fromBuffer(bytes.subarray(0, keep))).toThrow(/truncated/)
+    expect(() => recordType.fromBuffer(bytes.subarray(0, keep))).toThrow(/truncated/)
+  })
+
   it('promotes an int writer to a long reader', () => {
     const intType = parseAvroSchema('"int"')
     expect(longType.fromBuffer(intType.toBuffer(-12345), longType.createResolver(intType))).toBe(-12345)
