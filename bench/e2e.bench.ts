@@ -10,9 +10,10 @@
  * MiB on the busiest partition) onto the same topics, each round once both readers are done with
  * the one before. Round k is the first events of day k of its own simulated world (seed + k): the
  * same mix in every round, a new population each day, event time moving on from round to round.
- * While a round is produced and read by the bare loop, both readers are held still: the bare
- * loop's consumer paused, the engine frozen (SIGSTOP, with a session timeout above the freeze);
- * then the engine is let go (SIGCONT) and timed until its counter reaches the round's end. Both
+ * While a round is produced and read by the bare loop (a consumer per round in one group, each
+ * going on from the last one's committed offsets), the engine is frozen (SIGSTOP, with a session
+ * timeout above the freeze); then it is let go (SIGCONT) and timed until its counter reaches the
+ * round's end. Both
  * stay warm from round to round, as a running engine is: the first round is the engine's first
  * seconds (V8 compiling its code, many more functions than the bare loop's), reported on its own
  * beside the median of the rounds.
@@ -30,7 +31,6 @@
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import type { Consumer } from 'kafkajs'
 import { sleep } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { createKafka } from '../core/kafka.js'
@@ -46,7 +46,7 @@ import { EngineChild, RoundStart, benchTopics, simulatedEvents, encodeEvents, ma
 const POLL_MS = 100
 
 /** The engine's session timeout here: longer than a freeze (a round produced and read by the bare loop, ~10 s), so the frozen engine keeps its partitions. */
-const ENGINE_SESSION_TIMEOUT_MS = 120_000
+const SESSION_TIMEOUT_MS = 120_000
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '1000000' }, 'round-events': { type: 'string', default: '200000' },
@@ -59,69 +59,77 @@ interface Rate {
 }
 
 /**
- * (a) The bare loop: decode every input record, nothing else, in one consumer that lives through
- * every round and is paused between them. `round` times one round: events/s from its first record
- * to its last, and the CPU seconds this process spent meanwhile.
+ * (a) The bare loop: decode every input record, nothing else. Each round is one consumer in the
+ * same group, from the group's committed offsets (the start of the topics in the first round) to
+ * the round's end, then disconnected: one consumer kept paused from round to round had rounds
+ * at a fifth of the others' rate on two to three times the CPU, now and then, for no cause found.
+ * `round` returns events/s from the round's first record to its last, and the CPU seconds this
+ * process spent meanwhile. A record read a second time fails the run.
  */
 class BareLoop {
   private seen = 0
   private failures = 0
+  private rereads = 0
+  private readonly nextOffsets = new Map<string, number>()
   private firstMs = 0
   private lastMs = 0
   private cpuAtFirst: NodeJS.CpuUsage | null = null
   private cpuAtLast: NodeJS.CpuUsage | null = null
-  private readonly topics: Array<{ topic: string }>
+  private readonly keyOf: ReadonlyMap<string, TopicKey>
 
-  private constructor(private readonly consumer: Consumer, private readonly keyOf: ReadonlyMap<string, TopicKey>, private readonly run: BenchTopics) {
-    this.topics = [...keyOf.keys()].map((topic) => ({ topic }))
+  constructor(private readonly run: BenchTopics) {
+    this.keyOf = new Map<string, TopicKey>(INPUT_TOPIC_KEYS.map((key) => [topicName(run.config.kafka, key), key]))
   }
 
-  static async start(run: BenchTopics): Promise<BareLoop> {
-    const consumer = createKafka(run.config.kafka, silentLogger).consumer({ groupId: `${run.id}-bare`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 })
-    const keyOf = new Map<string, TopicKey>(INPUT_TOPIC_KEYS.map((key) => [topicName(run.config.kafka, key), key]))
-    const loop = new BareLoop(consumer, keyOf, run)
-    await consumer.connect()
-    await consumer.subscribe({ topics: [...keyOf.keys()], fromBeginning: true })
-    await consumer.run({ eachBatch: async ({ batch }) => loop.onBatch(batch.topic, batch.messages) })
-    return loop
-  }
-
-  private async onBatch(topic: string, messages: ReadonlyArray<{ value: Buffer | null }>): Promise<void> {
+  private async onBatch(topic: string, partition: number, messages: ReadonlyArray<{ offset: string; value: Buffer | null }>): Promise<void> {
     const key = this.keyOf.get(topic) as TopicKey
     if (this.firstMs === 0) {
       this.firstMs = performance.now()
       this.cpuAtFirst = process.cpuUsage()
     }
+    const position = `${topic}:${partition}`
+    let next = this.nextOffsets.get(position) ?? 0
     for (const message of messages) {
+      const offset = Number(message.offset)
+      // A record read before (the group went back): not counted, and the run is refused below.
+      if (offset < next) {
+        this.rereads += 1
+        continue
+      }
+      next = offset + 1
       if (!(await this.run.codec.decode(key, message.value)).ok) this.failures += 1
+      this.seen += 1
     }
-    this.seen += messages.length
+    this.nextOffsets.set(position, next)
     this.lastMs = performance.now()
     this.cpuAtLast = process.cpuUsage()
   }
 
-  /** Reads on until `total` records in all (this round's end), then pauses. */
+  /** Reads on until `total` records in all (this round's end). */
   async round(roundEvents: number, total: number): Promise<Rate> {
-    this.consumer.resume(this.topics)
-    const deadlineMs = Date.now() + 30 * 60_000
-    while (this.seen < total) {
-      if (Date.now() > deadlineMs) throw new Error(`the bare loop read ${this.seen} of ${total} records in 30 minutes`)
-      await sleep(20)
+    this.firstMs = 0
+    this.cpuAtFirst = null
+    const consumer = createKafka(this.run.config.kafka, silentLogger).consumer({ groupId: `${this.run.id}-bare`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 })
+    await consumer.connect()
+    try {
+      await consumer.subscribe({ topics: [...this.keyOf.keys()], fromBeginning: true })
+      await consumer.run({ eachBatch: async ({ batch }) => this.onBatch(batch.topic, batch.partition, batch.messages) })
+      const deadlineMs = Date.now() + 30 * 60_000
+      while (this.seen < total) {
+        if (Date.now() > deadlineMs) throw new Error(`the bare loop read ${this.seen} of ${total} records in 30 minutes`)
+        if (this.rereads > 0) break
+        await sleep(20)
+      }
+    } finally {
+      // Commits what it read: the next round's consumer starts there.
+      await consumer.disconnect()
     }
-    this.consumer.pause(this.topics)
     if (this.failures > 0) throw new Error(`${this.failures} records did not decode in the bare loop`)
+    if (this.rereads > 0) throw new Error(`the bare loop read ${this.rereads} records a second time (its group went back): the round's rate would count that work`)
     const first = this.cpuAtFirst as NodeJS.CpuUsage | null
     const last = this.cpuAtLast as NodeJS.CpuUsage | null
     const cpu = first !== null && last !== null ? (last.user - first.user + last.system - first.system) / 1e6 : 0
-    const seconds = (this.lastMs - this.firstMs) / 1000
-    // The next round's clock starts at its first record.
-    this.firstMs = 0
-    this.cpuAtFirst = null
-    return { eventsPerSecond: roundEvents / seconds, cpuSeconds: cpu }
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer.disconnect()
+    return { eventsPerSecond: roundEvents / ((this.lastMs - this.firstMs) / 1000), cpuSeconds: cpu }
   }
 }
 
@@ -198,33 +206,30 @@ async function main(): Promise<void> {
   say(`e2e: ${totalEvents} simulated events, ${rounds} round(s) of up to ${perRound} through one engine; runs in ${benchDir}`)
   // Round k is day k of its own world (seed + k): the same mix of events in every round, a new
   // population each day, event time moving on from round to round as one engine's stream does.
-  const worlds = Array.from({ length: rounds }, (_, round) => {
+  const worldFor = (round: number): SimulatedEvent[] => {
     const count = Math.min(perRound, totalEvents - round * perRound)
     // A world of players for `count` events falls a little short of it (198.5k for 200k): 3% more players, then the cut.
     const events = simulatedEvents(Number(args.seed) + round, Math.ceil(count * 1.03), base.referenceDataDir, DEFAULT_START_MS + round * DAY_MS).slice(0, count)
     if (events.length < count) throw new Error(`round ${round + 1}'s simulated world has ${events.length} events, fewer than the ${count} asked`)
     return events
-  })
-  const firstRoundEvents = worlds[0] as SimulatedEvent[]
+  }
+  const firstRoundEvents = worldFor(0)
   const substrate = await startBenchSubstrate(base.homeDir)
-  const run = await benchTopics(substrate, benchDir, 'e2e', { PITBOSS_KAFKA_SESSION_TIMEOUT_MS: String(ENGINE_SESSION_TIMEOUT_MS) })
-  // Encoded up front, the later rounds' events dropped: the bare loop runs in this process, and a large live heap here would slow it.
-  const roundMessages = worlds.map((events) => encodeEvents(run.codec, events))
-  worlds.length = 0
+  const run = await benchTopics(substrate, benchDir, 'e2e', { PITBOSS_KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) })
   const repetitions: Array<Record<string, number>> = []
   const engine = new EngineChild(run, 'engine')
-  let bare: BareLoop | null = null
+  const bare = new BareLoop(run)
   try {
     let port = 0
     let produced = 0
     for (let round = 0; round < rounds; round += 1) {
-      const messages = roundMessages[round] as ReturnType<typeof encodeEvents>
-      roundMessages[round] = []
+      // Made and encoded round by round, outside every measurement: the bare loop runs in this
+      // process, and with every round's events held here its heap passed 800 MiB.
+      const messages = encodeEvents(run.codec, round === 0 ? firstRoundEvents : worldFor(round))
       const produceStartMs = performance.now()
       await produceMessages(run.config, messages)
       const produceRate = messages.length / ((performance.now() - produceStartMs) / 1000)
       produced += messages.length
-      bare ??= await BareLoop.start(run)
       const bareRound = await bare.round(messages.length, produced)
       let start: RoundStartOf
       if (round === 0) {
@@ -246,7 +251,6 @@ async function main(): Promise<void> {
       say(`round ${round + 1}/${rounds}: produce ${Math.round(produceRate)} ev/s, bare decode loop ${Math.round(bareRound.eventsPerSecond)} ev/s (CPU ${bareRound.cpuSeconds.toFixed(1)} s), engine ${Math.round(engineFigures.eventsPerSecond)} ev/s (ratio ${ratio.toFixed(2)}), ${engineFigures.decisions} decisions, engine CPU ${engineFigures.cpuSeconds.toFixed(1)} s, first outputs acknowledged ${engineFigures.firstAckSeconds.toFixed(1)} s in (${engineFigures.firstAckCpuSeconds.toFixed(1)} CPU s)`)
     }
   } finally {
-    await bare?.stop()
     const code = await engine.stop('SIGTERM')
     if (code !== 0) say(`warning: the engine exited with ${code} on SIGTERM; see ${engine.logFile}`)
   }
@@ -287,7 +291,7 @@ async function main(): Promise<void> {
       ],
       repetitions,
       notes: [
-        `${totalEvents} events through one engine in ${rounds} rounds on the same topics (the mock broker keeps ~5 MiB per partition); round k is day k of its own simulated world (seed + k), the same mix of events every round. Each round is produced while both readers are held still (the bare loop paused, the engine frozen with SIGSTOP), then read by the bare loop, then by the engine (SIGCONT).`,
+        `${totalEvents} events through one engine in ${rounds} rounds on the same topics (the mock broker keeps ~5 MiB per partition); round k is day k of its own simulated world (seed + k), the same mix of events every round. Each round is produced while the engine is frozen (SIGSTOP), then read by the bare loop (a consumer per round, one group), then by the engine (SIGCONT).`,
         'Rates run from the first record of the round (bare loop) or the round\'s start (the engine\'s partitions assigned in the first round, the SIGCONT in the others; its counter moves only on acknowledged outputs) to the last; start-up and group joins are left out.',
         'The first round is the engine\'s first seconds: V8 compiles its code meanwhile (bench/README.md, "The engine\'s first seconds"). The bare loop\'s code is a small part of the engine\'s and warms within its first round.',
         `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs: the machine is shared, figures move with its load.`,
