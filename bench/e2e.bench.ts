@@ -8,8 +8,9 @@
  * The mock broker keeps ~5 MiB per partition and silently drops the oldest (INFRA-NOTES.md), so
  * the events cannot be produced at once: they go in rounds of --round-events (default 200k, ~3.5
  * MiB on the busiest partition) onto the same topics, each round once both readers are done with
- * the one before. Round k is the first events of day k of its own simulated world (seed + k): the
- * same mix in every round, a new population each day, event time moving on from round to round.
+ * the one before. Round k is the first events of a day of its own simulated world (seed + k, two
+ * days after the last round's): the same mix in every round, a new population each time, event
+ * time moving on from round to round.
  * While a round is produced and read by the bare loop (a consumer per round in one group, each
  * going on from the last one's committed offsets), the engine is frozen (SIGSTOP, with a session
  * timeout above the freeze); then it is let go (SIGCONT) and timed until its counter reaches the
@@ -204,13 +205,25 @@ async function main(): Promise<void> {
   const rounds = Math.max(1, Math.ceil(totalEvents / perRound))
   const benchDir = path.join(base.homeDir, 'bench', 'runs', `e2e-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
   say(`e2e: ${totalEvents} simulated events, ${rounds} round(s) of up to ${perRound} through one engine; runs in ${benchDir}`)
-  // Round k is day k of its own world (seed + k): the same mix of events in every round, a new
-  // population each day, event time moving on from round to round as one engine's stream does.
+  // Round k is a day of its own world (seed + k): the same mix of events in every round, a new
+  // population each time, event time moving on from round to round as one engine's stream does.
+  // A simulated day starts ~2 h before its start (the evening before), so the worlds are two days
+  // apart: a day apart, a round's first events were behind the last round's stream time, and the
+  // detectors skipped ~2,000 of them as late.
+  let lastEventMs = Number.NEGATIVE_INFINITY
   const worldFor = (round: number): SimulatedEvent[] => {
     const count = Math.min(perRound, totalEvents - round * perRound)
     // A world of players for `count` events falls a little short of it (198.5k for 200k): 3% more players, then the cut.
-    const events = simulatedEvents(Number(args.seed) + round, Math.ceil(count * 1.03), base.referenceDataDir, DEFAULT_START_MS + round * DAY_MS).slice(0, count)
+    const events = simulatedEvents(Number(args.seed) + round, Math.ceil(count * 1.03), base.referenceDataDir, DEFAULT_START_MS + round * 2 * DAY_MS).slice(0, count)
     if (events.length < count) throw new Error(`round ${round + 1}'s simulated world has ${events.length} events, fewer than the ${count} asked`)
+    let firstMs = Number.POSITIVE_INFINITY
+    let endMs = Number.NEGATIVE_INFINITY
+    for (const event of events) {
+      firstMs = Math.min(firstMs, event.value.eventTimeMs)
+      endMs = Math.max(endMs, event.value.eventTimeMs)
+    }
+    if (firstMs <= lastEventMs) throw new Error(`round ${round + 1}'s first event (${new Date(firstMs).toISOString()}) is not after the last round's last (${new Date(lastEventMs).toISOString()})`)
+    lastEventMs = endMs
     return events
   }
   const firstRoundEvents = worldFor(0)
@@ -291,7 +304,7 @@ async function main(): Promise<void> {
       ],
       repetitions,
       notes: [
-        `${totalEvents} events through one engine in ${rounds} rounds on the same topics (the mock broker keeps ~5 MiB per partition); round k is day k of its own simulated world (seed + k), the same mix of events every round. Each round is produced while the engine is frozen (SIGSTOP), then read by the bare loop (a consumer per round, one group), then by the engine (SIGCONT).`,
+        `${totalEvents} events through one engine in ${rounds} rounds on the same topics (the mock broker keeps ~5 MiB per partition); round k is a day of its own simulated world (seed + k, two days after the last round's), the same mix of events every round. Each round is produced while the engine is frozen (SIGSTOP), then read by the bare loop (a consumer per round, one group), then by the engine (SIGCONT).`,
         'Rates run from the first record of the round (bare loop) or the round\'s start (the engine\'s partitions assigned in the first round, the SIGCONT in the others; its counter moves only on acknowledged outputs) to the last; start-up and group joins are left out.',
         'The first round is the engine\'s first seconds: V8 compiles its code meanwhile (bench/README.md, "The engine\'s first seconds"). The bare loop\'s code is a small part of the engine\'s and warms within its first round.',
         `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs: the machine is shared, figures move with its load.`,
