@@ -154,16 +154,10 @@ class SafeLongType extends AbstractLongType {
  * common short longs), built the way `__with` builds it, with SafeLongType's in-place reads and
  * writes of the common longs.
  */
-export const SAFE_LONG_TYPE: Type = (() => {
-  const type = new SafeLongType(true) as unknown as Record<string, unknown>
-  type._fromBuffer = SAFE_LONG_METHODS.fromBuffer
-  type._toBuffer = SAFE_LONG_METHODS.toBuffer
-  type._fromJSON = SAFE_LONG_METHODS.fromJSON
-  type._toJSON = SAFE_LONG_METHODS.toJSON
-  type._isValid = SAFE_LONG_METHODS.isValid
-  type.compare = SAFE_LONG_METHODS.compare
-  return Object.freeze(type) as unknown as Type
-})()
+export const SAFE_LONG_TYPE: Type = Object.freeze(Object.assign(new SafeLongType(true), {
+  _fromBuffer: SAFE_LONG_METHODS.fromBuffer, _toBuffer: SAFE_LONG_METHODS.toBuffer, _fromJSON: SAFE_LONG_METHODS.fromJSON,
+  _toJSON: SAFE_LONG_METHODS.toJSON, _isValid: SAFE_LONG_METHODS.isValid, compare: SAFE_LONG_METHODS.compare,
+}))
 
 /**
  * avsc builds `{ "type": "long", "logicalType": ... }` without consulting its registry, so a
