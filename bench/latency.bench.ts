@@ -5,17 +5,25 @@
  * decision arriving at a reader of risk.decisions.v1 in this process (same clock), as
  * p50/p95/p99 per repetition, medians over the repetitions, and p95/p99 over all the repetitions'
  * requests together.
+ * The engine's first seconds at this rate (--warm-up-seconds, default 10) are measured the same way
+ * but reported on their own, not in the medians: V8 is still compiling the engine's code then
+ * (bench/README.md, "The engine's first seconds"), like the e2e bench's first round.
  * Baselines in the same run, for the same requests:
  *  - one broker hop: produce -> consume by a bare reader of casino.withdrawals.v1;
  *  - a do-nothing relay: a consumer of casino.withdrawals.v1 that produces each request unchanged
  *    (acks from all replicas, one request in flight, like the engine) to a relay topic read like
- *    the decisions. It has the decision's two broker hops and nothing else: the floor for any
- *    engine on this broker and client.
- * The engine, the relay and the readers all fetch with the same maxWaitTimeInMs (default 10).
+ *    the decisions. It has the decision's two broker hops and nothing else;
+ *  - a loaded relay (bench/lib/loaded-relay.ts): a process of its own that consumes every topic the
+ *    engine consumes, with the engine's consumer settings, and re-produces the requests the same
+ *    way: the two hops under the engine's whole input, decoding nothing. It runs after the engine
+ *    has stopped, for as many windows of the same length, rate and background, so it takes no
+ *    CPU from the engine on this two-core machine.
+ * The engine, the relays and the readers all fetch with the same maxWaitTimeInMs (default 10).
  * The mock broker answers a fetch that finds no data after the full wait, even when data arrives
  * meanwhile (a real broker answers on arrival), so on this broker the wait is part of every hop.
+ * A run with another wait writes its result as `latency-wait-<N>ms` (RESULTS.md shows each).
  *
- *   npx tsx bench/latency.bench.ts [--rate 5000] [--withdrawals-per-second 20] [--seconds 10] [--repetitions 3] [--seed 11] [--max-wait-ms 10] [--keep-substrate]
+ *   npx tsx bench/latency.bench.ts [--rate 5000] [--withdrawals-per-second 20] [--seconds 10] [--repetitions 3] [--warm-up-seconds 10] [--seed 11] [--max-wait-ms 10] [--keep-substrate]
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -28,12 +36,15 @@ import { topicName } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision, Withdrawal } from '../schemas/generated/types.js'
 import { player, withdrawal } from './events.js'
-import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, histogramDelta, histogramQuantile, scrapeCounter, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult, type HistogramSeries } from './lib/harness.js'
+import { EngineChild, LATENCY_PLAYER_PREFIX, loadedRelayTopic, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, produceMessages, say, histogramDelta, histogramQuantile, scrapeCounter, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult, type HistogramSeries } from './lib/harness.js'
+
+const DEFAULT_MAX_WAIT_MS = 10
 
 const { values: args } = parseArgs({ options: {
   rate: { type: 'string', default: '5000' }, 'withdrawals-per-second': { type: 'string', default: '20' },
   seconds: { type: 'string', default: '10' }, repetitions: { type: 'string', default: '3' },
-  seed: { type: 'string', default: '11' }, 'max-wait-ms': { type: 'string', default: '10' }, 'keep-substrate': { type: 'boolean', default: false },
+  seed: { type: 'string', default: '11' }, 'max-wait-ms': { type: 'string', default: String(DEFAULT_MAX_WAIT_MS) }, 'warm-up-seconds': { type: 'string', default: '10' },
+  'keep-substrate': { type: 'boolean', default: false },
 } })
 
 const LATENCY_PLAYERS = 200
@@ -46,12 +57,15 @@ async function main(): Promise<void> {
   const injectPerSecond = Number(args['withdrawals-per-second'])
   const windowSeconds = Number(args.seconds)
   const repetitions = Number(args.repetitions)
+  const warmUpSeconds = Number(args['warm-up-seconds'])
   const benchDir = path.join(base.homeDir, 'bench', 'runs', `latency-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
   const substrate = await startBenchSubstrate(base.homeDir)
   const maxWaitMs = Number(args['max-wait-ms'])
   const run = await benchTopics(substrate, benchDir, 'latency', { PITBOSS_KAFKA_MAX_WAIT_MS: String(maxWaitMs) })
-  // Enough background for every window plus the warm-up; within the mock's ~5 MiB per partition at the defaults (150k events).
-  const background = simulatedEvents(Number(args.seed), Math.ceil(rate * (windowSeconds * repetitions + 15)), base.referenceDataDir)
+  // Enough background for the warm-up, the engine's windows and the loaded relay's, plus the gaps
+  // between them. The mock keeps ~5 MiB per partition and drops the oldest; every reader here
+  // reads live, so what it drops has been read.
+  const background = simulatedEvents(Number(args.seed), Math.ceil(rate * (warmUpSeconds + 2 * windowSeconds * repetitions + 30)), base.referenceDataDir)
   const startMs = background[0]?.value.eventTimeMs ?? 0
   const decisions = await new OutputReader<Decision>(run, 'decisions', maxWaitMs).start()
   const brokerHop = await new OutputReader<Withdrawal>(run, 'withdrawals', maxWaitMs).start()
@@ -65,7 +79,7 @@ async function main(): Promise<void> {
   let latestEventTimeMs = startMs
   const inject = async (): Promise<string> => {
     injected += 1
-    const playerId = `latency-player-${injected % LATENCY_PLAYERS}`
+    const playerId = `${LATENCY_PLAYER_PREFIX}${injected % LATENCY_PLAYERS}`
     const withdrawalId = `latency-wd-${injected}`
     const value = run.codec.encode('withdrawals', withdrawal({ playerId, withdrawalId, eventTimeMs: latestEventTimeMs, amountMinor: 50_00 + (injected % 97) * 100 }))
     sentMs.set(withdrawalId, performance.now())
@@ -78,9 +92,9 @@ async function main(): Promise<void> {
   try {
     const metricsPort = await engine.metricsPort(120_000)
     // Warm-up: the latency players registered, and one request decided (the group has joined).
-    await produceMessages(run.config, encodeEvents(run.codec, Array.from({ length: LATENCY_PLAYERS }, (_, index) => ({ topic: 'players' as const, value: player({ playerId: `latency-player-${index}`, eventTimeMs: startMs - 60_000 }) }))))
-    const warmUp = await inject()
-    await decisions.waitFor(() => decidedAt().has(warmUp), 120_000, 'the warm-up decision')
+    await produceMessages(run.config, encodeEvents(run.codec, Array.from({ length: LATENCY_PLAYERS }, (_, index) => ({ topic: 'players' as const, value: player({ playerId: `${LATENCY_PLAYER_PREFIX}${index}`, eventTimeMs: startMs - 60_000 }) }))))
+    const firstRequest = await inject()
+    await decisions.waitFor(() => decidedAt().has(firstRequest), 120_000, 'the warm-up decision')
 
     let backgroundProduced = 0
     const backgroundStartMs = performance.now()
@@ -95,24 +109,33 @@ async function main(): Promise<void> {
     }).catch((error: unknown) => { if (!stopBackground) throw error })
     await sleep(2_000) // the background reaches its rate before the first window
 
-    const stagesBefore = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
-    const watermarkRequestsBefore = await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total')
-    const refreshesBefore = (await scrapeHistogram(metricsPort, 'pitboss_high_watermark_refresh_seconds')).get('')
-    const windowsStartMs = performance.now()
-    // Windows back to back while the background runs; their decisions are awaited afterwards, so
-    // a slow engine shows as queueing in the figures rather than as pauses in the background.
-    const windows: Array<{ ids: string[]; achievedRate: number }> = []
-    for (let repetition = 0; repetition < repetitions; repetition += 1) {
+    // Requests at the injection rate for `seconds`, back to back while the background runs; their
+    // decisions are awaited afterwards, so a slow engine shows as queueing in the figures rather
+    // than as pauses in the background.
+    const injectWindow = async (seconds: number): Promise<{ ids: string[]; achievedRate: number }> => {
       const ids: string[] = []
       const windowStartMs = performance.now()
       const producedAtStart = backgroundProduced
-      for (let index = 0; performance.now() - windowStartMs < windowSeconds * 1000; index += 1) {
+      for (let index = 0; performance.now() - windowStartMs < seconds * 1000; index += 1) {
         ids.push(await inject())
         const aheadMs = windowStartMs + ((index + 1) / injectPerSecond) * 1000 - performance.now()
         if (aheadMs > 0) await sleep(aheadMs)
       }
-      windows.push({ ids, achievedRate: (backgroundProduced - producedAtStart) / ((performance.now() - windowStartMs) / 1000) })
+      return { ids, achievedRate: (backgroundProduced - producedAtStart) / ((performance.now() - windowStartMs) / 1000) }
     }
+    const latenciesOf = (ids: readonly string[], received: ReadonlyMap<string, number>): number[] =>
+      ids.flatMap((id) => (received.has(id) ? [(received.get(id) as number) - (sentMs.get(id) as number)] : []))
+
+    // The engine's first seconds at this rate, while V8 still compiles its code (bench/README.md,
+    // "The engine's first seconds"): measured and reported on their own, not in the medians.
+    const warmUp = warmUpSeconds > 0 ? await injectWindow(warmUpSeconds) : null
+
+    const stagesBefore = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
+    const watermarkRequestsBefore = await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total')
+    const refreshesBefore = (await scrapeHistogram(metricsPort, 'pitboss_high_watermark_refresh_seconds')).get('')
+    const windowsStartMs = performance.now()
+    const windows: Array<{ ids: string[]; achievedRate: number }> = []
+    for (let repetition = 0; repetition < repetitions; repetition += 1) windows.push(await injectWindow(windowSeconds))
     const rows: Array<Record<string, number>> = []
     // Every window's requests together: a p99 from ~600 requests rather than the 2nd largest of ~200.
     const pooled: number[] = []
@@ -148,14 +171,63 @@ async function main(): Promise<void> {
     const refreshes = histogramDelta(refreshesBefore, refreshesAfter)
     say(`engine high-watermark refreshes: ${refreshes.count} rounds, ${watermarkRequestsPerSecond.toFixed(0)} topics asked per second` + (refreshes.count > 0 ? `; a round took p50 ${(histogramQuantile(refreshes, 0.5) * 1000).toFixed(1)} ms, p99 ${(histogramQuantile(refreshes, 0.99) * 1000).toFixed(1)} ms` : ''))
     say(`engine stages over ${stagesDecided} decisions, mean / p99 (histogram buckets): ${STAGES.map((stage) => `${stage} ${stageMs(stage, 'mean').toFixed(2)} / ${stageMs(stage, 0.99).toFixed(1)} ms`).join(', ')}`)
+    let warmUpRow: { requests: number; decided: number; p50Ms: number; p99Ms: number; relayP99Ms: number } | null = null
+    if (warmUp !== null) {
+      const warmUpLatencies = latenciesOf(warmUp.ids, decidedAt())
+      const warmUpRelay = latenciesOf(warmUp.ids, relay.receivedMs)
+      const row = { requests: warmUp.ids.length, decided: warmUpLatencies.length, p50Ms: percentile(warmUpLatencies, 0.5), p99Ms: percentile(warmUpLatencies, 0.99), relayP99Ms: percentile(warmUpRelay, 0.99) }
+      warmUpRow = row
+      say(`warm-up (first ${warmUpSeconds} s at this rate, not in the medians): ${row.requests} requests, p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (relay p99 ${row.relayP99Ms.toFixed(1)})`)
+    }
+
+    // The loaded relay (bench/lib/loaded-relay.ts), in a phase of its own once the engine has
+    // stopped (run beside it, its 5k events/s would take CPU from the engine on this machine):
+    // the client and broker under the engine's whole input, with the same requests, rate and
+    // background as the engine's windows.
+    const engineExit = await engine.stop('SIGTERM')
+    const engineExitNote = engineExit === 0 ? [] : [`The engine did not exit cleanly on SIGTERM (${JSON.stringify(engine.exits.at(-1))}); see ${engine.logFile}.`]
+    if (engineExit !== 0) say(`warning: ${engineExitNote[0]}`)
+    const loadedReader = await startRelayReader(run, loadedRelayTopic(run.prefix), maxWaitMs)
+    const loadedRelay = new EngineChild(run, 'loaded-relay', 'bench/lib/loaded-relay.ts').start()
+    const loadedRows: Array<Record<string, number>> = []
+    const pooledLoaded: number[] = []
+    const pooledLoadedRelay: number[] = []
+    try {
+      await loadedRelay.waitForLog((line) => line.msg === 'loaded relay ready', 120_000)
+      await sleep(2_000)
+      const loadedWindows: Array<{ ids: string[]; achievedRate: number }> = []
+      for (let repetition = 0; repetition < repetitions; repetition += 1) loadedWindows.push(await injectWindow(windowSeconds))
+      const allIds = loadedWindows.flatMap((window) => window.ids)
+      const deadlineMs = Date.now() + 120_000
+      while (!allIds.every((id) => loadedReader.receivedMs.has(id))) {
+        if (Date.now() > deadlineMs) throw new Error(`the loaded relay forwarded ${allIds.filter((id) => loadedReader.receivedMs.has(id)).length} of ${allIds.length} requests within 120 s; see ${loadedRelay.logFile}`)
+        await sleep(50)
+      }
+      for (const [repetition, window] of loadedWindows.entries()) {
+        const latencies = latenciesOf(window.ids, loadedReader.receivedMs)
+        const relayLatencies = latenciesOf(window.ids, relay.receivedMs)
+        const row = { requests: window.ids.length, achievedBackgroundPerSecond: window.achievedRate, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99), relayP50Ms: percentile(relayLatencies, 0.5), relayP99Ms: percentile(relayLatencies, 0.99) }
+        loadedRows.push(row)
+        pooledLoaded.push(...latencies)
+        pooledLoadedRelay.push(...relayLatencies)
+        say(`loaded relay window ${repetition + 1}/${repetitions}: ${row.requests} requests, background ${Math.round(row.achievedBackgroundPerSecond)} ev/s, p50 ${row.p50Ms.toFixed(1)} ms, p95 ${row.p95Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (do-nothing relay p50 ${row.relayP50Ms.toFixed(1)}, p99 ${row.relayP99Ms.toFixed(1)})`)
+      }
+    } finally {
+      const relayExit = await loadedRelay.stop('SIGTERM')
+      if (relayExit !== 0) say(`warning: the loaded relay exited with ${relayExit}; see ${loadedRelay.logFile}`)
+      await loadedReader.stop()
+    }
+    const pickLoaded = (name: string): number => median(loadedRows.map((row) => row[name] as number))
     stopBackground = true
     await backgroundDone
     const backgroundSeconds = (performance.now() - backgroundStartMs) / 1000
     const pick = (name: string): number => median(rows.map((row) => row[name] as number))
     const duplicates = decisions.received.length - decidedAt().size
     const result = {
-      name: 'latency', title: 'Decision latency: withdrawal produced -> decision consumed, at a fixed background rate', dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
-      parameters: { targetBackgroundPerSecond: rate, injectedPerSecond: injectPerSecond, windowSeconds, repetitions, seed: Number(args.seed), maxWaitMs: run.config.kafka.maxWaitTimeMs },
+      // Other fetch waits than the default are results of their own (RESULTS.md shows each).
+      name: maxWaitMs === DEFAULT_MAX_WAIT_MS ? 'latency' : `latency-wait-${maxWaitMs}ms`,
+      title: `Decision latency: withdrawal produced -> decision consumed, at a fixed background rate, ${maxWaitMs} ms fetch wait`, dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
+      parameters: { targetBackgroundPerSecond: rate, injectedPerSecond: injectPerSecond, windowSeconds, repetitions, warmUpSeconds, seed: Number(args.seed), maxWaitMs: run.config.kafka.maxWaitTimeMs },
       figures: [
         { label: 'achieved background rate (median of windows)', value: pick('achievedBackgroundPerSecond'), unit: 'events/s', baseline: { label: 'target', value: rate } },
         { label: 'latency p50', value: pick('p50Ms'), unit: 'ms', baseline: { label: 'do-nothing relay p50', value: pick('relayP50Ms') } },
@@ -170,15 +242,23 @@ async function main(): Promise<void> {
         { label: 'engine high-watermark refresh rounds (ListOffsets) in the windows', value: refreshes.count, unit: 'rounds' },
         { label: 'engine high-watermark requests (topics asked)', value: watermarkRequestsPerSecond, unit: '/s' },
         ...(refreshes.count > 0 ? [{ label: 'engine high-watermark refresh round p50', value: histogramQuantile(refreshes, 0.5) * 1000, unit: 'ms', baseline: { label: 'p99', value: histogramQuantile(refreshes, 0.99) * 1000 } }] : []),
+        { label: 'loaded relay p50 (median of its windows)', value: pickLoaded('p50Ms'), unit: 'ms', baseline: { label: 'do-nothing relay p50 in those windows', value: pickLoaded('relayP50Ms') } },
+        { label: 'loaded relay p99 (median of its windows)', value: pickLoaded('p99Ms'), unit: 'ms', baseline: { label: 'do-nothing relay p99 in those windows', value: pickLoaded('relayP99Ms') } },
+        { label: `loaded relay p99, all ${pooledLoaded.length} requests`, value: percentile(pooledLoaded, 0.99), unit: 'ms', baseline: { label: 'do-nothing relay', value: percentile(pooledLoadedRelay, 0.99) } },
+        ...(warmUpRow === null ? [] : [{ label: `warm-up: the engine's first ${warmUpSeconds} s at this rate, p99 (not in the medians)`, value: warmUpRow.p99Ms, unit: 'ms', baseline: { label: 'do-nothing relay', value: warmUpRow.relayP99Ms } }]),
         ...STAGES.map((stage) => ({ label: `engine stage ${stage}: mean (p99 from buckets ${stageMs(stage, 0.99).toFixed(1)} ms)`, value: stageMs(stage, 'mean'), unit: 'ms' })),
       ],
       repetitions: rows,
+      phases: { loadedRelay: loadedRows, warmUp: warmUpRow === null ? [] : [warmUpRow] },
       notes: [
         `Background: ${backgroundProduced} simulated events over ${backgroundSeconds.toFixed(1)} s; ${injected} injected requests, ${duplicates} duplicate decisions seen.`,
         `Latency is measured in this process from just before the send of a request (acks from all replicas) to its decision reaching a reader. The engine, the relay and the readers fetch with maxWaitTimeInMs ${maxWaitMs}: the mock broker holds a fetch that finds no data for the full wait (a real broker answers when data arrives; the engine's default is 100 ms).`,
         `Engine stages: the engine's pitboss_decision_stage_seconds over the windows, every decision in them (${stagesDecided}, the background's withdrawals too): arrival in the engine to a place in its task's queue (to_task), waiting there for idle topics' high watermarks (refresh) and for earlier batches and other tasks (merge), the batch's player states read from the store (load), the model (score), the rest of the processing (process), behind earlier batches' outputs, the pending-record write, the produce until acknowledged. The rest of a request's latency is its two broker hops.`,
         'The do-nothing relay reads the requests and produces them unchanged to another topic (acks from all replicas, one request in flight), read like the decisions: the two broker hops of a decision and no work.',
+        `The loaded relay (bench/lib/loaded-relay.ts) is a process of its own that consumes every topic the engine consumes, with the engine's consumer settings, and re-produces the requests unchanged: the two hops under the engine's whole input, decoding nothing. It runs after the engine has stopped, over ${repetitions} windows of the same length, rate and background.`,
+        `The engine's first ${warmUpSeconds} s at this rate are measured as a warm-up window and reported on their own, like the e2e bench's first round (V8 still compiling the engine's code).`,
         `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
+        ...engineExitNote,
       ],
     }
     printFigures(result)
@@ -188,8 +268,7 @@ async function main(): Promise<void> {
     await decisions.stop()
     await brokerHop.stop()
     await relay.stop()
-    const code = await engine.stop('SIGTERM')
-    if (code !== 0) say(`warning: the engine exited with ${code} on SIGTERM; see ${engine.logFile}`)
+    await engine.stop('SIGTERM') // stopped before the loaded relay's phase unless that was not reached
     if (!args['keep-substrate']) await stopSubstrate(path.join(base.homeDir, 'bench-substrate'))
   }
 }
@@ -204,20 +283,31 @@ async function startRelay(run: Awaited<ReturnType<typeof benchTopics>>, maxWaitT
   const relayTopic = `${run.prefix}bench.latency-relay`
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1 })
   const source: Consumer = kafka.consumer({ groupId: `${run.id}-relay`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs })
-  const sink: Consumer = kafka.consumer({ groupId: `${run.id}-relay-reader`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs })
-  const receivedMs = new Map<string, number>()
+  const reader = await startRelayReader(run, relayTopic, maxWaitTimeInMs)
   await producer.connect()
-  // The topic exists before the reader subscribes to it.
-  await producer.send({ topic: relayTopic, messages: [{ key: 'bench', value: Buffer.from('created') }], acks: -1 })
-  await Promise.all([source.connect(), sink.connect()])
+  await source.connect()
   await source.subscribe({ topic: topicName(run.config.kafka, 'withdrawals'), fromBeginning: true })
-  await sink.subscribe({ topic: relayTopic, fromBeginning: true })
   await source.run({
     eachBatch: async ({ batch }) => {
-      const messages = batch.messages.filter((message) => message.key?.toString('utf8').startsWith('latency-player-') === true).map((message) => ({ key: message.key, value: message.value }))
+      const messages = batch.messages.filter((message) => message.key?.toString('utf8').startsWith(LATENCY_PLAYER_PREFIX) === true).map((message) => ({ key: message.key, value: message.value }))
       if (messages.length > 0) await producer.send({ topic: relayTopic, messages, acks: -1 })
     },
   })
+  return { receivedMs: reader.receivedMs, stop: async () => { await Promise.all([source.disconnect(), reader.stop()]); await producer.disconnect() } }
+}
+
+/** A reader of a relay's topic (created here first): when each relayed request arrived, by withdrawalId. */
+async function startRelayReader(run: Awaited<ReturnType<typeof benchTopics>>, topic: string, maxWaitTimeInMs: number): Promise<{ receivedMs: Map<string, number>; stop(): Promise<void> }> {
+  const kafka = createKafka(run.config.kafka, silentLogger)
+  const creator: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true })
+  await creator.connect()
+  // The mock creates the topic on first use; it exists before the reader subscribes to it.
+  await creator.send({ topic, messages: [{ key: 'bench', value: Buffer.from('created') }], acks: -1 })
+  await creator.disconnect()
+  const sink: Consumer = kafka.consumer({ groupId: `${run.id}-reader-${topic}`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs })
+  const receivedMs = new Map<string, number>()
+  await sink.connect()
+  await sink.subscribe({ topic, fromBeginning: true })
   await sink.run({
     eachMessage: async ({ message }) => {
       const at = performance.now()
@@ -226,7 +316,7 @@ async function startRelay(run: Awaited<ReturnType<typeof benchTopics>>, maxWaitT
       if (decoded.ok) receivedMs.set((decoded.value as Withdrawal).withdrawalId, at)
     },
   })
-  return { receivedMs, stop: async () => { await Promise.all([source.disconnect(), sink.disconnect()]); await producer.disconnect() } }
+  return { receivedMs, stop: () => sink.disconnect() }
 }
 
 main().then(() => process.exit(0), (error: unknown) => {

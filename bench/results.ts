@@ -17,7 +17,7 @@ import { loadConfig } from '../core/config.js'
 import { benchResultsDir, formatNumber, type BenchResult } from './lib/harness.js'
 
 /** The order benches appear in; others follow by name. */
-const ORDER = ['e2e', 'latency', 'scale-out', 'memory', 'faults']
+const ORDER = ['e2e', 'latency', 'latency-wait-2ms', 'scale-out', 'memory', 'faults']
 
 export function renderResults(results: readonly BenchResult[], generatedIso: string): string {
   const sorted = [...results].sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name))

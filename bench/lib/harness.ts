@@ -148,6 +148,12 @@ export interface LogLine {
   readonly [field: string]: unknown
 }
 
+/** The latency bench's injected requests are keyed by these players (latency.bench.ts, loaded-relay.ts). */
+export const LATENCY_PLAYER_PREFIX = 'latency-player-'
+
+/** The topic the latency bench's loaded relay (loaded-relay.ts) re-produces the requests to. */
+export const loadedRelayTopic = (topicPrefix: string): string => `${topicPrefix}bench.latency-relay-loaded`
+
 /** The engine (or another pitboss entry point) as a child process with its own log file. */
 export class EngineChild {
   readonly logFile: string
@@ -489,6 +495,8 @@ export interface BenchResult {
   readonly figures: readonly BenchFigure[]
   /** Per-repetition raw figures, for whoever wants more than the medians. */
   readonly repetitions: ReadonlyArray<Readonly<Record<string, number>>>
+  /** Raw figures of a bench's other phases, by phase (e.g. the latency bench's loaded relay and warm-up). */
+  readonly phases?: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, number>>>>>
   readonly notes: readonly string[]
 }
 
