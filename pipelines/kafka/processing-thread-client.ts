@@ -199,14 +199,8 @@ export class ProcessingThread implements TaskHost {
       case 'emit': {
         const wiring = this.wiring as TaskWiring
         const pending = message.pending
-        // The pending records land before the outputs are submitted: through the writer thread,
-        // after the writes asked for before them (a checkpoint may be one), without holding this
-        // thread while RocksDB writes; else synchronously on this thread (store.ts).
-        const written = pending.length === 0
-          ? Promise.resolve()
-          : this.writer !== null
-            ? this.writer.write(message.partition, pending.map((record) => record.key), packValues(pending.map((record) => Buffer.from(record.value))), [])
-            : this.store.partition(message.partition).write({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
+        // The write is synchronous (store.ts): it has landed before the outputs are submitted.
+        const written = pending.length === 0 ? Promise.resolve() : this.store.partition(message.partition).write({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
         written.then(() => wiring.submit(unpackOutputs(message.outputs))).then(
           () => this.post({ op: 'emitted', id: message.id, error: null }),
           (error: unknown) => this.post({ op: 'emitted', id: message.id, error: toCrossing(error) }),

@@ -1,21 +1,21 @@
 /**
- * The engine's RocksDB writes on a thread of their own: the processing threads' checkpoints (the
- * dirty players' states, the offsets and stream time, the pending records deleted) and the pending
- * records that go before each batch's outputs.
+ * The processing threads' RocksDB writes (their checkpoints: the dirty players' states, the
+ * offsets and stream time, the pending records deleted) on a thread of their own.
  *
  * Why: @nxtedition/rocksdb writes a batch synchronously (store.ts, batchWriter), and a checkpoint
- * is ~1 MB of JSON for a few hundred players. The main thread did these writes: 5-9 ms stretches,
- * eight a second at 5k events/s, in which it fetched, produced and relayed nothing, and a
+ * is ~1 MB of JSON for a few hundred players. The main thread served these writes: 5-9 ms
+ * stretches, eight a second at 5k events/s, in which it fetched, produced and relayed nothing, and a
  * withdrawal arriving then waited for the write to end (bench/README.md, "The tail at 5k
- * events/s"). Its small pending-record writes, ~70 a second, also waited there whenever RocksDB
- * was busy with a checkpoint from another thread (RocksDB takes one write group at a time). Here
- * the main thread hands each write over (its packed buffer moved, not copied) and the writer
- * thread does it against the same database through its handle, as the processing threads read it.
+ * events/s"). Here the main thread hands the packed write over (its buffer moved, not copied) and
+ * the writer thread does it against the same database through its handle, as the processing
+ * threads read it.
  *
  * Order and visibility: writes land one after another in the order they were asked for, each
  * atomically (one WriteBatch); a write's promise resolves after it has landed, so a task sees the
- * same contract as before (a read after an answered write sees it), and a batch's pending record
- * has landed before its outputs are produced.
+ * same contract as before (a read after an answered write sees it). The main thread's own writes
+ * (the pending records that go before a batch's outputs) stay synchronous on the main thread: they
+ * are small, and a checkpoint never touches their keys until their batch's outputs are
+ * acknowledged. RocksDB takes writes from several threads of one process.
  *
  * The owner must close the writer before it closes the database (ProcessingThreads.stop does,
  * after the processing threads have stopped).
