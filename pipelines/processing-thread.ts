@@ -63,12 +63,11 @@ const fetchContextOf = (fetch: CrossingFetch | null): FetchContext | null =>
 type StoreAnswer = Extract<ToProcessing, { op: 'storeReply' }>
 
 /**
- * The main thread's store, partition by partition: writes and scans through `call` (the main
- * thread hands a RocksDB store's writes to its writer thread, state/store-writer.ts), reads through
+ * The main thread's store, partition by partition: writes and scans through `call`, reads through
  * `read` when the thread can read the database itself (a synchronous RocksDB read, no round trip
  * to a main thread that may be busy fetching or producing), else through `call` too.
  *
- * A read here sees every write the main thread has answered (it answers once the write landed). It does not see one still in flight,
+ * A read here sees every write the main thread has answered. It does not see one still in flight,
  * which a task never needs: the players of a checkpoint stay in its cache until the write has
  * landed (partition-task.ts, queueCheckpoint and evict).
  */

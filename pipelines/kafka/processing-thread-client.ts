@@ -1,8 +1,7 @@
 /**
  * The main thread's side of the processing threads (pipelines/processing-thread.ts): starts them,
- * serves their store calls from the process's RocksDB database (scans here; writes handed to the
- * store writer thread, state/store-writer.ts; reads they do themselves through its handle), and
- * gives the runner a proxy per
+ * serves their store calls (writes, scans; they read the database themselves through its handle)
+ * from the process's RocksDB database, and gives the runner a proxy per
  * partition task (RemoteTask) that the runner drives exactly as it drives a task on its own
  * thread. Partition p runs on thread p mod the number of threads.
  *
@@ -22,12 +21,21 @@ import type { ThreadMemory } from '../metrics.js'
 import { eachFetchedHighWatermark, takeInOrder, type FetchContext, type RawRecord, type TaskMetrics } from '../partition-task.js'
 import type { ProcessingThreadData } from '../processing-thread.js'
 import type { StateStore } from '../state/store.js'
-import { StoreWriter } from '../state/store-writer.js'
-import { threadEntry } from '../thread-entry.js'
 import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
 import { fromCrossing, packRecords, packValues, toCrossing, unpackOutputs, unpackValues, type FromProcessing, type HighWatermarkEntry, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './thread-protocol.js'
 
 const LOG_LEVELS: Readonly<Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+
+/**
+ * The module to run in the thread. Under tsx (development, tests: `node --import tsx`) a worker
+ * needs tsx's loader registered in it first; compiled JavaScript runs the file itself.
+ */
+function threadEntry(): { readonly source: string | URL; readonly eval: boolean } {
+  const entry = new URL('../processing-thread' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url)
+  if (!import.meta.url.endsWith('.ts')) return { source: entry, eval: false }
+  const tsx = import.meta.resolve('tsx/esm/api')
+  return { source: `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}) })`, eval: true }
+}
 
 export interface ThreadOptions {
   readonly batchSize?: number
@@ -37,23 +45,18 @@ export interface ThreadOptions {
 
 /** The processing threads of one engine process. */
 export class ProcessingThreads implements TaskHost {
-  private constructor(private readonly threads: readonly ProcessingThread[], private readonly writer: StoreWriter | null) {}
+  private constructor(private readonly threads: readonly ProcessingThread[]) {}
 
-  /**
-   * Starts `count` threads together and waits until all of them have their parts open. With a
-   * RocksDB store, their writes go to a writer thread of their own (state/store-writer.ts).
-   */
+  /** Starts `count` threads together and waits until all of them have their parts open. */
   static async start(config: PitbossConfig, logger: Logger, store: StateStore, count: number, options: ThreadOptions = {}): Promise<ProcessingThreads> {
-    const writer = store.handle === undefined ? null : await StoreWriter.start(store.handle)
-    const started = await Promise.allSettled(Array.from({ length: count }, (_, index) => ProcessingThread.start(config, logger, store, writer, index, options)))
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, index) => ProcessingThread.start(config, logger, store, index, options)))
     const threads = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
     const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
     if (failed !== undefined) {
       await Promise.all(threads.map((thread) => thread.stop()))
-      await writer?.close()
       throw failed.reason
     }
-    return new ProcessingThreads(threads, writer)
+    return new ProcessingThreads(threads)
   }
 
   onFatal(handler: (error: Error) => void): void {
@@ -68,10 +71,8 @@ export class ProcessingThreads implements TaskHost {
     for (const thread of this.threads) thread.stopping()
   }
 
-  /** Stops the threads, then the writer (the store may be closed after this). */
   async stop(): Promise<void> {
     await Promise.all(this.threads.map((thread) => thread.stop()))
-    await this.writer?.close()
   }
 }
 
@@ -88,17 +89,16 @@ export class ProcessingThread implements TaskHost {
     private readonly worker: Worker,
     private readonly logger: Logger,
     private readonly store: StateStore,
-    private readonly writer: StoreWriter | null,
     private readonly index: number,
     private readonly memory: ThreadOptions['memory'],
   ) {}
 
   /** Starts the thread and waits until its parts are open (models, lists, registry). */
-  static async start(config: PitbossConfig, logger: Logger, store: StateStore, writer: StoreWriter | null, index: number, options: ThreadOptions = {}): Promise<ProcessingThread> {
-    const entry = threadEntry('../processing-thread', import.meta.url)
+  static async start(config: PitbossConfig, logger: Logger, store: StateStore, index: number, options: ThreadOptions = {}): Promise<ProcessingThread> {
+    const entry = threadEntry()
     const data: ProcessingThreadData = { kind: 'pitboss-processing-thread', index, config, logLevel: logger.level, batchSize: options.batchSize, storeHandle: store.handle ?? null }
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: data, name: `pitboss-processing-${index}` })
-    const thread = new ProcessingThread(worker, logger, store, writer, index, options.memory)
+    const thread = new ProcessingThread(worker, logger, store, index, options.memory)
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => reject(new Error(`processing thread ${index} exited with code ${code} while starting (its log lines above say why)`))
       worker.once('exit', onExit)
@@ -245,10 +245,6 @@ export class ProcessingThread implements TaskHost {
         case 'getMany':
           return { keys: null, values: packValues(await view.getMany(call.keys)) }
         case 'write': {
-          if (this.writer !== null) {
-            await this.writer.write(partition, call.putKeys, call.putValues, call.deletes)
-            return { keys: null, values: null }
-          }
           const values = unpackValues(call.putValues)
           await view.write({ puts: call.putKeys.map((key, index) => [key, values[index] as Buffer] as const), deletes: call.deletes })
           return { keys: null, values: null }

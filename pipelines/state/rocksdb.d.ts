@@ -20,8 +20,6 @@ declare module '@nxtedition/rocksdb' {
     batch(operations: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }>): Promise<void>
     /** A chained batch; the underscore methods are the library's own synchronous implementation (see store.ts). */
     batch(): RocksChainedBatch
-    /** The library's constructor of a chained batch, what `batch()` returns on an open database (see store.ts batchWriter). */
-    _chainedBatch(): RocksChainedBatch
     iterator(options: { gte: string; lt: string }): AsyncIterable<[string, Buffer]>
   }
 }

@@ -67,10 +67,7 @@ export type BatchOperation = { readonly type: 'put'; readonly key: string; reado
  *   writer.write([{ type: 'put', key: 'k', value }, { type: 'del', key: 'old' }], { sync: true })
  */
 export function batchWriter(db: RocksLevel): { write(operations: readonly BatchOperation[], options?: { sync?: boolean }): void; close(): Promise<void> } {
-  // What `db.batch()` returns on an open database; called directly, it also works on a database
-  // wrapped from another thread's handle (store-writer.ts), which abstract-level takes for one
-  // still opening and would give a deferred batch without the synchronous write.
-  const batch = db._chainedBatch()
+  const batch = db.batch()
   return {
     write(operations, options) {
       try {
@@ -144,8 +141,7 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
  * through its `handle` (@nxtedition/rocksdb wraps the same native database, without owning it).
  * Keys are whole keys, partition prefix included (`partitionKey`). The processing threads read
  * their players this way instead of asking the main thread, which held each batch's load for a
- * round trip between the threads (issue 10); their writes go to a writer thread that writes the
- * same way (store-writer.ts).
+ * round trip between the threads (issue 10); writes still go through the main thread.
  *
  * The opener must not close the database while a reader may still call this: the engine stops
  * its processing threads before it closes the store (pipelines/engine.ts).
