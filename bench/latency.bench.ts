@@ -145,9 +145,9 @@ async function main(): Promise<void> {
       await decisions.waitFor(() => { const seen = decidedAt(); return windowIds.every((id) => seen.has(id)) }, 30 * 60_000, `the decisions of window ${repetition + 1}`)
       const decided = decidedAt()
       const hops = new Map(brokerHop.received.map((entry) => [entry.value.withdrawalId, entry.receivedMs]))
-      const latencies = windowIds.map((id) => (decided.get(id) as number) - (sentMs.get(id) as number))
-      const hopLatencies = windowIds.flatMap((id) => (hops.has(id) ? [(hops.get(id) as number) - (sentMs.get(id) as number)] : []))
-      const relayLatencies = windowIds.flatMap((id) => (relay.receivedMs.has(id) ? [(relay.receivedMs.get(id) as number) - (sentMs.get(id) as number)] : []))
+      const latencies = latenciesOf(windowIds, decided) // every one is decided (awaited above)
+      const hopLatencies = latenciesOf(windowIds, hops)
+      const relayLatencies = latenciesOf(windowIds, relay.receivedMs)
       const row = {
         requests: windowIds.length, achievedBackgroundPerSecond: window.achievedRate,
         p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99), maxMs: Math.max(...latencies),
