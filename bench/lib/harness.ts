@@ -201,7 +201,7 @@ export class EngineChild {
     if (this.running) this.child?.kill('SIGCONT')
   }
 
-  /** Sends the signal and waits for the exit; returns the exit code (null when killed by a signal). */
+  /** Sends the signal and waits for the exit; returns the exit code (null when killed by a signal, and when no process was running: stopped already or never started). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child === null) return null
     if (this.running) {
