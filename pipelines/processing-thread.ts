@@ -2,10 +2,10 @@
  * One of the engine's processing threads: the partition tasks the main thread gives it (partition
  * p goes to thread p mod the number of threads), with the parts they use (pipelines/processing.ts:
  * rule set, sanctions lists, models, schema codec). The main thread keeps Kafka — fetching,
- * producing, the consumer group — and the RocksDB database, which the tasks here write through
- * messages (one database per process, as before: a partition's state, offsets and pending records
- * change together in one write batch) and read directly through its handle (store.ts
- * `sharedRocksReads`). It talks to the tasks through pipelines/kafka/processing-thread-client.ts.
+ * producing, the consumer group — and opens the RocksDB database, which the tasks here read and
+ * write directly through its handle (store.ts `sharedRocksStore`; one database per process, as
+ * before: a partition's state, offsets and pending records change together in one write batch).
+ * It talks to the tasks through pipelines/kafka/processing-thread-client.ts.
  *
  * Why: one thread used to do both, and the Kafka client's work (fetch decoding, produce encoding,
  * the group's heartbeats) took its share of the thread the detectors needed, while a second core
@@ -28,7 +28,8 @@ import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpac
 import { PartitionTask, type FetchContext, type PendingRecord, type TaskMetrics } from './partition-task.js'
 import type { OutputRecord } from './processor.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
-import { partitionKey, sharedRocksReads, type PartitionStore, type StateStore } from './state/store.js'
+import { RiskError } from '../core/errors.js'
+import { partitionKey, sharedRocksStore, type BatchOperation, type PartitionStore, type StateStore, type WriteBatch } from './state/store.js'
 
 export interface ProcessingThreadData {
   readonly kind: 'pitboss-processing-thread'
@@ -38,8 +39,9 @@ export interface ProcessingThreadData {
   readonly logLevel: string
   readonly batchSize?: number
   /**
-   * The main thread's RocksDB handle (store.ts `handle`): the tasks read their players from it
-   * directly; null with a store that has none (the memory store), then reads go through the main thread.
+   * The main thread's RocksDB handle (store.ts `handle`): the tasks read and write through it
+   * directly; null with a store that has none (the memory store), then every store call goes
+   * through the main thread.
    */
   readonly storeHandle?: bigint | null
 }
@@ -62,20 +64,36 @@ const fetchContextOf = (fetch: CrossingFetch | null): FetchContext | null =>
 
 type StoreAnswer = Extract<ToProcessing, { op: 'storeReply' }>
 
+/** The database itself, when the thread can use it through the main thread's handle. */
+type SharedStore = ReturnType<typeof sharedRocksStore>
+
+/** A partition's puts and deletes as one atomic write of whole keys (sharedRocksStore). */
+function writeShared(shared: SharedStore, partition: number, batch: WriteBatch): void {
+  const operations: BatchOperation[] = []
+  for (const key of batch.deletes) operations.push({ type: 'del', key: partitionKey(partition, key) })
+  for (const [key, value] of batch.puts) operations.push({ type: 'put', key: partitionKey(partition, key), value })
+  try {
+    shared.write(operations)
+  } catch (error) {
+    throw new RiskError('RISK_ERR_STATE_WRITE', `RocksDB write of ${operations.length} operations failed`, { partition }, { cause: error })
+  }
+}
+
 /**
- * The main thread's store, partition by partition: writes and scans through `call`, reads through
- * `read` when the thread can read the database itself (a synchronous RocksDB read, no round trip
- * to a main thread that may be busy fetching or producing), else through `call` too.
+ * The process's store, partition by partition. With `shared` (the main thread's RocksDB through
+ * its handle) reads and writes are synchronous calls here, with no round trip to a main thread
+ * that may be busy fetching or producing, and no copy of a checkpoint's bytes to it; scans, and
+ * everything without `shared` (the memory store), go through `call`.
  *
- * A read here sees every write the main thread has answered. It does not see one still in flight,
+ * Through `call`, a read sees every write the main thread has answered, not one still in flight,
  * which a task never needs: the players of a checkpoint stay in its cache until the write has
  * landed (partition-task.ts, queueCheckpoint and evict).
  */
-function storeThroughMainThread(call: (partition: number, request: StoreCall, transfer?: ArrayBuffer[]) => Promise<StoreAnswer>, read: ((keys: string[]) => Array<Buffer | undefined>) | null): StateStore {
+function storeOfThread(call: (partition: number, request: StoreCall, transfer?: ArrayBuffer[]) => Promise<StoreAnswer>, shared: SharedStore | null): StateStore {
   return {
     partition(partition): PartitionStore {
       const getMany = async (keys: readonly string[]): Promise<Array<Buffer | undefined>> => {
-        if (read !== null) return read(keys.map((key) => partitionKey(partition, key)))
+        if (shared !== null) return shared.read(keys.map((key) => partitionKey(partition, key)))
         const answer = await call(partition, { name: 'getMany', keys })
         return answer.values === null ? keys.map(() => undefined) : unpackValues(answer.values)
       }
@@ -84,6 +102,7 @@ function storeThroughMainThread(call: (partition: number, request: StoreCall, tr
         getMany,
         get: async (key) => (await getMany([key]))[0],
         async write(batch) {
+          if (shared !== null) return writeShared(shared, partition, batch)
           const putValues = packValues(batch.puts.map(([, value]) => value))
           await call(partition, { name: 'write', putKeys: batch.puts.map(([key]) => key), putValues, deletes: batch.deletes }, [putValues.bytes])
         },
@@ -143,8 +162,8 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     else request?.reject(fromCrossing(error, where))
   }
 
-  const reads = data.storeHandle === undefined || data.storeHandle === null ? null : sharedRocksReads(data.storeHandle)
-  const store = storeThroughMainThread((partition, call, transfer) => ask<StoreAnswer>((id) => ({ op: 'store', id, partition, call }), transfer), reads)
+  const shared = data.storeHandle === undefined || data.storeHandle === null ? null : sharedRocksStore(data.storeHandle)
+  const store = storeOfThread((partition, call, transfer) => ask<StoreAnswer>((id) => ({ op: 'store', id, partition, call }), transfer), shared)
 
   const tasks = new Map<number, Entry>()
   let parts: ProcessingParts | null = null
@@ -169,6 +188,16 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
   const emitThroughMainThread = (partition: number, pending: readonly PendingRecord[], outputs: readonly OutputRecord[], processingMs: number, ready: ProcessingParts): Promise<void> => {
     const headers = outputHeaders(processingMs, config.instanceId)
     const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, headers), headers)
+    // The pending records land before the outputs are produced: here, synchronously, when the
+    // thread writes the database itself; else the main thread writes them first.
+    if (shared !== null && pending.length > 0) {
+      try {
+        writeShared(shared, partition, { puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return ask<void>((id) => ({ op: 'emit', id, outputs: packed, partition, pending: [] }), [packed.values])
+    }
     return ask<void>((id) => ({ op: 'emit', id, outputs: packed, partition, pending }), [packed.values])
   }
 
@@ -180,7 +209,7 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
     scorer: ready.models,
     ruleSets: ready.ruleSets,
     emit: (outputs, processingMs) => emitThroughMainThread(partition, [], outputs, processingMs, ready),
-    // The pending records go with the outputs: the main thread writes them, then produces (one round trip).
+    // The pending records go with the outputs (written here or by the main thread), then the outputs are produced (one round trip).
     writeAndEmit: (pending, outputs, processingMs) => emitThroughMainThread(partition, pending, outputs, processingMs, ready),
     monotonicMs: () => performance.now(),
     logger,
@@ -259,6 +288,8 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
         reply(message.id, (async () => {
           await Promise.all([...tasks.values()].map((entry) => entry.task.settled()))
           await parts?.close()
+          // Its batch released before the main thread closes the database (it stops this thread first).
+          await shared?.close()
           return null
         })())
         return

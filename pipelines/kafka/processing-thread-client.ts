@@ -1,6 +1,6 @@
 /**
  * The main thread's side of the processing threads (pipelines/processing-thread.ts): starts them,
- * serves their store calls (writes, scans; they read the database themselves through its handle)
+ * serves their store calls (scans; they read and write the database themselves through its handle)
  * from the process's RocksDB database, and gives the runner a proxy per
  * partition task (RemoteTask) that the runner drives exactly as it drives a task on its own
  * thread. Partition p runs on thread p mod the number of threads.

@@ -38,7 +38,7 @@ export interface StateStore {
   close(): Promise<void>
   /**
    * The open RocksDB database's native handle, for another thread of this process to read it
-   * directly (`sharedRocksReads`); absent for the memory store. Valid until `close`.
+   * directly (`sharedRocksStore`); absent for the memory store. Valid until `close`.
    */
   readonly handle?: bigint
 }
@@ -67,7 +67,10 @@ export type BatchOperation = { readonly type: 'put'; readonly key: string; reado
  *   writer.write([{ type: 'put', key: 'k', value }, { type: 'del', key: 'old' }], { sync: true })
  */
 export function batchWriter(db: RocksLevel): { write(operations: readonly BatchOperation[], options?: { sync?: boolean }): void; close(): Promise<void> } {
-  const batch = db.batch()
+  // What `db.batch()` returns on an open database. Called directly, it also works on a database
+  // wrapped from another thread's handle (sharedRocksStore), which abstract-level takes for one
+  // still opening and for which `batch()` would give a deferred batch without the synchronous write.
+  const batch = db._chainedBatch()
   return {
     write(operations, options) {
       try {
@@ -137,21 +140,33 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
 }
 
 /**
- * Synchronous multi-key reads of a RocksDB database another thread of this process opened,
- * through its `handle` (@nxtedition/rocksdb wraps the same native database, without owning it).
- * Keys are whole keys, partition prefix included (`partitionKey`). The processing threads read
- * their players this way instead of asking the main thread, which held each batch's load for a
- * round trip between the threads (issue 10); writes still go through the main thread.
+ * A RocksDB database another thread of this process opened, read and written directly through its
+ * `handle` (@nxtedition/rocksdb wraps the same native database, without owning it). Keys are whole
+ * keys, partition prefix included (`partitionKey`). The processing threads read their players and
+ * write their pending records and checkpoints this way (pipelines/processing-thread.ts).
  *
- * The opener must not close the database while a reader may still call this: the engine stops
- * its processing threads before it closes the store (pipelines/engine.ts).
+ * Why not through the main thread: a read waited for a round trip to a main thread that may be
+ * busy fetching or producing, and a checkpoint (a few hundred players, ~1 MB of JSON at 5k
+ * events/s) was copied to the main thread and written there synchronously, a 5-9 ms stretch in
+ * which it fetched, produced and relayed nothing (issue 10, bench/README.md). RocksDB serialises
+ * concurrent writers itself; each write is one atomic batch, as through the opener's store.
  *
- *   const read = sharedRocksReads(workerData.storeHandle)
- *   read([partitionKey(3, 's/player-1')]) // [Buffer] or [undefined]
+ * The opener must not close the database while this may still be used: the engine stops its
+ * processing threads, which `close` this first, before it closes the store (pipelines/engine.ts).
+ *
+ *   const shared = sharedRocksStore(workerData.storeHandle)
+ *   shared.read([partitionKey(3, 's/player-1')]) // [Buffer] or [undefined]
+ *   shared.write([{ type: 'put', key: partitionKey(3, 's/player-1'), value }])
+ *   await shared.close()
  */
-export function sharedRocksReads(handle: bigint): (keys: string[]) => Array<Buffer | undefined> {
+export function sharedRocksStore(handle: bigint): { read(keys: string[]): Array<Buffer | undefined>; write(operations: readonly BatchOperation[]): void; close(): Promise<void> } {
   const db = new RocksLevel(handle, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
-  return (keys) => db._getManySync(keys, {})
+  const writer = batchWriter(db)
+  return {
+    read: (keys) => db._getManySync(keys, {}),
+    write: (operations) => writer.write(operations),
+    close: () => writer.close(),
+  }
 }
 
 /** A partition's key as stored: `partitionKey(3, 's/player-1')` is `p0003/s/player-1`. */

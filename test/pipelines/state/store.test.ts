@@ -64,21 +64,32 @@ describe('RocksDB state store', () => {
     expect(rssGrowthMiB).toBeLessThan(700)
   }, 150_000)
 
-  it('is read by another thread of the process through its handle, which sees each write once it has landed', async () => {
+  it('is read and written by another thread of the process through its handle, each seeing the other\'s writes once they have landed', async () => {
     const store = await openRocksStore(tempDir())
     const three = store.partition(3)
     await three.write({ puts: [['s/a', Buffer.from('one')], ['s/empty', Buffer.alloc(0)]], deletes: [] })
     await store.partition(4).write({ puts: [['s/b', Buffer.from('partition four')]], deletes: [] })
-    // A worker as the processing threads start (tsx registered, then the module), reading on request.
+    // A worker as the processing threads start (tsx registered, then the module), reading and writing on request.
     const storeModule = new URL('../../../pipelines/state/store.ts', import.meta.url).href
     const source = `
       const { parentPort, workerData } = await import('node:worker_threads')
       const api = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
       api.register()
-      const { sharedRocksReads, partitionKey } = await import(${JSON.stringify(storeModule)})
-      const read = sharedRocksReads(workerData.handle)
-      parentPort.on('message', ({ partition, keys }) => {
-        parentPort.postMessage(read(keys.map((key) => partitionKey(partition, key))).map((value) => value === undefined ? null : value.toString()))
+      const { sharedRocksStore, partitionKey } = await import(${JSON.stringify(storeModule)})
+      const shared = sharedRocksStore(workerData.handle)
+      parentPort.on('message', async ({ op, partition, keys, puts, deletes }) => {
+        if (op === 'read') parentPort.postMessage(shared.read(keys.map((key) => partitionKey(partition, key))).map((value) => value === undefined ? null : value.toString()))
+        if (op === 'write') {
+          shared.write([
+            ...deletes.map((key) => ({ type: 'del', key: partitionKey(partition, key) })),
+            ...puts.map(([key, value]) => ({ type: 'put', key: partitionKey(partition, key), value: Buffer.from(value) })),
+          ])
+          parentPort.postMessage([])
+        }
+        if (op === 'close') {
+          await shared.close()
+          parentPort.postMessage([])
+        }
       })
       parentPort.postMessage('ready')`
     const worker = new Worker(`import(${JSON.stringify(`data:text/javascript,${encodeURIComponent(source)}`)})`, { eval: true, workerData: { handle: store.handle } })
@@ -93,16 +104,25 @@ describe('RocksDB state store', () => {
         }
       })
     })
-    const ask = (partition: number, keys: string[]): Promise<Array<string | null>> => new Promise((resolve) => {
+    const ask = (request: { op: 'read'; partition: number; keys: string[] } | { op: 'write'; partition: number; puts: Array<[string, string]>; deletes: string[] } | { op: 'close' }): Promise<Array<string | null>> => new Promise((resolve) => {
       answered = () => resolve(answers[answers.length - 1] as Array<string | null>)
-      worker.postMessage({ partition, keys })
+      worker.postMessage(request)
     })
+    const read = (partition: number, keys: string[]): Promise<Array<string | null>> => ask({ op: 'read', partition, keys })
     try {
       await ready
-      expect(await ask(3, ['s/a', 's/missing', 's/empty', 's/b'])).toEqual(['one', null, '', null])
-      expect(await ask(4, ['s/b'])).toEqual(['partition four'])
+      expect(await read(3, ['s/a', 's/missing', 's/empty', 's/b'])).toEqual(['one', null, '', null])
+      expect(await read(4, ['s/b'])).toEqual(['partition four'])
       await three.write({ puts: [['s/a', Buffer.from('two')]], deletes: ['s/empty'] })
-      expect(await ask(3, ['s/a', 's/empty'])).toEqual(['two', null])
+      expect(await read(3, ['s/a', 's/empty'])).toEqual(['two', null])
+      // Its writes: puts and deletes in one batch, seen by the opener and by its own reads.
+      await ask({ op: 'write', partition: 3, puts: [['s/a', 'three'], ['s/c', 'new']], deletes: ['s/a-old'] })
+      expect((await three.getMany(['s/a', 's/c'])).map((value) => value?.toString())).toEqual(['three', 'new'])
+      expect(await read(3, ['s/a', 's/c'])).toEqual(['three', 'new'])
+      await ask({ op: 'write', partition: 4, puts: [], deletes: ['s/b'] })
+      expect(await store.partition(4).get('s/b')).toBeUndefined()
+      expect((await three.get('s/a'))?.toString()).toBe('three')
+      await ask({ op: 'close' })
     } finally {
       await worker.terminate()
       await store.close()
