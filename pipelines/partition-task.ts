@@ -46,7 +46,7 @@ import type { Logger } from '../core/logger.js'
 import { CASINO_TOPIC_KEYS, INPUT_TOPIC_KEYS, type InputTopicKey, type TopicKey } from '../core/topics.js'
 import type { RuleSetHolder } from '../detectors/rule-set.js'
 import type { InputEvent } from '../schemas/domain.js'
-import type { PartitionStore } from './state/store.js'
+import type { PartitionStore, WriteBatch } from './state/store.js'
 import { newPlayerState, type EventProcessor, type OutputRecord, type PendingScore, type PlayerState, type ProcessResult, type ScoredWithdrawal } from './processor.js'
 
 export interface RawRecord {
@@ -143,6 +143,9 @@ export interface PendingRecord {
  * acknowledged them. Nothing is produced if the write fails. For a task whose store is reached
  * through messages (a processing thread's), the two steps then take one round trip rather than two.
  */
+/** The store write of pending records (their keys, their JSON as bytes). */
+export const pendingWrite = (pending: readonly PendingRecord[]): WriteBatch => ({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
+
 export type WriteAndEmitOutputs = (pending: readonly PendingRecord[], outputs: readonly OutputRecord[], processingMs: number) => Promise<void>
 
 export interface PartitionTaskOptions {
@@ -927,7 +930,7 @@ export class PartitionTask {
     if (pending.length > 0 && outputs.length > 0 && writeAndEmit !== undefined) {
       await writeAndEmit(pending, outputs, startedMs - firstArrivalMs)
     } else {
-      if (pending.length > 0) await this.options.store.write({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
+      if (pending.length > 0) await this.options.store.write(pendingWrite(pending))
       writtenMs = this.options.monotonicMs()
       if (outputs.length > 0) await this.options.emit(outputs, writtenMs - firstArrivalMs)
     }

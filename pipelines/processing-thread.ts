@@ -25,11 +25,10 @@ import type { Logger } from '../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../core/topics.js'
 import { encodeOutputs, outputHeaders } from './kafka/engine-runner.js'
 import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpackValues, type CrossingError, type CrossingFetch, type FromProcessing, type MetricCall, type StoreCall, type TaskStatus, type ToProcessing } from './kafka/thread-protocol.js'
-import { PartitionTask, type FetchContext, type PendingRecord, type TaskMetrics } from './partition-task.js'
+import { PartitionTask, pendingWrite, type FetchContext, type PendingRecord, type TaskMetrics } from './partition-task.js'
 import type { OutputRecord } from './processor.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
-import { RiskError } from '../core/errors.js'
-import { partitionKey, sharedRocksStore, type BatchOperation, type PartitionStore, type StateStore, type WriteBatch } from './state/store.js'
+import { partitionKey, sharedRocksStore, type PartitionStore, type StateStore } from './state/store.js'
 
 export interface ProcessingThreadData {
   readonly kind: 'pitboss-processing-thread'
@@ -67,18 +66,6 @@ type StoreAnswer = Extract<ToProcessing, { op: 'storeReply' }>
 /** The database itself, when the thread can use it through the main thread's handle. */
 type SharedStore = ReturnType<typeof sharedRocksStore>
 
-/** A partition's puts and deletes as one atomic write of whole keys (sharedRocksStore). */
-function writeShared(shared: SharedStore, partition: number, batch: WriteBatch): void {
-  const operations: BatchOperation[] = []
-  for (const key of batch.deletes) operations.push({ type: 'del', key: partitionKey(partition, key) })
-  for (const [key, value] of batch.puts) operations.push({ type: 'put', key: partitionKey(partition, key), value })
-  try {
-    shared.write(operations)
-  } catch (error) {
-    throw new RiskError('RISK_ERR_STATE_WRITE', `RocksDB write of ${operations.length} operations failed`, { partition }, { cause: error })
-  }
-}
-
 /**
  * The process's store, partition by partition. With `shared` (the main thread's RocksDB through
  * its handle) reads and writes are synchronous calls here, with no round trip to a main thread
@@ -102,7 +89,7 @@ function storeOfThread(call: (partition: number, request: StoreCall, transfer?: 
         getMany,
         get: async (key) => (await getMany([key]))[0],
         async write(batch) {
-          if (shared !== null) return writeShared(shared, partition, batch)
+          if (shared !== null) return shared.write(partition, batch)
           const putValues = packValues(batch.puts.map(([, value]) => value))
           await call(partition, { name: 'write', putKeys: batch.puts.map(([key]) => key), putValues, deletes: batch.deletes }, [putValues.bytes])
         },
@@ -188,15 +175,10 @@ export function runProcessingThread(port: MessagePort, data: ProcessingThreadDat
   const emitThroughMainThread = (partition: number, pending: readonly PendingRecord[], outputs: readonly OutputRecord[], processingMs: number, ready: ProcessingParts): Promise<void> => {
     const headers = outputHeaders(processingMs, config.instanceId)
     const packed = packOutputs(encodeOutputs(outputs, ready.encoder, config.kafka, headers), headers)
-    // The pending records land before the outputs are produced: here, synchronously, when the
-    // thread writes the database itself; else the main thread writes them first.
+    // The pending records land before the outputs are produced: written here when the thread
+    // writes the database itself, else by the main thread first.
     if (shared !== null && pending.length > 0) {
-      try {
-        writeShared(shared, partition, { puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      return ask<void>((id) => ({ op: 'emit', id, outputs: packed, partition, pending: [] }), [packed.values])
+      return ready.store.partition(partition).write(pendingWrite(pending)).then(() => ask<void>((id) => ({ op: 'emit', id, outputs: packed, partition, pending: [] }), [packed.values]))
     }
     return ask<void>((id) => ({ op: 'emit', id, outputs: packed, partition, pending }), [packed.values])
   }

@@ -18,7 +18,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import type { Logger } from '../../core/logger.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
-import { eachFetchedHighWatermark, takeInOrder, type FetchContext, type RawRecord, type TaskMetrics } from '../partition-task.js'
+import { eachFetchedHighWatermark, pendingWrite, takeInOrder, type FetchContext, type RawRecord, type TaskMetrics } from '../partition-task.js'
 import type { ProcessingThreadData } from '../processing-thread.js'
 import type { StateStore } from '../state/store.js'
 import type { RunnerTask, TaskHost, TaskWiring } from './engine-runner.js'
@@ -200,7 +200,7 @@ export class ProcessingThread implements TaskHost {
         const wiring = this.wiring as TaskWiring
         const pending = message.pending
         // The write is synchronous (store.ts): it has landed before the outputs are submitted.
-        const written = pending.length === 0 ? Promise.resolve() : this.store.partition(message.partition).write({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
+        const written = pending.length === 0 ? Promise.resolve() : this.store.partition(message.partition).write(pendingWrite(pending))
         written.then(() => wiring.submit(unpackOutputs(message.outputs))).then(
           () => this.post({ op: 'emitted', id: message.id, error: null }),
           (error: unknown) => this.post({ op: 'emitted', id: message.id, error: toCrossing(error) }),

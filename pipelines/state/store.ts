@@ -88,6 +88,19 @@ export function batchWriter(db: RocksLevel): { write(operations: readonly BatchO
   }
 }
 
+/** A partition's puts and deletes, as one atomic write of whole keys through `writer`. */
+function writePartition(writer: ReturnType<typeof batchWriter>, partition: number, batch: WriteBatch): void {
+  const prefix = partitionPrefix(partition)
+  const operations: BatchOperation[] = []
+  for (const key of batch.deletes) operations.push({ type: 'del', key: prefix + key })
+  for (const [key, value] of batch.puts) operations.push({ type: 'put', key: prefix + key, value })
+  try {
+    writer.write(operations)
+  } catch (error) {
+    throw new RiskError('RISK_ERR_STATE_WRITE', `RocksDB write of ${operations.length} operations failed`, { partition }, { cause: error })
+  }
+}
+
 export async function openRocksStore(directory: string): Promise<StateStore> {
   await fs.mkdir(directory, { recursive: true })
   const db = new RocksLevel(directory, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
@@ -113,16 +126,7 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
           // before this batch goes on (decision latency, issue 10).
           get: async (key) => readMany([prefix + key])[0],
           getMany: async (keys) => readMany(keys.map((key) => prefix + key)),
-          async write(batch) {
-            const operations: BatchOperation[] = []
-            for (const key of batch.deletes) operations.push({ type: 'del', key: prefix + key })
-            for (const [key, value] of batch.puts) operations.push({ type: 'put', key: prefix + key, value })
-            try {
-              writer.write(operations)
-            } catch (error) {
-              throw new RiskError('RISK_ERR_STATE_WRITE', `RocksDB write of ${operations.length} operations failed`, { partition }, { cause: error })
-            }
-          },
+          write: async (batch) => writePartition(writer, partition, batch),
           async *entries(keyPrefix = '') {
             const from = prefix + keyPrefix
             for await (const [key, value] of db.iterator({ gte: from, lt: prefixEnd(from) })) yield [key.slice(prefix.length), value]
@@ -141,9 +145,10 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
 
 /**
  * A RocksDB database another thread of this process opened, read and written directly through its
- * `handle` (@nxtedition/rocksdb wraps the same native database, without owning it). Keys are whole
- * keys, partition prefix included (`partitionKey`). The processing threads read their players and
- * write their pending records and checkpoints this way (pipelines/processing-thread.ts).
+ * `handle` (@nxtedition/rocksdb wraps the same native database, without owning it). Reads take
+ * whole keys, partition prefix included (`partitionKey`); a write is a partition's batch, as a
+ * PartitionStore's. The processing threads read their players and write their pending records
+ * and checkpoints this way (pipelines/processing-thread.ts).
  *
  * Why not through the main thread: a read waited for a round trip to a main thread that may be
  * busy fetching or producing, and a checkpoint (a few hundred players, ~1 MB of JSON at 5k
@@ -156,15 +161,15 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
  *
  *   const shared = sharedRocksStore(workerData.storeHandle)
  *   shared.read([partitionKey(3, 's/player-1')]) // [Buffer] or [undefined]
- *   shared.write([{ type: 'put', key: partitionKey(3, 's/player-1'), value }])
+ *   shared.write(3, { puts: [['s/player-1', value]], deletes: [] }) // synchronous, atomic
  *   await shared.close()
  */
-export function sharedRocksStore(handle: bigint): { read(keys: string[]): Array<Buffer | undefined>; write(operations: readonly BatchOperation[]): void; close(): Promise<void> } {
+export function sharedRocksStore(handle: bigint): { read(keys: string[]): Array<Buffer | undefined>; write(partition: number, batch: WriteBatch): void; close(): Promise<void> } {
   const db = new RocksLevel(handle, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
   const writer = batchWriter(db)
   return {
     read: (keys) => db._getManySync(keys, {}),
-    write: (operations) => writer.write(operations),
+    write: (partition, batch) => writePartition(writer, partition, batch),
     close: () => writer.close(),
   }
 }

@@ -80,10 +80,7 @@ describe('RocksDB state store', () => {
       parentPort.on('message', async ({ op, partition, keys, puts, deletes }) => {
         if (op === 'read') parentPort.postMessage(shared.read(keys.map((key) => partitionKey(partition, key))).map((value) => value === undefined ? null : value.toString()))
         if (op === 'write') {
-          shared.write([
-            ...deletes.map((key) => ({ type: 'del', key: partitionKey(partition, key) })),
-            ...puts.map(([key, value]) => ({ type: 'put', key: partitionKey(partition, key), value: Buffer.from(value) })),
-          ])
+          shared.write(partition, { puts: puts.map(([key, value]) => [key, Buffer.from(value)]), deletes })
           parentPort.postMessage([])
         }
         if (op === 'close') {
