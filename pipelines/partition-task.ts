@@ -137,15 +137,15 @@ export interface PendingRecord {
   readonly value: string
 }
 
+/** The store write of pending records (their keys, their JSON as bytes). */
+export const pendingWrite = (pending: readonly PendingRecord[]): WriteBatch => ({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
+
 /**
  * Writes the pending records of one or more batches to the task's store (one write) and then,
  * once they are written, produces the batches' outputs, resolving when the broker has
  * acknowledged them. Nothing is produced if the write fails. For a task whose store is reached
  * through messages (a processing thread's), the two steps then take one round trip rather than two.
  */
-/** The store write of pending records (their keys, their JSON as bytes). */
-export const pendingWrite = (pending: readonly PendingRecord[]): WriteBatch => ({ puts: pending.map((record) => [record.key, Buffer.from(record.value)] as const), deletes: [] })
-
 export type WriteAndEmitOutputs = (pending: readonly PendingRecord[], outputs: readonly OutputRecord[], processingMs: number) => Promise<void>
 
 export interface PartitionTaskOptions {

@@ -28,7 +28,7 @@ import { fromCrossing, packOutputs, packValues, toCrossing, unpackRecords, unpac
 import { PartitionTask, pendingWrite, type FetchContext, type PendingRecord, type TaskMetrics } from './partition-task.js'
 import type { OutputRecord } from './processor.js'
 import { openProcessing, type ProcessingParts } from './processing.js'
-import { partitionKey, sharedRocksStore, type PartitionStore, type StateStore } from './state/store.js'
+import { sharedRocksStore, type PartitionStore, type StateStore } from './state/store.js'
 
 export interface ProcessingThreadData {
   readonly kind: 'pitboss-processing-thread'
@@ -80,7 +80,7 @@ function storeOfThread(call: (partition: number, request: StoreCall, transfer?: 
   return {
     partition(partition): PartitionStore {
       const getMany = async (keys: readonly string[]): Promise<Array<Buffer | undefined>> => {
-        if (shared !== null) return shared.read(keys.map((key) => partitionKey(partition, key)))
+        if (shared !== null) return shared.read(partition, keys)
         const answer = await call(partition, { name: 'getMany', keys })
         return answer.values === null ? keys.map(() => undefined) : unpackValues(answer.values)
       }

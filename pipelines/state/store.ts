@@ -37,8 +37,8 @@ export interface StateStore {
   partition(partition: number): PartitionStore
   close(): Promise<void>
   /**
-   * The open RocksDB database's native handle, for another thread of this process to read it
-   * directly (`sharedRocksStore`); absent for the memory store. Valid until `close`.
+   * The open RocksDB database's native handle, for another thread of this process to read and
+   * write it directly (`sharedRocksStore`); absent for the memory store. Valid until `close`.
    */
   readonly handle?: bigint
 }
@@ -145,10 +145,9 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
 
 /**
  * A RocksDB database another thread of this process opened, read and written directly through its
- * `handle` (@nxtedition/rocksdb wraps the same native database, without owning it). Reads take
- * whole keys, partition prefix included (`partitionKey`); a write is a partition's batch, as a
- * PartitionStore's. The processing threads read their players and write their pending records
- * and checkpoints this way (pipelines/processing-thread.ts).
+ * `handle` (@nxtedition/rocksdb wraps the same native database, without owning it), a partition's
+ * keys at a time as through a PartitionStore, but synchronously. The processing threads read their
+ * players and write their pending records and checkpoints this way (pipelines/processing-thread.ts).
  *
  * Why not through the main thread: a read waited for a round trip to a main thread that may be
  * busy fetching or producing, and a checkpoint (a few hundred players, ~1 MB of JSON at 5k
@@ -160,22 +159,22 @@ export async function openRocksStore(directory: string): Promise<StateStore> {
  * processing threads, which `close` this first, before it closes the store (pipelines/engine.ts).
  *
  *   const shared = sharedRocksStore(workerData.storeHandle)
- *   shared.read([partitionKey(3, 's/player-1')]) // [Buffer] or [undefined]
+ *   shared.read(3, ['s/player-1']) // [Buffer] or [undefined]
  *   shared.write(3, { puts: [['s/player-1', value]], deletes: [] }) // synchronous, atomic
  *   await shared.close()
  */
-export function sharedRocksStore(handle: bigint): { read(keys: string[]): Array<Buffer | undefined>; write(partition: number, batch: WriteBatch): void; close(): Promise<void> } {
+export function sharedRocksStore(handle: bigint): { read(partition: number, keys: readonly string[]): Array<Buffer | undefined>; write(partition: number, batch: WriteBatch): void; close(): Promise<void> } {
   const db = new RocksLevel(handle, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
   const writer = batchWriter(db)
   return {
-    read: (keys) => db._getManySync(keys, {}),
+    read: (partition, keys) => {
+      const prefix = partitionPrefix(partition)
+      return db._getManySync(keys.map((key) => prefix + key), {})
+    },
     write: (partition, batch) => writePartition(writer, partition, batch),
     close: () => writer.close(),
   }
 }
-
-/** A partition's key as stored: `partitionKey(3, 's/player-1')` is `p0003/s/player-1`. */
-export const partitionKey = (partition: number, key: string): string => partitionPrefix(partition) + key
 
 /** The same contract in memory, for unit tests and the in-memory driver. */
 export function createMemoryStore(): StateStore & { readonly data: Map<string, Buffer> } {

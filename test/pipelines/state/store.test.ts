@@ -75,10 +75,10 @@ describe('RocksDB state store', () => {
       const { parentPort, workerData } = await import('node:worker_threads')
       const api = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
       api.register()
-      const { sharedRocksStore, partitionKey } = await import(${JSON.stringify(storeModule)})
+      const { sharedRocksStore } = await import(${JSON.stringify(storeModule)})
       const shared = sharedRocksStore(workerData.handle)
       parentPort.on('message', async ({ op, partition, keys, puts, deletes }) => {
-        if (op === 'read') parentPort.postMessage(shared.read(keys.map((key) => partitionKey(partition, key))).map((value) => value === undefined ? null : value.toString()))
+        if (op === 'read') parentPort.postMessage(shared.read(partition, keys).map((value) => value === undefined ? null : value.toString()))
         if (op === 'write') {
           shared.write(partition, { puts: puts.map(([key, value]) => [key, Buffer.from(value)]), deletes })
           parentPort.postMessage([])
