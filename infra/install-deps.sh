@@ -7,6 +7,10 @@ missing=()
 [ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(librdkafka-dev)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# The librdkafka output producer (@confluentinc/kafka-javascript) compiles at install time.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+[ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 { [ -x /usr/bin/clickhouse-server ] || [ -x /usr/sbin/clickhouse-server ] || command -v clickhouse-server >/dev/null 2>&1; } || missing+=(clickhouse-server clickhouse-client)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 if [ "${PITBOSS_INSTALL_DEV_TOOLS:-0}" = "1" ]; then

@@ -124,6 +124,9 @@ describe('docker-compose.yml', () => {
     const dockerfile = read('Dockerfile')
     expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim\b/m)
     expect(dockerfile).toContain('ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev')
+    // the librdkafka output producer is built (against the image's libssl and zlib) and loads
+    expect(dockerfile).toContain('CKJS_LINKING=dynamic ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev')
+    expect(dockerfile).toContain(`node -e "require('@confluentinc/kafka-javascript')"`)
     expect(dockerfile).toMatch(/^USER node$/m)
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m)
     // an image started without compose runs the api with the same flags
