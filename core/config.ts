@@ -11,6 +11,10 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RiskError } from './errors.js'
 
+/** What produces the engine's outputs (core/output-producer.ts, PITBOSS_KAFKA_OUTPUT_PRODUCER). */
+export type OutputProducerChoice = 'auto' | 'librdkafka' | 'kafkajs'
+export const OUTPUT_PRODUCER_CHOICES: readonly OutputProducerChoice[] = ['auto', 'librdkafka', 'kafkajs']
+
 export interface KafkaConfig {
   readonly brokers: readonly string[]
   readonly clientId: string
@@ -23,6 +27,8 @@ export interface KafkaConfig {
   readonly rebalanceTimeoutMs: number
   /** How long a fetch waits for data on an idle partition. */
   readonly maxWaitTimeMs: number
+  /** librdkafka where it is installed ('auto'), or as configured. */
+  readonly outputProducer: OutputProducerChoice
 }
 
 export interface PipelineConfig {
@@ -167,6 +173,12 @@ function optionalPath(env: Env, name: string): string | null {
   return value === null ? null : path.resolve(value)
 }
 
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const value = text(env, name, fallback).toLowerCase()
+  if ((choices as readonly string[]).includes(value)) return value as T
+  throw new RiskError('RISK_ERR_CONFIG_INVALID', `${name} must be one of ${choices.join(', ')}, got '${value}'`, { variable: name })
+}
+
 function onOff(env: Env, name: string, fallback: boolean): boolean {
   const value = text(env, name, fallback ? 'on' : 'off').toLowerCase()
   if (value === 'on' || value === 'true' || value === '1') return true
@@ -216,6 +228,7 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       heartbeatIntervalMs: integer(env, 'PITBOSS_KAFKA_HEARTBEAT_INTERVAL_MS', 1_000, 100),
       rebalanceTimeoutMs: integer(env, 'PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS', 20_000, 1000),
       maxWaitTimeMs: integer(env, 'PITBOSS_KAFKA_MAX_WAIT_MS', 100, 1), // default 100 ms: bounds the latency an idle partition adds
+      outputProducer: oneOf(env, 'PITBOSS_KAFKA_OUTPUT_PRODUCER', OUTPUT_PRODUCER_CHOICES, 'auto'),
     },
     registry: { url: url(env, 'PITBOSS_REGISTRY_URL', 'http://127.0.0.1:8081') },
     clickhouse: {

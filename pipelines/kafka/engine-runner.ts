@@ -14,8 +14,9 @@
  * partition it held before resumes from its own, older checkpoint and re-emits identical
  * outputs for the stretch another process already covered.
  */
-import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs'
-import { groupConsumerConfig, ORDERED_PRODUCER_CONFIG } from '../../core/kafka.js'
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka } from 'kafkajs'
+import { groupConsumerConfig } from '../../core/kafka.js'
+import { createOutputProducer, type OutputProducer } from '../../core/output-producer.js'
 import type { Clock } from '../../core/clock.js'
 import { sleep } from '../../core/clock.js'
 import type { KafkaConfig, PitbossConfig } from '../../core/config.js'
@@ -149,7 +150,7 @@ export class EngineRunner {
   private consumer: Consumer
   /** Consumer restarts after errors kafkajs does not restart from, by wall-clock time (for the limit). */
   private readonly restartsAtMs: number[] = []
-  private readonly producer: Producer
+  private readonly producer: OutputProducer
   private readonly admin: Admin
   /** The high watermarks the merge waits on (the blocking topics), one request per round. */
   private readonly highWatermarks: HighWatermarkReader
@@ -176,8 +177,8 @@ export class EngineRunner {
     // Batches carry their fetch answer, whose high watermarks spare the merge most refresh rounds.
     tagFetchAnswers()
     this.consumer = this.newConsumer()
-    // One request in flight keeps each output partition in order across retries.
-    this.producer = kafka.producer(ORDERED_PRODUCER_CONFIG)
+    // librdkafka or kafkajs (core/output-producer.ts); either keeps each output partition in order across retries.
+    this.producer = createOutputProducer(config.kafka, kafka, options.logger)
     this.admin = kafka.admin()
     this.highWatermarks = new HighWatermarkReader(kafka, MERGE_BLOCKING_TOPIC_KEYS.map((key) => topicName(config.kafka, key)))
   }
@@ -235,7 +236,7 @@ export class EngineRunner {
       partitionsConsumedConcurrently: Math.min(4, INPUT_TOPIC_KEYS.length * 2),
       eachBatch: (payload) => this.onBatch(payload),
     })
-    logger.info({ group: config.kafka.groupId, topics: [...this.topicByName.keys()] }, 'engine consuming')
+    logger.info({ group: config.kafka.groupId, topics: [...this.topicByName.keys()], outputProducer: this.producer.client }, 'engine consuming')
   }
 
   /**
@@ -485,7 +486,7 @@ export class EngineRunner {
   private async produce(topicMessages: Array<GatheredMessages<OutputMessage>>): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.producer.sendBatch({ topicMessages, acks: -1 })
+        await this.producer.send(topicMessages)
         return
       } catch (error) {
         if (!this.running) throw new RiskError('RISK_ERR_SHUTDOWN', 'stopping while outputs could not be produced; they are re-emitted after restart', {}, { cause: error })

@@ -9,6 +9,8 @@ describe('config', () => {
     expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
     expect(config.state.cachePlayers).toBe(20_000)
     expect(loadConfig({ PITBOSS_STATE_CACHE_PLAYERS: '0' }).state.cachePlayers).toBe(0)
+    expect(config.kafka.outputProducer).toBe('auto')
+    expect(loadConfig({ PITBOSS_KAFKA_OUTPUT_PRODUCER: 'KafkaJS' }).kafka.outputProducer).toBe('kafkajs')
   })
 
   it('refuses malformed values, naming the variable', () => {
@@ -17,5 +19,6 @@ describe('config', () => {
     expect(() => loadConfig({ PITBOSS_REGISTRY_URL: 'not a url' })).toThrow(/PITBOSS_REGISTRY_URL must be a URL/)
     expect(() => loadConfig({ PITBOSS_INSTANCE_ID: '../etc' })).toThrow(/PITBOSS_INSTANCE_ID/)
     expect(() => loadConfig({ PITBOSS_STATE_CACHE_PLAYERS: '-1' })).toThrow(/PITBOSS_STATE_CACHE_PLAYERS/)
+    expect(() => loadConfig({ PITBOSS_KAFKA_OUTPUT_PRODUCER: 'rdkafka' })).toThrow(/PITBOSS_KAFKA_OUTPUT_PRODUCER must be one of auto, librdkafka, kafkajs/)
   })
 })
