@@ -15,7 +15,7 @@ import { sleep } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import { bet, deposit, device, player } from './events.js'
-import { EngineChild, benchTopics, directoryBytes, machineInfo, printFigures, produceMessages, say, scrapeCounter, startBenchSubstrate, writeBenchResult, type OutgoingMessage } from './lib/harness.js'
+import { EngineChild, benchTopics, directoryBytes, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeInputsProcessed, startBenchSubstrate, writeBenchResult, type OutgoingMessage } from './lib/harness.js'
 import { DEFAULT_START_MS } from './simulator/simulate.js'
 
 const { values: args } = parseArgs({ options: {
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       await produceMessages(run.config, messages, {
         beforeBatch: async (producedInChunk) => {
           while (producedBefore + producedInChunk - processed > ahead) {
-            processed = await scrapeCounter(port, 'pitboss_events_processed_total')
+            processed = await scrapeInputsProcessed(port)
             peakRssBytes = Math.max(peakRssBytes, engine.rssBytes())
             if (!engine.running) throw new Error(`the engine exited; see ${engine.logFile}`)
             await sleep(100)
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     }
     const deadlineMs = Date.now() + 60 * 60_000
     while (processed < total) {
-      processed = await scrapeCounter(port, 'pitboss_events_processed_total')
+      processed = await scrapeInputsProcessed(port)
       peakRssBytes = Math.max(peakRssBytes, engine.rssBytes())
       if (!engine.running || Date.now() > deadlineMs) throw new Error(`the engine stopped at ${processed} of ${total}; see ${engine.logFile}`)
       await sleep(200)

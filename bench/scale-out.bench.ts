@@ -17,7 +17,7 @@ import { loadConfig } from '../core/config.js'
 import { INPUT_PARTITIONS } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision } from '../schemas/generated/types.js'
-import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' },
@@ -39,7 +39,7 @@ async function singleEngine(run: BenchTopics, total: number): Promise<number> {
     const start = new RoundStart([engine])
     const deadlineMs = Date.now() + TIMEOUT_MS
     for (;;) {
-      const processed = await scrapeCounter(port, 'pitboss_events_processed_total')
+      const processed = await scrapeInputsProcessed(port)
       if (processed >= total) return processed / ((performance.now() - start.resolve().startMs) / 1000)
       if (!engine.running || Date.now() > deadlineMs) throw new Error(`the lone engine stopped at ${processed} of ${total}; see ${engine.logFile}`)
       await sleep(POLL_MS)
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       let processed = 0
       const deadlineMs = Date.now() + TIMEOUT_MS
       while (processed < killAt * total) {
-        processed = (await scrapeCounter(survivorPort, 'pitboss_events_processed_total')) + (await scrapeCounter(victimPort, 'pitboss_events_processed_total'))
+        processed = (await scrapeInputsProcessed(survivorPort)) + (await scrapeInputsProcessed(victimPort))
         if (Date.now() > deadlineMs) throw new Error(`the pair processed ${processed} of ${total}`)
         await sleep(POLL_MS)
       }

@@ -26,7 +26,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import { createKafka } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
-import { topicName, type TopicKey } from '../../core/topics.js'
+import { CASINO_TOPIC_KEYS, topicName, type TopicKey } from '../../core/topics.js'
 import { isolatedRun } from '../../infra/isolated-run.js'
 import { startSubstrate, type SubstrateInfo } from '../../infra/substrate.js'
 import type { AvroCodec } from '../../schemas/codec.js'
@@ -303,14 +303,28 @@ export class RoundStart {
   }
 }
 
-/** Sum of every series of a Prometheus counter or gauge on 127.0.0.1:`port`/metrics. */
-export async function scrapeCounter(port: number, name: string): Promise<number> {
+/** Sum of every series of a Prometheus counter or gauge on 127.0.0.1:`port`/metrics (or of those whose labels `keep` accepts). */
+export async function scrapeCounter(port: number, name: string, keep: (labels: string) => boolean = () => true): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   let total = 0
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (!line.startsWith(`${name} `) && !line.startsWith(`${name}{`)) continue
+    const labels = line.startsWith(`${name}{`) ? line.slice(name.length + 1, line.lastIndexOf('}')) : ''
+    if (keep(labels)) total += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return total
+}
+
+const CASINO_TOPIC_LABELS = CASINO_TOPIC_KEYS.map((key) => `topic="${key}"`)
+
+/**
+ * The events of the casino's topics (the ones the benches produce) the engine has processed.
+ * `pitboss_events_processed_total` also counts the transfers the engine re-keys to their
+ * receivers and reads back (`transfersReceived`): counted in, a round would end before the engine
+ * processed all of the bench's events.
+ */
+export function scrapeInputsProcessed(port: number): Promise<number> {
+  return scrapeCounter(port, 'pitboss_events_processed_total', (labels) => CASINO_TOPIC_LABELS.some((label) => labels.includes(label)))
 }
 
 /** One series of a Prometheus histogram: cumulative bucket counts by upper bound (seconds), sum and count. */
