@@ -44,6 +44,12 @@ export interface ProducedTopic {
 export interface OutputProducer {
   /** 'librdkafka' or 'kafkajs'. */
   readonly client: string
+  /**
+   * Whether messages sent while a request is in flight go out together in the next request
+   * without the caller's help (librdkafka). kafkajs sends each call as a request of its own, one
+   * in flight at a time, so its callers gather (pipelines/kafka/output-coalescer.ts).
+   */
+  readonly gathersRequests: boolean
   connect(): Promise<void>
   /** Resolves once the broker acknowledged every message; rejects if any of them failed. */
   send(topicMessages: readonly ProducedTopic[]): Promise<void>
@@ -97,6 +103,7 @@ export function createOutputProducer(config: KafkaConfig, kafka: Kafka, logger: 
 /** kafkajs's producer, one request in flight (ORDERED_PRODUCER_CONFIG). */
 export class KafkajsOutputProducer implements OutputProducer {
   readonly client = 'kafkajs'
+  readonly gathersRequests = false
   private readonly producer
 
   constructor(kafka: Kafka) {
@@ -135,6 +142,7 @@ const DISCONNECT_FLUSH_MS = 5000
 /** librdkafka's producer; delivery reports come from its background thread. */
 export class LibrdkafkaOutputProducer implements OutputProducer {
   readonly client = 'librdkafka'
+  readonly gathersRequests = true
   private readonly producer: RdProducer
   private readonly pending = new Set<Pending>()
   private readonly connectTimeoutMs: number

@@ -32,7 +32,7 @@ import { backpressureMoves, type BufferedPositions } from './backpressure.js'
 import { coPartitionedAssigner } from './co-partitioned-assigner.js'
 import { HighWatermarkReader, RefreshRounds } from './high-watermarks.js'
 import { fetchAnswerOf, partitionBatches, tagFetchAnswers } from './fetch-answers.js'
-import { OutputCoalescer, type GatheredMessages, type TopicMessages } from './output-coalescer.js'
+import { OutputCoalescer, type TopicMessages } from './output-coalescer.js'
 import type { OutputMessage } from './thread-protocol.js'
 
 export interface OutputEncoder {
@@ -163,8 +163,13 @@ export class EngineRunner {
   private readonly paused = new Set<string>()
   private readonly gapSeeks = new Set<string>()
   private running = false
-  /** Every task's outputs, gathered into one produce request per broker round trip. */
-  private readonly outputs = new OutputCoalescer<OutputMessage>((topicMessages) => this.produce(topicMessages), (message) => message.value.length + message.key.length, OUTPUT_REQUEST_MAX_BYTES)
+  /**
+   * Every task's outputs go out in one produce request per broker round trip: librdkafka gathers
+   * what is queued while a request is in flight by itself (on its own threads, without waiting
+   * for this thread to see the acknowledgement); kafkajs sends each call as a request of its
+   * own, so an OutputCoalescer gathers for it.
+   */
+  private readonly submitOutputs: (topicMessages: ReadonlyArray<TopicMessages<OutputMessage>>) => Promise<void>
   private fatal: ((error: Error) => void) | null = null
 
   constructor(private readonly options: EngineRunnerOptions) {
@@ -179,6 +184,12 @@ export class EngineRunner {
     this.consumer = this.newConsumer()
     // librdkafka or kafkajs (core/output-producer.ts); either keeps each output partition in order across retries.
     this.producer = createOutputProducer(config.kafka, kafka, options.logger)
+    if (this.producer.gathersRequests) {
+      this.submitOutputs = (topicMessages) => this.produce(topicMessages)
+    } else {
+      const coalescer = new OutputCoalescer<OutputMessage>((topicMessages) => this.produce(topicMessages), (message) => message.value.length + message.key.length, OUTPUT_REQUEST_MAX_BYTES)
+      this.submitOutputs = (topicMessages) => coalescer.submit(topicMessages)
+    }
     this.admin = kafka.admin()
     this.highWatermarks = new HighWatermarkReader(kafka, MERGE_BLOCKING_TOPIC_KEYS.map((key) => topicName(config.kafka, key)))
   }
@@ -332,7 +343,7 @@ export class EngineRunner {
 
   private newTask(partition: number): RunnerTask {
     return this.options.tasks.newTask(partition, {
-      submit: (topicMessages) => this.outputs.submit(topicMessages),
+      submit: (topicMessages) => this.submitOutputs(topicMessages),
       refreshHighWatermarks: (topics) => this.refreshHighWatermarks(topics),
       metrics: this.options.metrics,
     })
@@ -482,8 +493,8 @@ export class EngineRunner {
     await this.consumer.commitOffsets(topics)
   }
 
-  /** One produce request of the coalesced outputs, retried until acknowledged (or the engine stops). */
-  private async produce(topicMessages: Array<GatheredMessages<OutputMessage>>): Promise<void> {
+  /** Outputs produced, retried until acknowledged (or the engine stops). */
+  private async produce(topicMessages: ReadonlyArray<TopicMessages<OutputMessage>>): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.producer.send(topicMessages)
