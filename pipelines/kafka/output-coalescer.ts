@@ -1,5 +1,6 @@
 /**
- * Group commit for the engine's outputs. The producer keeps one request in flight per broker (the
+ * Group commit for the engine's outputs when kafkajs produces them (librdkafka gathers by itself:
+ * core/output-producer.ts, gathersRequests). The producer keeps one request in flight per broker (the
  * order of each output partition across retries), so every partition task's emit used to wait
  * for the emits of all the others, one broker round trip each: at a steady 5k events/s the eight
  * tasks' outputs queued behind one another and a decision waited several round trips for its
