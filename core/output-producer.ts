@@ -25,7 +25,7 @@
  *   await outputs.send([{ topic: 'risk.decisions.v1', messages: [{ key: 'wd-1', value, headers }] }])
  */
 import { createRequire } from 'node:module'
-import type { Kafka } from 'kafkajs'
+import type { Kafka, TopicMessages as KafkajsTopicMessages } from 'kafkajs'
 import type { KafkaConfig } from './config.js'
 import { RiskError } from './errors.js'
 import { ORDERED_PRODUCER_CONFIG } from './kafka.js'
@@ -116,7 +116,8 @@ export class KafkajsOutputProducer implements OutputProducer {
   }
 
   async send(topicMessages: readonly ProducedTopic[]): Promise<void> {
-    await this.producer.sendBatch({ topicMessages: topicMessages.map(({ topic, messages }) => ({ topic, messages: messages as ProducedMessage[] })), acks: -1 })
+    // kafkajs only reads the messages; its types ask for mutable arrays.
+    await this.producer.sendBatch({ topicMessages: topicMessages as KafkajsTopicMessages[], acks: -1 })
   }
 
   disconnect(): Promise<void> {
