@@ -3,7 +3,10 @@
  * local broker through the local registry -> engine process -> risk.decisions.v1 -> ClickHouse.
  * With the partition tasks on one processing thread (the default), on two, and on the engine's
  * main thread (PITBOSS_PROCESSING_THREADS=0); the metrics the tasks count reach /metrics each way.
+ * The outputs go through librdkafka (the default where it is installed, as here) and, once,
+ * through kafkajs (PITBOSS_KAFKA_OUTPUT_PRODUCER=kafkajs, with its OutputCoalescer).
  */
+import fs from 'node:fs'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sleep } from '../../core/clock.js'
@@ -23,7 +26,12 @@ async function freePort(): Promise<number> {
   return port
 }
 
-describe.each(['1', '2', '0'])('end to end: withdrawal -> decision on Kafka -> row in ClickHouse (%s processing threads)', (processingThreads) => {
+describe.each([
+  { processingThreads: '1', outputProducer: 'librdkafka' },
+  { processingThreads: '2', outputProducer: 'librdkafka' },
+  { processingThreads: '0', outputProducer: 'librdkafka' },
+  { processingThreads: '1', outputProducer: 'kafkajs' },
+])('end to end: withdrawal -> decision on Kafka -> row in ClickHouse ($processingThreads processing threads, outputs by $outputProducer)', ({ processingThreads, outputProducer }) => {
   let test: Isolated
   let engine: EngineProcess
   let sink: EngineProcess
@@ -33,7 +41,7 @@ describe.each(['1', '2', '0'])('end to end: withdrawal -> decision on Kafka -> r
   beforeAll(async () => {
     // Withdrawals with no deposit behind them look risky to the shipped model; here the velocity
     // rule alone decides (the model has its own tests: model-hot-swap, replay-equality).
-    test = await isolated('e2e', { PITBOSS_MODELS: 'off', PITBOSS_PROCESSING_THREADS: processingThreads })
+    test = await isolated('e2e', { PITBOSS_MODELS: 'off', PITBOSS_PROCESSING_THREADS: processingThreads, PITBOSS_KAFKA_OUTPUT_PRODUCER: outputProducer })
     metricsPort = await freePort()
     engine = new EngineProcess(test, 'engine', 'pipelines/main.ts', { PITBOSS_METRICS_PORT: String(metricsPort) }).start()
     sink = new EngineProcess(test, 'sink', 'sinks/main.ts').start()
@@ -65,6 +73,8 @@ describe.each(['1', '2', '0'])('end to end: withdrawal -> decision on Kafka -> r
       // keyed by withdrawal id; the processing time rides in a header, not in the value
       expect(reader.raw.map((record) => record.key).sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3'])
       expect(reader.raw.every((record) => Number(record.headers['pitboss-processing-ms']) >= 0)).toBe(true)
+      // the engine says which client produced them
+      expect(fs.readFileSync(engine.logFile, 'utf8')).toContain(`"outputProducer":"${outputProducer}"`)
     } finally {
       await reader.stop()
     }
