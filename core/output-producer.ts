@@ -43,8 +43,7 @@ export interface ProducedTopic {
 }
 
 export interface OutputProducer {
-  /** 'librdkafka' or 'kafkajs'. */
-  readonly client: string
+  readonly client: 'librdkafka' | 'kafkajs'
   /**
    * Whether messages sent while a request is in flight go out together in the next request
    * without the caller's help (librdkafka). kafkajs sends each call as a request of its own, one
@@ -103,7 +102,7 @@ export function createOutputProducer(config: KafkaConfig, kafka: Kafka, logger: 
 
 /** kafkajs's producer, one request in flight (ORDERED_PRODUCER_CONFIG). */
 export class KafkajsOutputProducer implements OutputProducer {
-  readonly client = 'kafkajs'
+  readonly client = 'kafkajs' as const
   readonly gathersRequests = false
   private readonly producer
 
@@ -143,7 +142,7 @@ const DISCONNECT_FLUSH_MS = 5000
 
 /** librdkafka's producer; delivery reports come from its background thread. */
 export class LibrdkafkaOutputProducer implements OutputProducer {
-  readonly client = 'librdkafka'
+  readonly client = 'librdkafka' as const
   readonly gathersRequests = true
   private readonly producer: RdProducer
   private readonly pending = new Set<Pending>()

@@ -7,6 +7,7 @@
  * structured clone copies a view's entire underlying buffer.
  */
 import { RiskError, type ErrorCode, type ErrorContext } from '../../core/errors.js'
+import type { ProducedMessage } from '../../core/output-producer.js'
 import { INPUT_TOPIC_KEYS, type InputTopicKey } from '../../core/topics.js'
 import type { ThreadMemory } from '../metrics.js'
 import type { AnswerTag, DecisionStageMs, PendingRecord, RawRecord } from '../partition-task.js'
@@ -115,11 +116,8 @@ export interface PackedOutputs {
   readonly values: ArrayBuffer
 }
 
-export interface OutputMessage {
-  readonly key: string
-  readonly value: Buffer
-  readonly headers: Record<string, string>
-}
+/** One encoded output, as the output producer sends it. */
+export type OutputMessage = ProducedMessage
 
 export function packOutputs(byTopic: ReadonlyMap<string, ReadonlyArray<{ key: string; value: Buffer }>>, headers: Record<string, string>): PackedOutputs {
   let total = 0
