@@ -459,6 +459,47 @@ export function percentile(values: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] as number
 }
 
+/**
+ * A distribution-free confidence interval for a quantile of the population a sample came from:
+ * the order statistics X(l) <= X(u) of the sorted sample with P(X(l) <= q <= X(u)) >= confidence.
+ * The count of observations below the quantile q is binomial(n, fraction) whatever the
+ * latencies' distribution, so l and u come from its tails (each at most (1 - confidence) / 2).
+ * A side the sample cannot bound is null: 200 requests cannot bound a p99 from above at 95%
+ * (even their largest is below the p99 with probability 0.13).
+ *
+ * Example: quantileInterval(latencies, 0.99) // 600 latencies: { low: X(589), high: X(599) }
+ */
+export function quantileInterval(values: readonly number[], fraction: number, confidence = 0.95): { low: number | null; high: number | null } {
+  if (!(fraction > 0 && fraction < 1) || !(confidence > 0 && confidence < 1)) throw new RangeError(`quantileInterval: fraction ${fraction} and confidence ${confidence} must be in (0, 1)`)
+  const n = values.length
+  if (n === 0) return { low: null, high: null }
+  const sorted = [...values].sort((a, b) => a - b)
+  const logFactorial = new Float64Array(n + 1)
+  for (let k = 1; k <= n; k += 1) logFactorial[k] = (logFactorial[k - 1] as number) + Math.log(k)
+  const logP = Math.log(fraction)
+  const logQ = Math.log1p(-fraction)
+  // cdf[k] = P(B <= k), B ~ binomial(n, fraction): how many observations fall below the quantile.
+  const cdf = new Float64Array(n + 1)
+  let sum = 0
+  for (let k = 0; k <= n; k += 1) {
+    sum += Math.exp((logFactorial[n] as number) - (logFactorial[k] as number) - (logFactorial[n - k] as number) + k * logP + (n - k) * logQ)
+    cdf[k] = sum
+  }
+  const tail = (1 - confidence) / 2
+  // X(l) <= q unless fewer than l observations are below q: P(B <= l - 1) <= tail, l as high as that allows.
+  let lowRank = 0
+  for (let rank = 1; rank <= n && (cdf[rank - 1] as number) <= tail; rank += 1) lowRank = rank
+  // X(u) >= q unless u or more are below q: P(B <= u - 1) >= 1 - tail, u as low as that allows.
+  let highRank = n + 1
+  for (let rank = 1; rank <= n; rank += 1) {
+    if ((cdf[rank - 1] as number) >= 1 - tail) {
+      highRank = rank
+      break
+    }
+  }
+  return { low: lowRank >= 1 ? sorted[lowRank - 1] as number : null, high: highRank <= n ? sorted[highRank - 1] as number : null }
+}
+
 /** Bytes under a folder (files only, recursively); 0 when it does not exist. */
 export function directoryBytes(folder: string): number {
   if (!fs.existsSync(folder)) return 0
