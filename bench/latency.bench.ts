@@ -274,17 +274,17 @@ async function main(): Promise<void> {
   }
 }
 
-/**
- * The do-nothing relay (see the header): every injected request re-produced unchanged to
- * `<prefix>bench.latency-relay` (the mock creates it on first use), and the time each reaches a
- * reader of that topic.
- */
 /** A p99's 95% confidence interval from the sample's order statistics (harness.ts, quantileInterval), as text: "17.9-31.0 ms"; an open side is "?". */
 function intervalText(latencies: readonly number[]): string {
   const { low, high } = quantileInterval(latencies, 0.99)
   return `${low === null ? '?' : low.toFixed(1)}-${high === null ? '?' : high.toFixed(1)} ms`
 }
 
+/**
+ * The do-nothing relay (see the header): every injected request re-produced unchanged to
+ * `<prefix>bench.latency-relay` (the mock creates it on first use), and the time each reaches a
+ * reader of that topic.
+ */
 async function startRelay(run: Awaited<ReturnType<typeof benchTopics>>, maxWaitTimeInMs: number): Promise<{ receivedMs: Map<string, number>; stop(): Promise<void> }> {
   const kafka = createKafka(run.config.kafka, silentLogger)
   const relayTopic = `${run.prefix}bench.latency-relay`
