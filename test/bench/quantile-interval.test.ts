@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom } from '../../bench/fixture.js'
 import { percentile, quantileInterval } from '../../bench/lib/harness.js'
-
-/** A small seeded generator (mulberry32), so the coverage check is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const ranks = (n: number): number[] => Array.from({ length: n }, (_, index) => index + 1)
 
