@@ -7,20 +7,24 @@
  * it is fetching there), and checks that every withdrawal is decided exactly once (one decision
  * id per withdrawal, re-emissions byte-identical, none missing).
  * Baseline in the same run: one engine alone on a copy of the same events.
+ * Repeated (--repetitions, default 3; each repetition the lone engine, then the pair with its
+ * kill, on fresh topics): rates and times are medians over the repetitions, and the exactly-once
+ * counts are summed over all of them.
  *
- *   npx tsx bench/scale-out.bench.ts [--events 150000] [--kill-at 0.4] [--seed 13] [--keep-substrate]
+ *   npx tsx bench/scale-out.bench.ts [--events 150000] [--kill-at 0.4] [--repetitions 3] [--seed 13] [--keep-substrate]
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sleep } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { INPUT_PARTITIONS } from '../core/topics.js'
-import { stopSubstrate } from '../infra/substrate.js'
+import { stopSubstrate, type SubstrateInfo } from '../infra/substrate.js'
+import type { SimulatedEvent } from './simulator/world.js'
 import type { Decision } from '../schemas/generated/types.js'
-import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, median, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
-  events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' },
+  events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' }, repetitions: { type: 'string', default: '3' },
   seed: { type: 'string', default: '13' }, 'keep-substrate': { type: 'boolean', default: false },
 } })
 
@@ -49,114 +53,146 @@ async function singleEngine(run: BenchTopics, total: number): Promise<number> {
   }
 }
 
+/** What one repetition measured. */
+interface Repetition {
+  readonly aloneRate: number
+  readonly pairRate: number
+  readonly overallRate: number
+  readonly rebalanceMs: number
+  readonly resumedMs: number
+  readonly missing: number
+  readonly conflicting: number
+  readonly reEmitted: number
+  readonly decisionIds: number
+  readonly recordsRead: number
+  readonly conflictDetails: readonly string[]
+  readonly sessionTimeoutMs: number
+}
+
+/** One engine alone, then the pair with its kill, each on topics of its own with the same events. */
+async function repetition(substrate: SubstrateInfo, benchDir: string, index: number, events: readonly SimulatedEvent[], requests: ReadonlySet<string>, killAt: number): Promise<Repetition> {
+  const total = events.length
+  const aloneRun = await benchTopics(substrate, benchDir, `scale-alone-${index}`)
+  await produceMessages(aloneRun.config, encodeEvents(aloneRun.codec, events))
+  const aloneRate = await singleEngine(aloneRun, total)
+  say(`repetition ${index}: one engine alone: ${Math.round(aloneRate)} events/s`)
+
+  const run = await benchTopics(substrate, benchDir, `scale-pair-${index}`)
+  await produceMessages(run.config, encodeEvents(run.codec, events))
+  const decisions = await new OutputReader<Decision>(run, 'decisions', 100).start()
+  const survivor = engineFor(run, 'engine-a').start()
+  const victim = engineFor(run, 'engine-b').start()
+  try {
+    const [survivorPort, victimPort] = await Promise.all([survivor.metricsPort(120_000), victim.metricsPort(120_000)])
+    let processed = 0
+    const deadlineMs = Date.now() + TIMEOUT_MS
+    while (processed < killAt * total) {
+      processed = (await scrapeInputsProcessed(survivorPort)) + (await scrapeInputsProcessed(victimPort))
+      if (Date.now() > deadlineMs) throw new Error(`the pair processed ${processed} of ${total}`)
+      await sleep(POLL_MS)
+    }
+    // From the first of the pair's partitions assigned (RoundStart).
+    const startMs = new RoundStart([survivor, victim]).resolve().startMs
+    const survivorPartitions = new Set(await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition'))
+    const pairRate = processed / ((performance.now() - startMs) / 1000)
+    const killEpochMs = Date.now()
+    const killMs = performance.now()
+    await victim.stop('SIGKILL')
+    say(`repetition ${index}: killed engine-b after ${processed} events (${Math.round(pairRate)} events/s for the pair); engine-a held partitions ${[...survivorPartitions].sort().join(',')}`)
+
+    const assigned = await survivor.waitForLog((line) => line.msg === 'partitions assigned' && Array.isArray(line.partitions) && line.partitions.length === INPUT_PARTITIONS, TIMEOUT_MS, killEpochMs)
+    const rebalanceMs = assigned.time - killEpochMs
+    let resumedMs = Number.NaN
+    while (Number.isNaN(resumedMs)) {
+      const partitions = await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition')
+      if (partitions.some((partition) => !survivorPartitions.has(partition))) resumedMs = performance.now() - killMs
+      else if (performance.now() - killMs > TIMEOUT_MS) throw new Error('the survivor never fetched from the killed engine\'s partitions')
+      else await sleep(50)
+    }
+    await decisions.waitFor(() => new Set(decisions.values.map((decision) => decision.withdrawalId)).size >= requests.size, TIMEOUT_MS, 'every withdrawal decided')
+    const doneMs = performance.now()
+    await waitUntilQuiet(() => decisions.received.length, 3_000, 30_000)
+    const overallRate = total / ((doneMs - startMs) / 1000)
+
+    const byDecision = new Map<string, Set<string>>()
+    for (const entry of decisions.received) {
+      const copies = byDecision.get(entry.value.decisionId) ?? new Set<string>()
+      copies.add(entry.bytes?.toString('base64') ?? '')
+      byDecision.set(entry.value.decisionId, copies)
+    }
+    const firstRevisions = decisions.values.filter((decision) => decision.revision === 1)
+    const perWithdrawal = new Map<string, Set<string>>()
+    for (const decision of firstRevisions) perWithdrawal.set(decision.withdrawalId, (perWithdrawal.get(decision.withdrawalId) ?? new Set()).add(decision.decisionId))
+    const missing = [...requests].filter((id) => !perWithdrawal.has(id)).length
+    const conflicting = [...byDecision.values()].filter((copies) => copies.size > 1).length + [...perWithdrawal.values()].filter((ids) => ids.size > 1).length
+    const reEmitted = decisions.received.length - byDecision.size
+    // What differs between the two forms of a conflicting decision (executions by detector, outcome)
+    const forms = new Map<string, Decision[]>()
+    for (const entry of decisions.received) forms.set(entry.value.decisionId, [...(forms.get(entry.value.decisionId) ?? []), entry.value])
+    const conflictDetails: string[] = []
+    for (const [decisionId, copies] of byDecision) {
+      if (copies.size < 2) continue
+      const [first, ...rest] = forms.get(decisionId) as [Decision, ...Decision[]]
+      const other = rest.find((decision) => JSON.stringify(decision) !== JSON.stringify(first)) as Decision
+      const detectors = first.executions.filter((execution, position) => JSON.stringify(execution) !== JSON.stringify(other.executions[position])).map((execution) => execution.detectorId)
+      conflictDetails.push(`repetition ${index}, ${decisionId}: ${first.outcome} -> ${other.outcome}, executions differing: ${detectors.join(', ') || 'none'}`)
+    }
+    if (conflictDetails.length > 0) say(`conflicting decisions:\n  ${conflictDetails.join('\n  ')}`)
+    say(`repetition ${index}: rebalance ${Math.round(rebalanceMs)} ms, whole run ${Math.round(overallRate)} events/s, ${missing} missing, ${conflicting} conflicting, ${reEmitted} re-emitted`)
+    return { aloneRate, pairRate, overallRate, rebalanceMs, resumedMs, missing, conflicting, reEmitted, decisionIds: byDecision.size, recordsRead: decisions.received.length, conflictDetails, sessionTimeoutMs: run.config.kafka.sessionTimeoutMs }
+  } finally {
+    await decisions.stop()
+    await victim.stop('SIGKILL')
+    await survivor.stop('SIGTERM')
+  }
+}
+
 async function main(): Promise<void> {
   const startedMs = Date.now()
   const base = loadConfig()
   const machine = machineInfo()
   const total = Number(args.events)
   const killAt = Number(args['kill-at'])
+  const repetitions = Number(args.repetitions)
+  if (!Number.isInteger(repetitions) || repetitions < 1) throw new Error(`--repetitions must be a positive integer, not ${args.repetitions}`)
   const benchDir = path.join(base.homeDir, 'bench', 'runs', `scale-out-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
   const substrate = await startBenchSubstrate(base.homeDir)
   const events = simulatedEvents(Number(args.seed), total, base.referenceDataDir)
   const requests = new Set(events.flatMap((event) => (event.topic === 'withdrawals' && event.value.type === 'REQUESTED' ? [event.value.withdrawalId] : [])))
   try {
-    const aloneRun = await benchTopics(substrate, benchDir, 'scale-alone')
-    await produceMessages(aloneRun.config, encodeEvents(aloneRun.codec, events))
-    const aloneRate = await singleEngine(aloneRun, events.length)
-    say(`one engine alone: ${Math.round(aloneRate)} events/s`)
-
-    const run = await benchTopics(substrate, benchDir, 'scale-pair')
-    await produceMessages(run.config, encodeEvents(run.codec, events))
-    const decisions = await new OutputReader<Decision>(run, 'decisions', 100).start()
-    const survivor = engineFor(run, 'engine-a').start()
-    const victim = engineFor(run, 'engine-b').start()
-    try {
-      const [survivorPort, victimPort] = await Promise.all([survivor.metricsPort(120_000), victim.metricsPort(120_000)])
-      let processed = 0
-      const deadlineMs = Date.now() + TIMEOUT_MS
-      while (processed < killAt * total) {
-        processed = (await scrapeInputsProcessed(survivorPort)) + (await scrapeInputsProcessed(victimPort))
-        if (Date.now() > deadlineMs) throw new Error(`the pair processed ${processed} of ${total}`)
-        await sleep(POLL_MS)
-      }
-      // From the first of the pair's partitions assigned (RoundStart).
-      const startMs = new RoundStart([survivor, victim]).resolve().startMs
-      const survivorPartitions = new Set(await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition'))
-      const pairRate = processed / ((performance.now() - startMs) / 1000)
-      const killEpochMs = Date.now()
-      const killMs = performance.now()
-      await victim.stop('SIGKILL')
-      say(`killed engine-b after ${processed} events (${Math.round(pairRate)} events/s for the pair); engine-a held partitions ${[...survivorPartitions].sort().join(',')}`)
-
-      const assigned = await survivor.waitForLog((line) => line.msg === 'partitions assigned' && Array.isArray(line.partitions) && line.partitions.length === INPUT_PARTITIONS, TIMEOUT_MS, killEpochMs)
-      const rebalanceMs = assigned.time - killEpochMs
-      let resumedMs = Number.NaN
-      while (Number.isNaN(resumedMs)) {
-        const partitions = await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition')
-        if (partitions.some((partition) => !survivorPartitions.has(partition))) resumedMs = performance.now() - killMs
-        else if (performance.now() - killMs > TIMEOUT_MS) throw new Error('the survivor never fetched from the killed engine\'s partitions')
-        else await sleep(50)
-      }
-      await decisions.waitFor(() => new Set(decisions.values.map((decision) => decision.withdrawalId)).size >= requests.size, TIMEOUT_MS, 'every withdrawal decided')
-      const doneMs = performance.now()
-      await waitUntilQuiet(() => decisions.received.length, 3_000, 30_000)
-      const overallRate = events.length / ((doneMs - startMs) / 1000)
-
-      const byDecision = new Map<string, Set<string>>()
-      for (const entry of decisions.received) {
-        const copies = byDecision.get(entry.value.decisionId) ?? new Set<string>()
-        copies.add(entry.bytes?.toString('base64') ?? '')
-        byDecision.set(entry.value.decisionId, copies)
-      }
-      const firstRevisions = decisions.values.filter((decision) => decision.revision === 1)
-      const perWithdrawal = new Map<string, Set<string>>()
-      for (const decision of firstRevisions) perWithdrawal.set(decision.withdrawalId, (perWithdrawal.get(decision.withdrawalId) ?? new Set()).add(decision.decisionId))
-      const missing = [...requests].filter((id) => !perWithdrawal.has(id)).length
-      const conflicting = [...byDecision.values()].filter((copies) => copies.size > 1).length + [...perWithdrawal.values()].filter((ids) => ids.size > 1).length
-      const reEmitted = decisions.received.length - byDecision.size
-      const exactlyOnce = missing === 0 && conflicting === 0
-      // What differs between the two forms of a conflicting decision (executions by detector, outcome)
-      const forms = new Map<string, Decision[]>()
-      for (const entry of decisions.received) forms.set(entry.value.decisionId, [...(forms.get(entry.value.decisionId) ?? []), entry.value])
-      const conflictDetails: string[] = []
-      for (const [decisionId, copies] of byDecision) {
-        if (copies.size < 2) continue
-        const [first, ...rest] = forms.get(decisionId) as [Decision, ...Decision[]]
-        const other = rest.find((decision) => JSON.stringify(decision) !== JSON.stringify(first)) as Decision
-        const detectors = first.executions.filter((execution, index) => JSON.stringify(execution) !== JSON.stringify(other.executions[index])).map((execution) => execution.detectorId)
-        conflictDetails.push(`${decisionId}: ${first.outcome} -> ${other.outcome}, executions differing: ${detectors.join(', ') || 'none'}`)
-      }
-      if (conflictDetails.length > 0) say(`conflicting decisions:\n  ${conflictDetails.join('\n  ')}`)
-
-      const result = {
-        name: 'scale-out', title: 'Scale-out: two engines in one group, one SIGKILLed mid-run', dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
-        parameters: { events: events.length, withdrawals: requests.size, killAtFraction: killAt, seed: Number(args.seed), sessionTimeoutMs: run.config.kafka.sessionTimeoutMs },
-        figures: [
-          { label: 'two engines before the kill', value: pairRate, unit: 'events/s', baseline: { label: 'one engine alone', value: aloneRate } },
-          { label: 'whole run with the kill (partitions assigned to last decision)', value: overallRate, unit: 'events/s', baseline: { label: 'one engine alone', value: aloneRate } },
-          { label: 'rebalance: kill -> survivor holds all partitions', value: rebalanceMs, unit: 'ms' },
-          { label: 'kill -> survivor fetching the lost partitions', value: resumedMs, unit: 'ms' },
-          { label: 'withdrawals missing a decision', value: missing, unit: 'count', goal: '0', met: missing === 0 },
-          { label: 'conflicting decisions', value: conflicting, unit: 'count', goal: '0', met: conflicting === 0 },
-          { label: 'byte-identical re-emissions after the kill', value: reEmitted, unit: 'count' },
-        ],
-        repetitions: [{ aloneRate, pairRate, overallRate, rebalanceMs, resumedMs, missing, conflicting, reEmitted }],
-        notes: [
-          `Every withdrawal decided exactly once: ${exactlyOnce ? 'yes' : 'NO'} (${requests.size} withdrawals, ${byDecision.size} decision ids, ${decisions.received.length} records read).`,
-          ...(conflictDetails.length > 0 ? [`Conflicting: ${conflictDetails.join('; ')}.`] : []),
-          `The rebalance waits for the broker to expire the killed member (session timeout ${run.config.kafka.sessionTimeoutMs} ms in this run); re-emissions are the killed engine's uncheckpointed batches replayed by the survivor.`,
-          'One repetition: a kill is a single event per run; run the bench again for more.',
-          `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
-        ],
-      }
-      printFigures(result)
-      say(`wrote ${writeBenchResult(base.homeDir, result)}`)
-      if (!exactlyOnce) process.exitCode = 1
-    } finally {
-      await decisions.stop()
-      await victim.stop('SIGKILL')
-      await survivor.stop('SIGTERM')
+    const rows: Repetition[] = []
+    for (let index = 1; index <= repetitions; index += 1) rows.push(await repetition(substrate, benchDir, index, events, requests, killAt))
+    const pick = (name: 'aloneRate' | 'pairRate' | 'overallRate' | 'rebalanceMs' | 'resumedMs'): number => median(rows.map((row) => row[name]))
+    const sum = (name: 'missing' | 'conflicting' | 'reEmitted'): number => rows.reduce((total, row) => total + row[name], 0)
+    const missing = sum('missing')
+    const conflicting = sum('conflicting')
+    const exactlyOnce = missing === 0 && conflicting === 0
+    const conflictDetails = rows.flatMap((row) => row.conflictDetails)
+    const spread = (name: 'aloneRate' | 'pairRate' | 'rebalanceMs'): string => rows.map((row) => Math.round(row[name]).toLocaleString('en-US')).join(', ')
+    const result = {
+      name: 'scale-out', title: 'Scale-out: two engines in one group, one SIGKILLed mid-run', dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
+      parameters: { events: events.length, withdrawals: requests.size, killAtFraction: killAt, repetitions, seed: Number(args.seed), sessionTimeoutMs: rows[0]?.sessionTimeoutMs ?? Number.NaN },
+      figures: [
+        { label: `two engines before the kill (median of ${repetitions})`, value: pick('pairRate'), unit: 'events/s', baseline: { label: 'one engine alone', value: pick('aloneRate') } },
+        { label: 'whole run with the kill (partitions assigned to last decision)', value: pick('overallRate'), unit: 'events/s', baseline: { label: 'one engine alone', value: pick('aloneRate') } },
+        { label: 'rebalance: kill -> survivor holds all partitions', value: pick('rebalanceMs'), unit: 'ms' },
+        { label: 'kill -> survivor fetching the lost partitions', value: pick('resumedMs'), unit: 'ms' },
+        { label: `withdrawals missing a decision (all ${repetitions} repetitions)`, value: missing, unit: 'count', goal: '0', met: missing === 0 },
+        { label: `conflicting decisions (all ${repetitions} repetitions)`, value: conflicting, unit: 'count', goal: '0', met: conflicting === 0 },
+        { label: `byte-identical re-emissions after the kills (all ${repetitions} repetitions)`, value: sum('reEmitted'), unit: 'count' },
+      ],
+      repetitions: rows.map(({ conflictDetails: _details, sessionTimeoutMs: _timeout, ...row }) => row),
+      notes: [
+        `Every withdrawal decided exactly once in every repetition: ${exactlyOnce ? 'yes' : 'NO'} (${requests.size} withdrawals a repetition; decision ids ${rows.map((row) => row.decisionIds).join(', ')}; records read ${rows.map((row) => row.recordsRead).join(', ')}).`,
+        ...(conflictDetails.length > 0 ? [`Conflicting: ${conflictDetails.join('; ')}.`] : []),
+        `Each repetition: the pair ${spread('pairRate')} events/s, alone ${spread('aloneRate')} events/s, rebalance ${spread('rebalanceMs')} ms.`,
+        `The rebalance waits for the broker to expire the killed member (session timeout ${rows[0]?.sessionTimeoutMs ?? '?'} ms); re-emissions are the killed engine's uncheckpointed batches replayed by the survivor.`,
+        `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
+      ],
     }
+    printFigures(result)
+    say(`wrote ${writeBenchResult(base.homeDir, result)}`)
+    if (!exactlyOnce) process.exitCode = 1
   } finally {
     if (!args['keep-substrate']) await stopSubstrate(path.join(base.homeDir, 'bench-substrate'))
   }
