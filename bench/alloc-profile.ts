@@ -6,7 +6,10 @@
  * this repository's functions (inclusive). The replay driver's own allocations (memory-driver.ts,
  * replay.ts) are in the total; kafkajs's are not (no broker).
  *
- *   npx tsx bench/alloc-profile.ts [--events 200000] [--warmup 20000] [--interval 4096] [--top 30] [--out FILE.heapprofile]
+ *   npx tsx bench/alloc-profile.ts [--events 200000] [--warmup 20000] [--interval 4096] [--top 30] [--survivors] [--out FILE.heapprofile]
+ *
+ * `--survivors` counts only what outlived a scavenge (V8's `includeObjectsCollectedByMinorGC:
+ * false`): what the young generation's collections copy, which sets how long they pause.
  *
  * The .heapprofile opens in Chrome DevTools (Memory tab, Load).
  */
@@ -28,7 +31,7 @@ interface HeapNode {
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '200000' }, warmup: { type: 'string', default: '20000' }, interval: { type: 'string', default: '4096' },
-  top: { type: 'string', default: '30' }, out: { type: 'string' },
+  top: { type: 'string', default: '30' }, survivors: { type: 'boolean', default: false }, out: { type: 'string' },
 } })
 
 const frameName = (frame: HeapNode['callFrame']): string => `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.columnNumber}`
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
   await replayEvents(events.slice(count), { partitions: 8, screen })
   const session = new Session()
   session.connect()
-  await session.post('HeapProfiler.startSampling', { samplingInterval: Number(args.interval), includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never)
+  await session.post('HeapProfiler.startSampling', { samplingInterval: Number(args.interval), includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !args.survivors } as never)
   await replayEvents(events.slice(0, count), { partitions: 8, screen })
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapNode } }
   session.disconnect()
@@ -71,7 +74,8 @@ async function main(): Promise<void> {
   const { totalBytes, self, inclusive } = allocationTable(profile.head)
   const top = Number(args.top)
   const perEvent = (bytes: number): string => `${(bytes / count).toFixed(0).padStart(6)} B/event  ${((100 * bytes) / totalBytes).toFixed(1).padStart(5)}%`
-  console.log(`${count} events replayed: ${(totalBytes / 2 ** 20).toFixed(0)} MiB allocated (sampled), ${(totalBytes / count).toFixed(0)} bytes per event`)
+  const what = args.survivors ? 'outlived a scavenge' : 'allocated'
+  console.log(`${count} events replayed: ${(totalBytes / 2 ** 20).toFixed(0)} MiB ${what} (sampled), ${(totalBytes / count).toFixed(0)} bytes per event`)
   console.log('\nself, by function:')
   for (const [name, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${perEvent(bytes)}  ${name}`)
   console.log("\ninclusive, this repository's functions:")
