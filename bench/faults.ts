@@ -27,7 +27,7 @@ import { createClickHouse } from '../sinks/clickhouse/client.js'
 import { migrate } from '../sinks/clickhouse/migrate.js'
 import { sql } from '../sinks/clickhouse/sql.js'
 import { compareDecisions, decidedTwice, hostileFlood, killSpread, receivedBefore, stateDump, transferReceivers, untilCaughtUp, untilKillPoint } from '../test/integration/runs.js'
-import { seededRandom } from './fixture.js'
+import { seededRandom } from '../core/seeded-random.js'
 import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, printFigures, produceMessages, say, waitUntilQuiet, writeBenchResult, startBenchSubstrate, type BenchFigure, type BenchTopics } from './lib/harness.js'
 import { simulate } from './simulator/simulate.js'
 

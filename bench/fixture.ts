@@ -6,6 +6,7 @@
  *
  * Example: generateFixture({ seed: 7, players: 50, days: 3 }) -> events in event-time order
  */
+import { seededRandom } from '../core/seeded-random.js'
 import type { InputTopicKey } from '../core/topics.js'
 import type { Bet, Deposit, DeviceActivity, PlayerChange, Transfer, Withdrawal } from '../schemas/generated/types.js'
 import { bet, deposit, device, player, withdrawal } from './events.js'
@@ -26,18 +27,6 @@ export interface FixtureOptions {
   readonly days: number
   /** Start of the fixture's event time (default 2026-01-05T00:00:00Z). */
   readonly startMs?: number
-}
-
-/** mulberry32: a small seeded PRNG, good enough for fixtures. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const HOUR_MS = 60 * 60 * 1000

@@ -15,7 +15,7 @@ import graphologyModule from 'graphology'
 import louvainModule from 'graphology-communities-louvain'
 import { AMLSIM_EVALUATION_PARAMS, loadAmlSim, readAmlSim, scoreTypology } from '../graph/amlsim.js'
 import { LinkGraph } from '../graph/link-graph.js'
-import { seededRandom } from '../graph/seeded-random.js'
+import { seededRandom } from '../core/seeded-random.js'
 import type { IdentifierType, LinkEvent, TypologyId } from '../graph/types.js'
 
 type GraphClass = typeof graphologyModule.default

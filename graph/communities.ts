@@ -1,7 +1,7 @@
 import { UndirectedGraph } from 'graphology'
 import louvainModule from 'graphology-communities-louvain'
 import type { ComponentProjection } from './projection.js'
-import { hashString, seededRandom } from './seeded-random.js'
+import { hashString, seededRandom } from '../core/seeded-random.js'
 
 // The package is CommonJS with an ESM-style `export default` in its typings.
 type Louvain = typeof louvainModule.default

@@ -27,7 +27,7 @@ import type { BetRecord, ComponentView, GraphReader, PlayerIdentifier, RoundBets
 import { resolveGraphParams, type GraphParams, type GraphParamsInput } from './params.js'
 import { buildProjection } from './projection.js'
 import { personalizedPageRank } from './risk-propagation.js'
-import { hashString } from './seeded-random.js'
+import { hashString } from '../core/seeded-random.js'
 import { decodeSnapshot, encodeSnapshot, type SnapshotContents } from './snapshot.js'
 import { runTypologies } from './typologies/index.js'
 import { IDENTIFIER_TYPES, type BetEvent, type ClusterAlert, type ClusterSummary, type IdentifierType, type LinkEvent, type PlayerFlags, type SharedIdentifier, type TransferEvent, type TypologyId } from './types.js'

@@ -18,21 +18,10 @@
  *   const set = generateEvaluationSet([sdn, un], { seed: 7, trueMatches: 600, nonMatches: 600 })
  *   const report = evaluate(screener, set)  // { nameOnly: { precision, recall, … }, withDateOfBirth: { … } }
  */
+import { seededRandom } from '../core/seeded-random.js'
 import { normaliseName } from './normalise.js'
 import type { Screener } from './index.js'
 import type { ListEntry, LoadedList } from './types.js'
-
-/** mulberry32: a small, fast, seeded PRNG; good enough to sample test cases, not for anything secret. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let value = state
-    value = Math.imul(value ^ (value >>> 15), value | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export const PERTURBATIONS = ['typo', 'swapped-order', 'transliteration', 'missing-middle-name', 'added-honorific', 'alias'] as const
 export type Perturbation = (typeof PERTURBATIONS)[number]

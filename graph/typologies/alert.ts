@@ -1,5 +1,5 @@
 import type { ClusterAlert, EvidenceEdge, SharedIdentifier, TypologyId } from '../types.js'
-import { hashList } from '../seeded-random.js'
+import { hashList } from '../../core/seeded-random.js'
 
 /** Evidence edges kept per alert: enough to draw the pattern, bounded for the topic. */
 export const MAX_EVIDENCE_EDGES = 200

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { seededRandom } from '../../bench/fixture.js'
+import { seededRandom } from '../../core/seeded-random.js'
 import { percentile, quantileInterval } from '../../bench/lib/harness.js'
 
 const ranks = (n: number): number[] => Array.from({ length: n }, (_, index) => index + 1)

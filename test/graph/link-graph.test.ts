@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { isRiskError } from '../../core/errors.js'
 import { LinkGraph } from '../../graph/link-graph.js'
-import { seededRandom } from '../../graph/seeded-random.js'
+import { seededRandom } from '../../core/seeded-random.js'
 import type { IdentifierType } from '../../graph/types.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { evaluate, generateEvaluationSet, seededRandom, type EvaluationCase } from '../../screening/evaluation.js'
+import { seededRandom } from '../../core/seeded-random.js'
+import { evaluate, generateEvaluationSet, type EvaluationCase } from '../../screening/evaluation.js'
 import { buildScreener, type Screener } from '../../screening/index.js'
 import { loadSdn, loadUn } from './lists.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { seededRandom } from '../../screening/evaluation.js'
+import { seededRandom } from '../../core/seeded-random.js'
 import { characterCounts, characterTable, commonCharacterCount, jaro, jaroWinkler, jaroWinklerUpperBound } from '../../screening/jaro-winkler.js'
 
 // Reference values from Winkler (1990) as tabulated in Cohen, Ravikumar & Fienberg (2003) and on

@@ -1,12 +1,13 @@
 /**
- * Deterministic randomness and hashing for the graph (no Math.random in graph/: Louvain's
- * output must be the same for the same seed and input, so a restarted worker republishes the
- * same communities).
+ * Deterministic randomness and hashing: the graph's (no Math.random in graph/: Louvain's output
+ * must be the same for the same seed and input, so a restarted worker republishes the same
+ * communities), and the seeded samples of the screening evaluation, the bench fixtures and the
+ * tests. One generator for all of them.
  *
  * Example: const rng = seededRandom(hashString('cmp:p1', 42)); rng() // 0.2986...
  */
 
-/** mulberry32: small, fast, good enough for Louvain's node-order shuffles. */
+/** mulberry32: small and fast; good enough for shuffles and samples, not for anything secret. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0
   return () => {
