@@ -6,34 +6,46 @@
  * ~5 MiB per partition. Figures: RSS at the end, peak RSS, RocksDB bytes while running and after
  * a clean stop (the final checkpoint), bytes per player.
  * Baseline in the same run: the same engine's RSS and state folder before any event.
+ * Repeated (--repetitions, default 3; each a fresh engine on fresh topics and an empty state
+ * folder): every figure is the median over the repetitions, each repetition's in the JSON.
  *
- *   npx tsx bench/memory.bench.ts [--players 1000000] [--ahead 100000] [--keep-substrate]
+ *   npx tsx bench/memory.bench.ts [--players 1000000] [--ahead 100000] [--repetitions 3] [--keep-substrate]
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sleep } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
-import { stopSubstrate } from '../infra/substrate.js'
+import { stopSubstrate, type SubstrateInfo } from '../infra/substrate.js'
 import { bet, deposit, device, player } from './events.js'
-import { EngineChild, benchTopics, directoryBytes, machineInfo, printFigures, produceMessages, say, scrapeCounter, scrapeInputsProcessed, startBenchSubstrate, writeBenchResult, type OutgoingMessage } from './lib/harness.js'
+import { EngineChild, benchTopics, directoryBytes, machineInfo, median, printFigures, produceMessages, say, scrapeCounter, scrapeInputsProcessed, startBenchSubstrate, writeBenchResult, type OutgoingMessage } from './lib/harness.js'
 import { DEFAULT_START_MS } from './simulator/simulate.js'
 
 const { values: args } = parseArgs({ options: {
-  players: { type: 'string', default: '1000000' }, ahead: { type: 'string', default: '100000' }, 'keep-substrate': { type: 'boolean', default: false },
+  players: { type: 'string', default: '1000000' }, ahead: { type: 'string', default: '100000' }, repetitions: { type: 'string', default: '3' }, 'keep-substrate': { type: 'boolean', default: false },
 } })
 
 const MIB = 2 ** 20
 const JURISDICTIONS = ['MT', 'UK', 'CW'] as const
 
-async function main(): Promise<void> {
-  const startedMs = Date.now()
-  const base = loadConfig()
-  const machine = machineInfo()
-  const players = Number(args.players)
-  const ahead = Number(args.ahead)
-  const benchDir = path.join(base.homeDir, 'bench', 'runs', `memory-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
-  const substrate = await startBenchSubstrate(base.homeDir)
-  const run = await benchTopics(substrate, benchDir, 'memory')
+/** One repetition's measurements, in bytes (exit code as it was). */
+interface Measured {
+  readonly idleRssBytes: number
+  readonly endRssBytes: number
+  readonly peakRssBytes: number
+  readonly heapTotalBytes: number
+  readonly heapUsedBytes: number
+  readonly threadHeapTotalBytes: number
+  readonly threadHeapUsedBytes: number
+  readonly externalBytes: number
+  readonly idleStateBytes: number
+  readonly runningStateBytes: number
+  readonly stoppedStateBytes: number
+  readonly stopCode: number | null
+}
+
+/** A fresh engine on fresh topics, fed `players` players' four events each with back-pressure. */
+async function measure(substrate: SubstrateInfo, benchDir: string, index: number, players: number, ahead: number): Promise<Measured> {
+  const run = await benchTopics(substrate, benchDir, `memory-${index}`)
   const stateDir = path.join(run.runDir, 'state')
   const engine = new EngineChild(run, 'engine').start()
   try {
@@ -69,7 +81,7 @@ async function main(): Promise<void> {
           }
         },
       })
-      if ((first / chunkPlayers) % 10 === 0) say(`players ${Math.min(players, first + chunkPlayers)}/${players}, engine processed ${processed}, RSS ${(engine.rssBytes() / MIB).toFixed(0)} MiB`)
+      if ((first / chunkPlayers) % 10 === 0) say(`repetition ${index}: players ${Math.min(players, first + chunkPlayers)}/${players}, engine processed ${processed}, RSS ${(engine.rssBytes() / MIB).toFixed(0)} MiB`)
     }
     const deadlineMs = Date.now() + 60 * 60_000
     while (processed < total) {
@@ -91,33 +103,55 @@ async function main(): Promise<void> {
     const runningStateBytes = directoryBytes(stateDir)
     const stopCode = await engine.stop('SIGTERM')
     const stoppedStateBytes = directoryBytes(stateDir)
+    say(`repetition ${index}: RSS ${(endRssBytes / MIB).toFixed(0)} MiB at the end (idle ${(idleRssBytes / MIB).toFixed(0)}), RocksDB ${(stoppedStateBytes / MIB).toFixed(0)} MiB after the stop`)
+    return { idleRssBytes, endRssBytes, peakRssBytes, heapTotalBytes, heapUsedBytes, threadHeapTotalBytes, threadHeapUsedBytes, externalBytes, idleStateBytes, runningStateBytes, stoppedStateBytes, stopCode }
+  } finally {
+    await engine.stop('SIGTERM')
+  }
+}
+
+async function main(): Promise<void> {
+  const startedMs = Date.now()
+  const base = loadConfig()
+  const machine = machineInfo()
+  const players = Number(args.players)
+  const ahead = Number(args.ahead)
+  const repetitions = Number(args.repetitions)
+  if (!Number.isInteger(repetitions) || repetitions < 1) throw new Error(`--repetitions must be a positive integer, not ${args.repetitions}`)
+  const benchDir = path.join(base.homeDir, 'bench', 'runs', `memory-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
+  const substrate = await startBenchSubstrate(base.homeDir)
+  try {
+    const rows: Measured[] = []
+    for (let index = 1; index <= repetitions; index += 1) rows.push(await measure(substrate, benchDir, index, players, ahead))
+    const mib = (name: Exclude<keyof Measured, 'stopCode'>): number => median(rows.map((row) => row[name])) / MIB
+    const total = players * 4
     const result = {
       name: 'memory', title: `Memory: engine RSS and RocksDB size with ${players.toLocaleString('en-US')} players' state`, dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
-      parameters: { players, eventsPerPlayer: 4, events: total, aheadEvents: ahead },
+      parameters: { players, eventsPerPlayer: 4, events: total, aheadEvents: ahead, repetitions },
       figures: [
-        { label: 'engine RSS at the end', value: endRssBytes / MIB, unit: 'MiB', baseline: { label: 'idle engine before any event', value: idleRssBytes / MIB } },
-        { label: 'engine peak RSS', value: peakRssBytes / MIB, unit: 'MiB' },
-        { label: 'of the RSS at the end: V8 heap committed', value: heapTotalBytes / MIB, unit: 'MiB' },
-        { label: 'of the RSS at the end: V8 heap used', value: heapUsedBytes / MIB, unit: 'MiB' },
-        { label: 'of the V8 heap: committed by the processing threads', value: threadHeapTotalBytes / MIB, unit: 'MiB' },
-        { label: 'of the V8 heap: used by the processing threads', value: threadHeapUsedBytes / MIB, unit: 'MiB' },
-        { label: 'of the RSS at the end: external (Buffers)', value: externalBytes / MIB, unit: 'MiB' },
-        { label: 'of the RSS at the end: the rest (native: RocksDB, allocator, code)', value: (endRssBytes - heapTotalBytes - externalBytes) / MIB, unit: 'MiB' },
-        { label: 'RocksDB folder while running', value: runningStateBytes / MIB, unit: 'MiB', baseline: { label: 'before any event', value: idleStateBytes / MIB } },
-        { label: 'RocksDB folder after a clean stop', value: stoppedStateBytes / MIB, unit: 'MiB' },
-        { label: 'RocksDB bytes per player (after stop)', value: (stoppedStateBytes - idleStateBytes) / players, unit: 'bytes' },
+        { label: `engine RSS at the end (median of ${repetitions})`, value: mib('endRssBytes'), unit: 'MiB', baseline: { label: 'idle engine before any event', value: mib('idleRssBytes') } },
+        { label: 'engine peak RSS', value: mib('peakRssBytes'), unit: 'MiB' },
+        { label: 'of the RSS at the end: V8 heap committed', value: mib('heapTotalBytes'), unit: 'MiB' },
+        { label: 'of the RSS at the end: V8 heap used', value: mib('heapUsedBytes'), unit: 'MiB' },
+        { label: 'of the V8 heap: committed by the processing threads', value: mib('threadHeapTotalBytes'), unit: 'MiB' },
+        { label: 'of the V8 heap: used by the processing threads', value: mib('threadHeapUsedBytes'), unit: 'MiB' },
+        { label: 'of the RSS at the end: external (Buffers)', value: mib('externalBytes'), unit: 'MiB' },
+        { label: 'of the RSS at the end: the rest (native: RocksDB, allocator, code)', value: median(rows.map((row) => row.endRssBytes - row.heapTotalBytes - row.externalBytes)) / MIB, unit: 'MiB' },
+        { label: 'RocksDB folder while running', value: mib('runningStateBytes'), unit: 'MiB', baseline: { label: 'before any event', value: mib('idleStateBytes') } },
+        { label: 'RocksDB folder after a clean stop', value: mib('stoppedStateBytes'), unit: 'MiB' },
+        { label: 'RocksDB bytes per player (after stop)', value: median(rows.map((row) => (row.stoppedStateBytes - row.idleStateBytes) / players)), unit: 'bytes' },
       ],
-      repetitions: [{ endRssMiB: endRssBytes / MIB, peakRssMiB: peakRssBytes / MIB, runningStateMiB: runningStateBytes / MIB, stoppedStateMiB: stoppedStateBytes / MIB }],
+      repetitions: rows.map((row) => ({ endRssMiB: row.endRssBytes / MIB, peakRssMiB: row.peakRssBytes / MIB, idleRssMiB: row.idleRssBytes / MIB, runningStateMiB: row.runningStateBytes / MIB, stoppedStateMiB: row.stoppedStateBytes / MIB })),
       notes: [
-        `Run with ${players} players (the issue asks 1M: \`--players 1000000\`, about ${Math.round((4 * 1_000_000) / 4000 / 60)} min at 4k events/s).`,
-        `Engine exit code on SIGTERM: ${stopCode}. One repetition: the state grows once per run.`,
+        `Run with ${players} players (the issue asks 1M: \`--players 1000000\`).`,
+        `Each repetition: RSS at the end ${rows.map((row) => (row.endRssBytes / MIB).toFixed(0)).join(', ')} MiB; RocksDB after the stop ${rows.map((row) => (row.stoppedStateBytes / MIB).toFixed(0)).join(', ')} MiB.`,
+        `Engine exit codes on SIGTERM: ${rows.map((row) => String(row.stopCode)).join(', ')}.`,
         `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
       ],
     }
     printFigures(result)
     say(`wrote ${writeBenchResult(base.homeDir, result)}`)
   } finally {
-    await engine.stop('SIGTERM')
     if (!args['keep-substrate']) await stopSubstrate(path.join(base.homeDir, 'bench-substrate'))
   }
 }
