@@ -19,6 +19,8 @@
  *    way: the two hops under the engine's whole input, decoding nothing. It runs after the engine
  *    has stopped, for as many windows of the same length, rate and background, so it takes no
  *    CPU from the engine on this two-core machine.
+ * The bench's own event-loop delay over the windows is reported too: a decision that arrives while
+ * this process's loop is held is stamped late by as much, the engine's and the relays' alike.
  * The engine, the relays and the readers all fetch with the same maxWaitTimeInMs (default 10).
  * The mock broker answers a fetch that finds no data after the full wait, even when data arrives
  * meanwhile (a real broker answers on arrival), so on this broker the wait is part of every hop.
