@@ -40,7 +40,7 @@ import { topicName } from '../core/topics.js'
 import { stopSubstrate } from '../infra/substrate.js'
 import type { Decision, Withdrawal } from '../schemas/generated/types.js'
 import { player, withdrawal } from './events.js'
-import { EngineChild, LATENCY_PLAYER_PREFIX, loadedRelayTopic, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, printFigures, quantileInterval, produceMessages, say, histogramDelta, histogramQuantile, scrapeCounter, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult, type HistogramSeries } from './lib/harness.js'
+import { EngineChild, LATENCY_PLAYER_PREFIX, loadedRelayTopic, OutputReader, benchTopics, encodeEvents, machineInfo, median, percentile, positiveIntegerOption, printFigures, quantileInterval, produceMessages, say, histogramDelta, histogramQuantile, scrapeCounter, scrapeHistogram, simulatedEvents, startBenchSubstrate, writeBenchResult, type HistogramSeries } from './lib/harness.js'
 
 const DEFAULT_MAX_WAIT_MS = 10
 
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const rate = Number(args.rate)
   const injectPerSecond = Number(args['withdrawals-per-second'])
   const windowSeconds = Number(args.seconds)
-  const repetitions = Number(args.repetitions)
+  const repetitions = positiveIntegerOption('repetitions', args.repetitions)
   const warmUpSeconds = Number(args['warm-up-seconds'])
   const benchDir = path.join(base.homeDir, 'bench', 'runs', `latency-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
   const substrate = await startBenchSubstrate(base.homeDir)

@@ -17,7 +17,7 @@ import { sleep } from '../core/clock.js'
 import { loadConfig } from '../core/config.js'
 import { stopSubstrate, type SubstrateInfo } from '../infra/substrate.js'
 import { bet, deposit, device, player } from './events.js'
-import { EngineChild, benchTopics, directoryBytes, machineInfo, median, printFigures, produceMessages, say, scrapeCounter, scrapeInputsProcessed, startBenchSubstrate, writeBenchResult, type OutgoingMessage } from './lib/harness.js'
+import { EngineChild, benchTopics, directoryBytes, machineInfo, median, positiveIntegerOption, printFigures, produceMessages, say, scrapeCounter, scrapeInputsProcessed, startBenchSubstrate, writeBenchResult, type OutgoingMessage } from './lib/harness.js'
 import { DEFAULT_START_MS } from './simulator/simulate.js'
 
 const { values: args } = parseArgs({ options: {
@@ -116,8 +116,7 @@ async function main(): Promise<void> {
   const machine = machineInfo()
   const players = Number(args.players)
   const ahead = Number(args.ahead)
-  const repetitions = Number(args.repetitions)
-  if (!Number.isInteger(repetitions) || repetitions < 1) throw new Error(`--repetitions must be a positive integer, not ${args.repetitions}`)
+  const repetitions = positiveIntegerOption('repetitions', args.repetitions)
   const benchDir = path.join(base.homeDir, 'bench', 'runs', `memory-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
   const substrate = await startBenchSubstrate(base.homeDir)
   try {

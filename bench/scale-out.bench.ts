@@ -21,7 +21,7 @@ import { INPUT_PARTITIONS } from '../core/topics.js'
 import { stopSubstrate, type SubstrateInfo } from '../infra/substrate.js'
 import type { SimulatedEvent } from './simulator/world.js'
 import type { Decision } from '../schemas/generated/types.js'
-import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, median, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, median, positiveIntegerOption, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' }, repetitions: { type: 'string', default: '3' },
@@ -153,8 +153,7 @@ async function main(): Promise<void> {
   const machine = machineInfo()
   const total = Number(args.events)
   const killAt = Number(args['kill-at'])
-  const repetitions = Number(args.repetitions)
-  if (!Number.isInteger(repetitions) || repetitions < 1) throw new Error(`--repetitions must be a positive integer, not ${args.repetitions}`)
+  const repetitions = positiveIntegerOption('repetitions', args.repetitions)
   const benchDir = path.join(base.homeDir, 'bench', 'runs', `scale-out-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`)
   const substrate = await startBenchSubstrate(base.homeDir)
   const events = simulatedEvents(Number(args.seed), total, base.referenceDataDir)

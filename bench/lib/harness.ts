@@ -444,6 +444,13 @@ export class OutputReader<T> {
   }
 }
 
+/** A command-line option that must be a positive integer, as a number; a clear error otherwise. Example: positiveIntegerOption('repetitions', '3') -> 3 */
+export function positiveIntegerOption(name: string, value: string | undefined): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer, not ${value}`)
+  return parsed
+}
+
 /** The middle value (the mean of the two middle ones for an even count); NaN for no values. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
