@@ -29,6 +29,11 @@ export interface KafkaConfig {
   readonly maxWaitTimeMs: number
   /** librdkafka where it is installed ('auto'), or as configured. */
   readonly outputProducer: OutputProducerChoice
+  /**
+   * How often librdkafka reports its own producer statistics (queue wait, request round trip),
+   * exported as pitboss_output_producer_* metrics; 0 turns them off. kafkajs has none.
+   */
+  readonly outputStatisticsIntervalMs: number
 }
 
 export interface PipelineConfig {
@@ -229,6 +234,7 @@ export function loadConfig(env: Env = process.env): PitbossConfig {
       rebalanceTimeoutMs: integer(env, 'PITBOSS_KAFKA_REBALANCE_TIMEOUT_MS', 20_000, 1000),
       maxWaitTimeMs: integer(env, 'PITBOSS_KAFKA_MAX_WAIT_MS', 100, 1), // default 100 ms: bounds the latency an idle partition adds
       outputProducer: oneOf(env, 'PITBOSS_KAFKA_OUTPUT_PRODUCER', OUTPUT_PRODUCER_CHOICES, 'auto'),
+      outputStatisticsIntervalMs: integer(env, 'PITBOSS_KAFKA_OUTPUT_STATS_INTERVAL_MS', 10_000, 0),
     },
     registry: { url: url(env, 'PITBOSS_REGISTRY_URL', 'http://127.0.0.1:8081') },
     clickhouse: {

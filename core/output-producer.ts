@@ -19,8 +19,11 @@
  * idempotent (the local mock broker lacks it for kafkajs): a retry after a lost acknowledgement
  * can duplicate a message, which the outputs' consumers absorb (outputs carry deterministic ids).
  *
+ * librdkafka's statistics reports (every PITBOSS_KAFKA_OUTPUT_STATS_INTERVAL_MS) go to
+ * `onStatistics` as OutputProducerStatistics, which the engine exports as pitboss_output_producer_*.
+ *
  * Example:
- *   const outputs = createOutputProducer(config.kafka, kafka, logger)
+ *   const outputs = createOutputProducer(config.kafka, kafka, logger, { onStatistics: (statistics) => metrics.outputProducerStatistics(statistics) })
  *   await outputs.connect()
  *   await outputs.send([{ topic: 'risk.decisions.v1', messages: [{ key: 'wd-1', value, headers }] }])
  */
@@ -74,6 +77,7 @@ interface RdProducer {
   disconnect(flushTimeoutMs: number, callback: () => void): unknown
   on(event: 'delivery-report', listener: (error: LibrdkafkaError | null, report: DeliveryReport) => void): unknown
   on(event: 'event.error', listener: (error: LibrdkafkaError) => void): unknown
+  on(event: 'event.stats', listener: (stats: { readonly message: string }) => void): unknown
 }
 export interface Binding {
   readonly Producer: new (config: Record<string, string | number | boolean>) => RdProducer
@@ -88,11 +92,18 @@ export function loadLibrdkafka(): Binding | Error {
   }
 }
 
-/** The engine's output producer as `config.outputProducer` says; `load` is for tests. */
-export function createOutputProducer(config: KafkaConfig, kafka: Kafka, logger: Logger, load: () => Binding | Error = loadLibrdkafka): OutputProducer {
+export interface OutputProducerOptions {
+  /** Where the binding comes from (tests). */
+  readonly load?: () => Binding | Error
+  /** Called with librdkafka's statistics every `config.outputStatisticsIntervalMs` (kafkajs has none). */
+  readonly onStatistics?: (statistics: OutputProducerStatistics) => void
+}
+
+/** The engine's output producer as `config.outputProducer` says. */
+export function createOutputProducer(config: KafkaConfig, kafka: Kafka, logger: Logger, options: OutputProducerOptions = {}): OutputProducer {
   if (config.outputProducer === 'kafkajs') return new KafkajsOutputProducer(kafka)
-  const binding = load()
-  if (!(binding instanceof Error)) return new LibrdkafkaOutputProducer(binding, config, logger)
+  const binding = (options.load ?? loadLibrdkafka)()
+  if (!(binding instanceof Error)) return new LibrdkafkaOutputProducer(binding, config, logger, { onStatistics: options.onStatistics })
   if (config.outputProducer === 'librdkafka') {
     throw new RiskError('RISK_ERR_CONFIG_INVALID', `PITBOSS_KAFKA_OUTPUT_PRODUCER is librdkafka but @confluentinc/kafka-javascript cannot be loaded (${binding.message}); install it with CKJS_LINKING=dynamic npm install, or choose kafkajs`, { variable: 'PITBOSS_KAFKA_OUTPUT_PRODUCER' }, { cause: binding })
   }
@@ -135,6 +146,87 @@ interface Pending {
 export interface LibrdkafkaOptions {
   /** How long connect waits for the first broker. */
   readonly connectTimeoutMs?: number
+  /** Called with librdkafka's statistics every `config.outputStatisticsIntervalMs` (none when that is 0). */
+  readonly onStatistics?: (statistics: OutputProducerStatistics) => void
+}
+
+/**
+ * What librdkafka says about its producer, from one statistics report (`statistics.interval.ms`),
+ * over the brokers the outputs go to. The latencies cover the report's interval only
+ * (librdkafka starts each interval's histograms afresh); the counts are since the start.
+ *
+ * Why it matters: librdkafka puts one partition in each produce request (confluentinc/librdkafka
+ * #1700), and the engine keeps one request in flight per broker, so the outputs of one batch to
+ * N partitions go out one after another. `queue` is what that costs each message.
+ */
+export interface OutputProducerStatistics {
+  /** Produce requests sent since the producer started. */
+  readonly produceRequests: number
+  /** Messages sent since the producer started (librdkafka's `txmsgs`). */
+  readonly messagesSent: number
+  /** Messages in the producer's queues at the report (`msg_cnt`): handed over, not yet acknowledged. */
+  readonly queuedMessages: number
+  /**
+   * Over the interval, per stage: `queue`, a message from its hand-over until it is in a request
+   * (`int_latency`, one per message); `outbuf`, a request waiting to be written to its socket
+   * (`outbuf_latency`); `rtt`, a request from its write to its answer (`rtt`, one per request).
+   */
+  readonly latency: Readonly<Record<OutputLatencyStage, LatencyWindow>>
+}
+
+export type OutputLatencyStage = 'queue' | 'outbuf' | 'rtt'
+export const OUTPUT_LATENCY_STAGES: readonly OutputLatencyStage[] = ['queue', 'outbuf', 'rtt']
+
+/** One interval's latencies; with several brokers, counts and sums add up and p50/p99/max are the highest broker's. */
+export interface LatencyWindow {
+  readonly count: number
+  readonly sumMs: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly maxMs: number
+}
+
+/** librdkafka's windowed histogram (microseconds), the fields read here. */
+interface RdHistogram { readonly cnt?: number; readonly sum?: number; readonly p50?: number; readonly p99?: number; readonly max?: number }
+interface RdBrokerStatistics {
+  readonly nodeid?: number
+  readonly req?: Readonly<Record<string, number>>
+  readonly int_latency?: RdHistogram
+  readonly outbuf_latency?: RdHistogram
+  readonly rtt?: RdHistogram
+}
+
+/**
+ * Reads one librdkafka statistics report (its JSON, STATISTICS.md in librdkafka). The bootstrap
+ * and internal pseudo-brokers (node id -1) are left out. Throws on a report that is not JSON.
+ *
+ * Example: parseProducerStatistics(report).latency.queue.p99Ms -> 7.4
+ */
+export function parseProducerStatistics(report: string): OutputProducerStatistics {
+  const parsed = JSON.parse(report) as { readonly txmsgs?: number; readonly msg_cnt?: number; readonly brokers?: Readonly<Record<string, RdBrokerStatistics>> }
+  const windows: Record<OutputLatencyStage, { count: number; sumMs: number; p50Ms: number; p99Ms: number; maxMs: number }> = {
+    queue: { count: 0, sumMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
+    outbuf: { count: 0, sumMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
+    rtt: { count: 0, sumMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
+  }
+  const fields: ReadonlyArray<readonly [OutputLatencyStage, keyof RdBrokerStatistics]> = [['queue', 'int_latency'], ['outbuf', 'outbuf_latency'], ['rtt', 'rtt']]
+  let produceRequests = 0
+  for (const broker of Object.values(parsed.brokers ?? {})) {
+    if ((broker.nodeid ?? -1) < 0) continue
+    produceRequests += broker.req?.['Produce'] ?? 0
+    for (const [stage, field] of fields) {
+      const histogram = broker[field] as RdHistogram | undefined
+      const count = histogram?.cnt ?? 0
+      if (histogram === undefined || count === 0) continue
+      const window = windows[stage]
+      window.count += count
+      window.sumMs += (histogram.sum ?? 0) / 1000
+      window.p50Ms = Math.max(window.p50Ms, (histogram.p50 ?? 0) / 1000)
+      window.p99Ms = Math.max(window.p99Ms, (histogram.p99 ?? 0) / 1000)
+      window.maxMs = Math.max(window.maxMs, (histogram.max ?? 0) / 1000)
+    }
+  }
+  return { produceRequests, messagesSent: parsed.txmsgs ?? 0, queuedMessages: parsed.msg_cnt ?? 0, latency: windows }
 }
 
 /** How long a graceful disconnect waits for messages in flight before dropping them (they are re-emitted after restart). */
@@ -171,8 +263,19 @@ export class LibrdkafkaOutputProducer implements OutputProducer {
       // (kafkajs's request timeout is the same).
       'message.timeout.ms': 30_000,
       'dr_cb': true,
+      ...(options.onStatistics !== undefined && config.outputStatisticsIntervalMs > 0 ? { 'statistics.interval.ms': config.outputStatisticsIntervalMs } : {}),
     })
     this.producer.on('delivery-report', (error, report) => this.delivered(error, report.opaque as Pending))
+    const onStatistics = options.onStatistics
+    if (onStatistics !== undefined) {
+      this.producer.on('event.stats', (stats) => {
+        try {
+          onStatistics(parseProducerStatistics(stats.message))
+        } catch (error) {
+          this.logger.warn({ err: error }, 'output producer (librdkafka): a statistics report could not be read; the pitboss_output_producer_* metrics skip it')
+        }
+      })
+    }
     this.producer.on('event.error', (error) => this.logger.warn({ err: error }, 'output producer (librdkafka): broker connection error; it reconnects and retries by itself'))
   }
 

@@ -183,7 +183,7 @@ export class EngineRunner {
     tagFetchAnswers()
     this.consumer = this.newConsumer()
     // librdkafka or kafkajs (core/output-producer.ts); either keeps each output partition in order across retries.
-    this.producer = createOutputProducer(config.kafka, kafka, options.logger)
+    this.producer = createOutputProducer(config.kafka, kafka, options.logger, { onStatistics: (statistics) => options.metrics.outputProducerStatistics(statistics) })
     if (this.producer.gathersRequests) {
       this.submitOutputs = (topicMessages) => this.produce(topicMessages)
     } else {
