@@ -26,6 +26,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import { createKafka } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
+import { OUTPUT_LATENCY_STAGES, type OutputLatencyStage } from '../../core/output-producer.js'
 import { CASINO_TOPIC_KEYS, topicName, type TopicKey } from '../../core/topics.js'
 import { isolatedRun } from '../../infra/isolated-run.js'
 import { startSubstrate, type SubstrateInfo } from '../../infra/substrate.js'
@@ -305,7 +306,11 @@ export class RoundStart {
 
 /** Sum of every series of a Prometheus counter or gauge on 127.0.0.1:`port`/metrics (or of those whose labels `keep` accepts). */
 export async function scrapeCounter(port: number, name: string, keep: (labels: string) => boolean = () => true): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  return counterIn(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), name, keep)
+}
+
+/** scrapeCounter on an exposition text already fetched. */
+function counterIn(text: string, name: string, keep: (labels: string) => boolean = () => true): number {
   let total = 0
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name} `) && !line.startsWith(`${name}{`)) continue
@@ -313,6 +318,41 @@ export async function scrapeCounter(port: number, name: string, keep: (labels: s
     if (keep(labels)) total += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return total
+}
+
+/** The engine's pitboss_output_producer_* counters at one moment (librdkafka's statistics, core/output-producer.ts). */
+export interface OutputProducerCounters {
+  readonly requests: number
+  readonly messages: number
+  readonly latencySeconds: Readonly<Record<OutputLatencyStage, number>>
+  readonly observations: Readonly<Record<OutputLatencyStage, number>>
+}
+
+/** The engine's pitboss_output_producer_* counters, in one scrape. */
+export async function scrapeOutputProducer(port: number): Promise<OutputProducerCounters> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const byStage = (name: string): Record<OutputLatencyStage, number> =>
+    Object.fromEntries(OUTPUT_LATENCY_STAGES.map((stage) => [stage, counterIn(text, name, (labels) => labels.includes(`stage="${stage}"`))])) as Record<OutputLatencyStage, number>
+  return {
+    requests: counterIn(text, 'pitboss_output_producer_requests_total'),
+    messages: counterIn(text, 'pitboss_output_producer_messages_total'),
+    latencySeconds: byStage('pitboss_output_producer_latency_seconds_total'),
+    observations: byStage('pitboss_output_producer_latency_observations_total'),
+  }
+}
+
+/**
+ * What librdkafka did between two scrapes `seconds` apart: produce requests a second, messages per
+ * request, and each stage's mean (NaN where it saw nothing, e.g. the engine produced with kafkajs).
+ * Example: outputProducerDelta(before, after, 30).meanMs.queue -> 1.2
+ */
+export function outputProducerDelta(before: OutputProducerCounters, after: OutputProducerCounters, seconds: number): { requestsPerSecond: number; messagesPerRequest: number; meanMs: Record<OutputLatencyStage, number> } {
+  const requests = after.requests - before.requests
+  const meanMs = Object.fromEntries(OUTPUT_LATENCY_STAGES.map((stage) => {
+    const count = after.observations[stage] - before.observations[stage]
+    return [stage, count > 0 ? ((after.latencySeconds[stage] - before.latencySeconds[stage]) / count) * 1000 : Number.NaN]
+  })) as Record<OutputLatencyStage, number>
+  return { requestsPerSecond: requests / seconds, messagesPerRequest: requests > 0 ? (after.messages - before.messages) / requests : Number.NaN, meanMs }
 }
 
 const CASINO_TOPIC_LABELS = CASINO_TOPIC_KEYS.map((key) => `topic="${key}"`)
