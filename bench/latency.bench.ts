@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     const stagesBefore = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
     const watermarkRequestsBefore = await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total')
     const refreshesBefore = (await scrapeHistogram(metricsPort, 'pitboss_high_watermark_refresh_seconds')).get('')
-    const producerBefore = await scrapeOutputProducer(metricsPort)
+    const producerBefore = { primary: await scrapeOutputProducer(metricsPort, 'primary'), bulk: await scrapeOutputProducer(metricsPort, 'bulk') }
     const windowsStartMs = performance.now()
     // This process times every request on its own event loop: a turn that holds the loop when a
     // decision arrives delays its timestamp by as much (engine and relay alike).
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       say(`window ${repetition + 1}/${repetitions}: ${row.requests} requests, background ${Math.round(row.achievedBackgroundPerSecond)} ev/s, p50 ${row.p50Ms.toFixed(1)} ms, p95 ${row.p95Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (broker hop p50 ${row.brokerHopP50Ms.toFixed(1)}, p99 ${row.brokerHopP99Ms.toFixed(1)}; relay p50 ${row.relayP50Ms.toFixed(1)}, p99 ${row.relayP99Ms.toFixed(1)})`)
     }
     const stagesAfter = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
-    const producerAfter = await scrapeOutputProducer(metricsPort)
+    const producerAfter = { primary: await scrapeOutputProducer(metricsPort, 'primary'), bulk: await scrapeOutputProducer(metricsPort, 'bulk') }
     const windowsSeconds = (performance.now() - windowsStartMs) / 1000
     const watermarkRequestsPerSecond = (await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total') - watermarkRequestsBefore) / ((performance.now() - windowsStartMs) / 1000)
     const stageWindows = new Map<string, HistogramSeries>(STAGES.map((stage) => [stage, histogramDelta(stagesBefore.get(stage), stagesAfter.get(stage))]))
@@ -190,8 +190,11 @@ async function main(): Promise<void> {
     const refreshes = histogramDelta(refreshesBefore, refreshesAfter)
     say(`engine high-watermark refreshes: ${refreshes.count} rounds, ${watermarkRequestsPerSecond.toFixed(0)} topics asked per second` + (refreshes.count > 0 ? `; a round took p50 ${(histogramQuantile(refreshes, 0.5) * 1000).toFixed(1)} ms, p99 ${(histogramQuantile(refreshes, 0.99) * 1000).toFixed(1)} ms` : ''))
     say(`engine stages over ${stagesDecided} decisions, mean / p99 (histogram buckets): ${STAGES.map((stage) => `${stage} ${stageMs(stage, 'mean').toFixed(2)} / ${stageMs(stage, 0.99).toFixed(1)} ms`).join(', ')}`)
-    const produced = outputProducerDelta(producerBefore, producerAfter, windowsSeconds)
-    say(`librdkafka's produce path over the windows (its statistics every ${OUTPUT_STATS_INTERVAL_MS / 1000} s): ${produced.requestsPerSecond.toFixed(0)} produce requests/s of ${produced.messagesPerRequest.toFixed(2)} messages; mean ${OUTPUT_LATENCY_STAGES.map((stage) => `${stage} ${produced.meanMs[stage].toFixed(2)} ms`).join(', ')}`)
+    const produced = outputProducerDelta(producerBefore.primary, producerAfter.primary, windowsSeconds)
+    const producedBulk = outputProducerDelta(producerBefore.bulk, producerAfter.bulk, windowsSeconds)
+    for (const [lane, path] of [['primary', produced], ['bulk (link records)', producedBulk]] as const) {
+      say(`librdkafka's produce path over the windows, ${lane} lane (its statistics every ${OUTPUT_STATS_INTERVAL_MS / 1000} s): ${path.requestsPerSecond.toFixed(0)} produce requests/s of ${path.messagesPerRequest.toFixed(2)} messages; mean ${OUTPUT_LATENCY_STAGES.map((stage) => `${stage} ${path.meanMs[stage].toFixed(2)} ms`).join(', ')}`)
+    }
     let warmUpRow: { requests: number; decided: number; p50Ms: number; p99Ms: number; relayP99Ms: number } | null = null
     if (warmUp !== null) {
       const warmUpLatencies = latenciesOf(warmUp.ids, decidedAt())
@@ -269,8 +272,10 @@ async function main(): Promise<void> {
         { label: `loaded relay p99, all ${pooledLoaded.length} requests (95% interval ${intervalText(pooledLoaded)})`, value: percentile(pooledLoaded, 0.99), unit: 'ms', baseline: { label: 'do-nothing relay', value: percentile(pooledLoadedRelay, 0.99) } },
         ...(warmUpRow === null ? [] : [{ label: `warm-up: the engine's first ${warmUpSeconds} s at this rate, p99 (not in the medians)`, value: warmUpRow.p99Ms, unit: 'ms', baseline: { label: 'do-nothing relay', value: warmUpRow.relayP99Ms } }]),
         ...STAGES.map((stage) => ({ label: `engine stage ${stage}: mean (p99 from buckets ${stageMs(stage, 0.99).toFixed(1)} ms)`, value: stageMs(stage, 'mean'), unit: 'ms' })),
-        { label: 'librdkafka produce requests in the windows', value: produced.requestsPerSecond, unit: '/s', baseline: { label: 'messages per request', value: produced.messagesPerRequest } },
-        ...OUTPUT_LATENCY_STAGES.map((stage) => ({ label: `librdkafka ${stage}: mean`, value: produced.meanMs[stage], unit: 'ms' })),
+        { label: 'librdkafka produce requests in the windows, primary lane (decisions and the rest)', value: produced.requestsPerSecond, unit: '/s', baseline: { label: 'messages per request', value: produced.messagesPerRequest } },
+        ...OUTPUT_LATENCY_STAGES.map((stage) => ({ label: `librdkafka ${stage}, primary lane: mean`, value: produced.meanMs[stage], unit: 'ms' })),
+        { label: 'librdkafka produce requests in the windows, bulk lane (link records)', value: producedBulk.requestsPerSecond, unit: '/s', baseline: { label: 'messages per request', value: producedBulk.messagesPerRequest } },
+        { label: 'librdkafka queue, bulk lane: mean', value: producedBulk.meanMs.queue, unit: 'ms' },
       ],
       repetitions: rows,
       phases: { loadedRelay: loadedRows, warmUp: warmUpRow === null ? [] : [warmUpRow] },
@@ -278,7 +283,7 @@ async function main(): Promise<void> {
         `Background: ${backgroundProduced} simulated events over ${backgroundSeconds.toFixed(1)} s; ${injected} injected requests, ${duplicates} duplicate decisions seen.`,
         `Latency is measured in this process from just before the send of a request (acks from all replicas) to its decision reaching a reader. The engine, the relay and the readers fetch with maxWaitTimeInMs ${maxWaitMs}: the mock broker holds a fetch that finds no data for the full wait (a real broker answers when data arrives; the engine's default is 100 ms).`,
         `Engine stages: the engine's pitboss_decision_stage_seconds over the windows, every decision in them (${stagesDecided}, the background's withdrawals too): arrival in the engine to a place in its task's queue (to_task), waiting there for idle topics' high watermarks (refresh) and for earlier batches and other tasks (merge), the batch's player states read from the store (load), the model (score), the rest of the processing (process), behind earlier batches' outputs, the pending-record write, the produce until acknowledged. The rest of a request's latency is its two broker hops.`,
-        `librdkafka's produce path (pitboss_output_producer_*, from its statistics every ${OUTPUT_STATS_INTERVAL_MS / 1000} s, so over the windows give or take one interval): every output message's wait from its hand-over until it is in a produce request (queue), each request's wait for its socket (outbuf) and its round trip to the broker's answer (rtt). librdkafka puts one partition in each request and the engine keeps one in flight, so a batch's outputs to several partitions wait for each other's round trips. Part of the engine's produce stage; the rest is the two threads' turns (the outputs crossing to the main thread, the acknowledgements back).`,
+        `librdkafka's produce path (pitboss_output_producer_*, from its statistics every ${OUTPUT_STATS_INTERVAL_MS / 1000} s, so over the windows give or take one interval): every output message's wait from its hand-over until it is in a produce request (queue), each request's wait for its socket (outbuf) and its round trip to the broker's answer (rtt). librdkafka puts one partition in each request and each lane keeps one in flight, so a batch's outputs to several partitions of a lane wait for each other's round trips; the link records have a lane of their own (bulk), the decisions and the other outputs share the primary one. Part of the engine's produce stage; the rest is the two threads' turns (the outputs crossing to the main thread, the acknowledgements back).`,
         'The do-nothing relay reads the requests and produces them unchanged to another topic (acks from all replicas, one request in flight), read like the decisions: the two broker hops of a decision and no work.',
         `The loaded relay (bench/lib/loaded-relay.ts) is a process of its own that consumes every topic the engine consumes, with the engine's consumer settings, and re-produces the requests unchanged: the two hops under the engine's whole input, decoding nothing. It runs after the engine has stopped, over ${repetitions} windows of the same length, rate and background.`,
         `The engine's first ${warmUpSeconds} s at this rate are measured as a warm-up window and reported on their own, like the e2e bench's first round (V8 still compiling the engine's code).`,

@@ -13,17 +13,19 @@
  * produces with kafkajs and says so at start.
  *
  * Both producers resolve `send` once the broker acknowledged every message (acks=all), and keep
- * each partition in send order across retries (one request in flight per broker) with the Java
+ * each partition in send order across retries (one request in flight per broker; librdkafka's
+ * link records go through a second producer, a lane of their own: OutputLane) with the Java
  * client's partitioner (murmur2 of the key: test/integration/output-producer.test.ts checks that
  * librdkafka picks the partitions kafkajs's JavaCompatiblePartitioner picks). Neither is
  * idempotent (the local mock broker lacks it for kafkajs): a retry after a lost acknowledgement
  * can duplicate a message, which the outputs' consumers absorb (outputs carry deterministic ids).
  *
  * librdkafka's statistics reports (every PITBOSS_KAFKA_OUTPUT_STATS_INTERVAL_MS) go to
- * `onStatistics` as OutputProducerStatistics, which the engine exports as pitboss_output_producer_*.
+ * `onStatistics` as OutputProducerStatistics, per lane, which the engine exports as
+ * pitboss_output_producer_*.
  *
  * Example:
- *   const outputs = createOutputProducer(config.kafka, kafka, logger, { onStatistics: (statistics) => metrics.outputProducerStatistics(statistics) })
+ *   const outputs = createOutputProducer(config.kafka, kafka, logger, { bulkTopics: ['risk.links.v1'], onStatistics: (statistics, lane) => metrics.outputProducerStatistics(statistics, lane) })
  *   await outputs.connect()
  *   await outputs.send([{ topic: 'risk.decisions.v1', messages: [{ key: 'wd-1', value, headers }] }])
  */
@@ -95,15 +97,17 @@ export function loadLibrdkafka(): Binding | Error {
 export interface OutputProducerOptions {
   /** Where the binding comes from (tests). */
   readonly load?: () => Binding | Error
-  /** Called with librdkafka's statistics every `config.outputStatisticsIntervalMs` (kafkajs has none). */
-  readonly onStatistics?: (statistics: OutputProducerStatistics) => void
+  /** Called with librdkafka's statistics every `config.outputStatisticsIntervalMs`, per lane (kafkajs has none). */
+  readonly onStatistics?: (statistics: OutputProducerStatistics, lane: OutputLane) => void
+  /** Topics librdkafka produces in a lane of their own (LibrdkafkaOptions.bulkTopics); kafkajs has one. */
+  readonly bulkTopics?: readonly string[]
 }
 
 /** The engine's output producer as `config.outputProducer` says. */
 export function createOutputProducer(config: KafkaConfig, kafka: Kafka, logger: Logger, options: OutputProducerOptions = {}): OutputProducer {
   if (config.outputProducer === 'kafkajs') return new KafkajsOutputProducer(kafka)
   const binding = (options.load ?? loadLibrdkafka)()
-  if (!(binding instanceof Error)) return new LibrdkafkaOutputProducer(binding, config, logger, { onStatistics: options.onStatistics })
+  if (!(binding instanceof Error)) return new LibrdkafkaOutputProducer(binding, config, logger, { onStatistics: options.onStatistics, bulkTopics: options.bulkTopics })
   if (config.outputProducer === 'librdkafka') {
     throw new RiskError('RISK_ERR_CONFIG_INVALID', `PITBOSS_KAFKA_OUTPUT_PRODUCER is librdkafka but @confluentinc/kafka-javascript cannot be loaded (${binding.message}); install it with CKJS_LINKING=dynamic npm install, or choose kafkajs`, { variable: 'PITBOSS_KAFKA_OUTPUT_PRODUCER' }, { cause: binding })
   }
@@ -146,9 +150,25 @@ interface Pending {
 export interface LibrdkafkaOptions {
   /** How long connect waits for the first broker. */
   readonly connectTimeoutMs?: number
-  /** Called with librdkafka's statistics every `config.outputStatisticsIntervalMs` (none when that is 0). */
-  readonly onStatistics?: (statistics: OutputProducerStatistics) => void
+  /** Called with each lane's statistics every `config.outputStatisticsIntervalMs` (none when that is 0). */
+  readonly onStatistics?: (statistics: OutputProducerStatistics, lane: OutputLane) => void
+  /**
+   * Topics produced through a second librdkafka producer, the `bulk` lane: its own connection and
+   * its own request in flight, so the `primary` lane's requests (the decisions and the rest) do
+   * not queue behind theirs. A topic always goes through the same lane, so each partition keeps
+   * its send order. None: one lane.
+   */
+  readonly bulkTopics?: readonly string[]
 }
+
+/**
+ * The engine's two librdkafka producers. Each has one request in flight per broker, and librdkafka
+ * puts one partition in each request, so every partition a send touches costs a round trip in
+ * turn: the link records (three quarters of the output messages at 5k events/s, spread over
+ * every partition of risk.links.v1) go through `bulk`, and a decision waits behind the few
+ * partitions of its own batch's other outputs only (bench/README.md, session 20).
+ */
+export type OutputLane = 'primary' | 'bulk'
 
 /**
  * What librdkafka says about its producer, from one statistics report (`statistics.interval.ms`),
@@ -156,8 +176,8 @@ export interface LibrdkafkaOptions {
  * (librdkafka starts each interval's histograms afresh); the counts are since the start.
  *
  * Why it matters: librdkafka puts one partition in each produce request (confluentinc/librdkafka
- * #1700), and the engine keeps one request in flight per broker, so the outputs of one batch to
- * N partitions go out one after another. `queue` is what that costs each message.
+ * #1700), and each lane keeps one request in flight per broker, so a lane's outputs of one batch
+ * to N partitions go out one after another. `queue` is what that costs each message.
  */
 export interface OutputProducerStatistics {
   /** Produce requests sent since the producer started. */
@@ -232,61 +252,81 @@ export function parseProducerStatistics(report: string): OutputProducerStatistic
 /** How long a graceful disconnect waits for messages in flight before dropping them (they are re-emitted after restart). */
 const DISCONNECT_FLUSH_MS = 5000
 
-/** librdkafka's producer; delivery reports come from its background thread. */
+/** librdkafka's producers (one per lane); delivery reports come from their background threads. */
 export class LibrdkafkaOutputProducer implements OutputProducer {
   readonly client = 'librdkafka' as const
   readonly gathersRequests = true
-  private readonly producer: RdProducer
+  private readonly primary: RdProducer
+  /** The bulk lane's producer, when there are bulk topics. */
+  private readonly bulk: RdProducer | null
+  private readonly bulkTopics: ReadonlySet<string>
   private readonly pending = new Set<Pending>()
   private readonly connectTimeoutMs: number
   private connected = false
 
   constructor(binding: Binding, config: KafkaConfig, private readonly logger: Logger, options: LibrdkafkaOptions = {}) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
-    this.producer = new binding.Producer({
-      'bootstrap.servers': config.brokers.join(','),
-      'client.id': config.clientId,
-      'acks': -1,
-      'enable.idempotence': false,
-      // One request in flight per broker: a retried request cannot overtake the next one.
-      'max.in.flight.requests.per.connection': 1,
-      // The Java client's partitioner: murmur2 of the key, as kafkajs's JavaCompatiblePartitioner.
-      'partitioner': 'murmur2_random',
-      'allow.auto.create.topics': false,
-      // The outputs of a batch are handed over in one turn; librdkafka sends what is queued as
-      // soon as the previous request is acknowledged, without lingering.
-      'linger.ms': 0,
-      'socket.nagle.disable': true,
-      'retry.backoff.ms': 100,
-      'retry.backoff.max.ms': 2000,
-      // A message not acknowledged within this fails its send; the runner retries the batch
-      // (kafkajs's request timeout is the same).
-      'message.timeout.ms': 30_000,
-      'dr_cb': true,
-      ...(options.onStatistics !== undefined && config.outputStatisticsIntervalMs > 0 ? { 'statistics.interval.ms': config.outputStatisticsIntervalMs } : {}),
-    })
-    this.producer.on('delivery-report', (error, report) => this.delivered(error, report.opaque as Pending))
-    const onStatistics = options.onStatistics
-    if (onStatistics !== undefined) {
-      this.producer.on('event.stats', (stats) => {
-        try {
-          onStatistics(parseProducerStatistics(stats.message))
-        } catch (error) {
-          this.logger.warn({ err: error }, 'output producer (librdkafka): a statistics report could not be read; the pitboss_output_producer_* metrics skip it')
-        }
+    this.bulkTopics = new Set(options.bulkTopics ?? [])
+    const create = (lane: OutputLane): RdProducer => {
+      const producer = new binding.Producer({
+        'bootstrap.servers': config.brokers.join(','),
+        'client.id': lane === 'primary' ? config.clientId : `${config.clientId}-${lane}`,
+        'acks': -1,
+        'enable.idempotence': false,
+        // One request in flight per broker: a retried request cannot overtake the next one.
+        'max.in.flight.requests.per.connection': 1,
+        // The Java client's partitioner: murmur2 of the key, as kafkajs's JavaCompatiblePartitioner.
+        'partitioner': 'murmur2_random',
+        'allow.auto.create.topics': false,
+        // The outputs of a batch are handed over in one turn; librdkafka sends what is queued as
+        // soon as the previous request is acknowledged, without lingering.
+        'linger.ms': 0,
+        'socket.nagle.disable': true,
+        'retry.backoff.ms': 100,
+        'retry.backoff.max.ms': 2000,
+        // A message not acknowledged within this fails its send; the runner retries the batch
+        // (kafkajs's request timeout is the same).
+        'message.timeout.ms': 30_000,
+        'dr_cb': true,
+        ...(options.onStatistics !== undefined && config.outputStatisticsIntervalMs > 0 ? { 'statistics.interval.ms': config.outputStatisticsIntervalMs } : {}),
       })
+      producer.on('delivery-report', (error, report) => this.delivered(error, report.opaque as Pending))
+      const onStatistics = options.onStatistics
+      if (onStatistics !== undefined) {
+        producer.on('event.stats', (stats) => {
+          try {
+            onStatistics(parseProducerStatistics(stats.message), lane)
+          } catch (error) {
+            this.logger.warn({ err: error, lane }, 'output producer (librdkafka): a statistics report could not be read; the pitboss_output_producer_* metrics skip it')
+          }
+        })
+      }
+      producer.on('event.error', (error) => this.logger.warn({ err: error, lane }, 'output producer (librdkafka): broker connection error; it reconnects and retries by itself'))
+      return producer
     }
-    this.producer.on('event.error', (error) => this.logger.warn({ err: error }, 'output producer (librdkafka): broker connection error; it reconnects and retries by itself'))
+    this.primary = create('primary')
+    this.bulk = this.bulkTopics.size > 0 ? create('bulk') : null
+  }
+
+  private get producers(): RdProducer[] {
+    return this.bulk === null ? [this.primary] : [this.primary, this.bulk]
   }
 
   async connect(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.producer.connect({ timeout: this.connectTimeoutMs }, (error) => {
+    const connecting = this.producers.map((producer) => new Promise<void>((resolve, reject) => {
+      producer.connect({ timeout: this.connectTimeoutMs }, (error) => {
         if (error) reject(new RiskError('RISK_ERR_KAFKA_PRODUCE', `the output producer (librdkafka) could not reach the brokers: ${error.message}`, {}, { cause: error }))
         else resolve()
       })
-    })
-    this.producer.setPollInBackground(true)
+    }))
+    const outcomes = await Promise.allSettled(connecting)
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
+    if (failed !== undefined) {
+      // One lane connected and the other did not: close the one, so nothing is left running.
+      await Promise.all(this.producers.map((producer, index) => outcomes[index]?.status === 'fulfilled' ? new Promise<void>((resolve) => producer.disconnect(DISCONNECT_FLUSH_MS, () => resolve())) : Promise.resolve()))
+      throw failed.reason
+    }
+    for (const producer of this.producers) producer.setPollInBackground(true)
     this.connected = true
   }
 
@@ -302,13 +342,14 @@ export class LibrdkafkaOutputProducer implements OutputProducer {
       let headers: MessageHeader[] = []
       try {
         for (const { topic, messages } of topicMessages) {
+          const producer = this.bulk !== null && this.bulkTopics.has(topic) ? this.bulk : this.primary
           for (const message of messages) {
             // A batch's messages share one headers object (outputHeaders): converted once.
             if (message.headers !== headersOf) {
               headersOf = message.headers
               headers = Object.entries(message.headers).map(([key, value]) => ({ [key]: value }))
             }
-            this.producer.produce(topic, -1, message.value, message.key, null, pending, headers)
+            producer.produce(topic, -1, message.value, message.key, null, pending, headers)
           }
         }
       } catch (error) {
@@ -336,9 +377,9 @@ export class LibrdkafkaOutputProducer implements OutputProducer {
   async disconnect(): Promise<void> {
     if (!this.connected) return
     this.connected = false
-    await new Promise<void>((resolve) => {
-      this.producer.disconnect(DISCONNECT_FLUSH_MS, () => resolve())
-    })
+    await Promise.all(this.producers.map((producer) => new Promise<void>((resolve) => {
+      producer.disconnect(DISCONNECT_FLUSH_MS, () => resolve())
+    })))
     for (const pending of [...this.pending]) {
       this.settle(pending, new RiskError('RISK_ERR_SHUTDOWN', 'the output producer closed before the broker acknowledged these outputs; they are re-emitted after restart'))
     }

@@ -6,7 +6,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { OUTPUT_LATENCY_STAGES, type OutputProducerStatistics } from '../core/output-producer.js'
+import { OUTPUT_LATENCY_STAGES, type OutputLane, type OutputProducerStatistics } from '../core/output-producer.js'
 import type { DecisionStageMs, TaskMetrics } from './partition-task.js'
 
 export interface EngineMetrics extends TaskMetrics {
@@ -17,8 +17,8 @@ export interface EngineMetrics extends TaskMetrics {
   highWatermarkRefresh(topics: readonly string[], elapsedMs: number): void
   /** A processing thread's V8 heap (the process's own nodejs_* heap metrics cover the main thread only). */
   processingThreadMemory(thread: number, memory: ThreadMemory): void
-  /** One statistics report of the librdkafka output producer (core/output-producer.ts). */
-  outputProducerStatistics(statistics: OutputProducerStatistics): void
+  /** One statistics report of one of the librdkafka output producer's lanes (core/output-producer.ts). */
+  outputProducerStatistics(statistics: OutputProducerStatistics, lane: OutputLane): void
 }
 
 export interface ThreadMemory {
@@ -61,17 +61,16 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
   const threadExternal = new Gauge({ name: 'pitboss_processing_thread_external_memory_bytes', help: 'memory outside the V8 heap held by each processing thread\'s objects (Buffers)', labelNames: ['thread'], registers: [registry] })
   const highWatermarkRequests = new Counter({ name: 'pitboss_high_watermark_requests_total', help: 'topics asked for their high watermarks by the event-time merge, by topic (each round asks its topics in one ListOffsets request)', labelNames: ['topic'], registers: [registry] })
   const highWatermarkRefresh = new Histogram({ name: 'pitboss_high_watermark_refresh_seconds', help: 'one round of the event-time merge\'s high-watermark refresh (one ListOffsets request for its topics; one round at a time)', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2], registers: [registry] })
-  // librdkafka's own view of the outputs' produce stage (OutputProducerStatistics): its counts are
-  // cumulative and its latencies per statistics interval, so the sums and counts add up here and
-  // the percentiles are the last interval's.
-  const outputRequests = new Counter({ name: 'pitboss_output_producer_requests_total', help: 'produce requests librdkafka sent for the engine\'s outputs (one partition each)', registers: [registry] })
-  const outputMessages = new Counter({ name: 'pitboss_output_producer_messages_total', help: 'output messages librdkafka sent', registers: [registry] })
-  const outputQueued = new Gauge({ name: 'pitboss_output_producer_queued_messages', help: 'output messages handed to librdkafka and not yet acknowledged, at its last statistics report', registers: [registry] })
-  const outputLatencySum = new Counter({ name: 'pitboss_output_producer_latency_seconds_total', help: 'librdkafka\'s produce path, summed per stage: queue (a message from hand-over until in a request), outbuf (a request waiting for its socket), rtt (a request\'s round trip to its answer)', labelNames: ['stage'], registers: [registry] })
-  const outputLatencyCount = new Counter({ name: 'pitboss_output_producer_latency_observations_total', help: 'what pitboss_output_producer_latency_seconds_total sums, per stage: messages for queue, requests for outbuf and rtt', labelNames: ['stage'], registers: [registry] })
-  const outputLatencyWindow = new Gauge({ name: 'pitboss_output_producer_latency_window_seconds', help: 'librdkafka\'s produce path per stage over its last statistics interval (PITBOSS_KAFKA_OUTPUT_STATS_INTERVAL_MS): p50, p99 and max', labelNames: ['stage', 'statistic'], registers: [registry] })
-  let lastOutputRequests = 0
-  let lastOutputMessages = 0
+  // librdkafka's own view of the outputs' produce stage (OutputProducerStatistics), per lane: its
+  // counts are cumulative and its latencies per statistics interval, so the sums and counts add up
+  // here and the percentiles are the last interval's.
+  const outputRequests = new Counter({ name: 'pitboss_output_producer_requests_total', help: 'produce requests librdkafka sent for the engine\'s outputs (one partition each), by lane (primary; bulk: the link records)', labelNames: ['lane'], registers: [registry] })
+  const outputMessages = new Counter({ name: 'pitboss_output_producer_messages_total', help: 'output messages librdkafka sent, by lane', labelNames: ['lane'], registers: [registry] })
+  const outputQueued = new Gauge({ name: 'pitboss_output_producer_queued_messages', help: 'output messages handed to librdkafka and not yet acknowledged, at its last statistics report, by lane', labelNames: ['lane'], registers: [registry] })
+  const outputLatencySum = new Counter({ name: 'pitboss_output_producer_latency_seconds_total', help: 'librdkafka\'s produce path, summed per lane and stage: queue (a message from hand-over until in a request), outbuf (a request waiting for its socket), rtt (a request\'s round trip to its answer)', labelNames: ['lane', 'stage'], registers: [registry] })
+  const outputLatencyCount = new Counter({ name: 'pitboss_output_producer_latency_observations_total', help: 'what pitboss_output_producer_latency_seconds_total sums, per lane and stage: messages for queue, requests for outbuf and rtt', labelNames: ['lane', 'stage'], registers: [registry] })
+  const outputLatencyWindow = new Gauge({ name: 'pitboss_output_producer_latency_window_seconds', help: 'librdkafka\'s produce path per lane and stage over its last statistics interval (PITBOSS_KAFKA_OUTPUT_STATS_INTERVAL_MS): p50, p99 and max', labelNames: ['lane', 'stage', 'statistic'], registers: [registry] })
+  const lastOutputCounts = new Map<OutputLane, { requests: number; messages: number }>()
   const lag = new Gauge({ name: 'pitboss_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers: [registry] })
   return {
     registry,
@@ -92,19 +91,19 @@ export function createEngineMetrics(registry = new Registry()): EngineMetrics {
       scoredRows.inc(rows)
     },
     consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
-    outputProducerStatistics: (statistics) => {
-      outputRequests.inc(Math.max(0, statistics.produceRequests - lastOutputRequests))
-      outputMessages.inc(Math.max(0, statistics.messagesSent - lastOutputMessages))
-      lastOutputRequests = statistics.produceRequests
-      lastOutputMessages = statistics.messagesSent
-      outputQueued.set(statistics.queuedMessages)
+    outputProducerStatistics: (statistics, lane) => {
+      const last = lastOutputCounts.get(lane) ?? { requests: 0, messages: 0 }
+      outputRequests.inc({ lane }, Math.max(0, statistics.produceRequests - last.requests))
+      outputMessages.inc({ lane }, Math.max(0, statistics.messagesSent - last.messages))
+      lastOutputCounts.set(lane, { requests: statistics.produceRequests, messages: statistics.messagesSent })
+      outputQueued.set({ lane }, statistics.queuedMessages)
       for (const stage of OUTPUT_LATENCY_STAGES) {
         const window = statistics.latency[stage]
-        outputLatencySum.inc({ stage }, window.sumMs / 1000)
-        outputLatencyCount.inc({ stage }, window.count)
-        outputLatencyWindow.set({ stage, statistic: 'p50' }, window.p50Ms / 1000)
-        outputLatencyWindow.set({ stage, statistic: 'p99' }, window.p99Ms / 1000)
-        outputLatencyWindow.set({ stage, statistic: 'max' }, window.maxMs / 1000)
+        outputLatencySum.inc({ lane, stage }, window.sumMs / 1000)
+        outputLatencyCount.inc({ lane, stage }, window.count)
+        outputLatencyWindow.set({ lane, stage, statistic: 'p50' }, window.p50Ms / 1000)
+        outputLatencyWindow.set({ lane, stage, statistic: 'p99' }, window.p99Ms / 1000)
+        outputLatencyWindow.set({ lane, stage, statistic: 'max' }, window.maxMs / 1000)
       }
     },
     highWatermarkRefresh: (topics, elapsedMs) => {

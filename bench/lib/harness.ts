@@ -26,7 +26,7 @@ import type { PitbossConfig } from '../../core/config.js'
 import { RiskError } from '../../core/errors.js'
 import { createKafka } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
-import { OUTPUT_LATENCY_STAGES, type OutputLatencyStage } from '../../core/output-producer.js'
+import { OUTPUT_LATENCY_STAGES, type OutputLane, type OutputLatencyStage } from '../../core/output-producer.js'
 import { CASINO_TOPIC_KEYS, topicName, type TopicKey } from '../../core/topics.js'
 import { isolatedRun } from '../../infra/isolated-run.js'
 import { startSubstrate, type SubstrateInfo } from '../../infra/substrate.js'
@@ -328,14 +328,15 @@ export interface OutputProducerCounters {
   readonly observations: Readonly<Record<OutputLatencyStage, number>>
 }
 
-/** The engine's pitboss_output_producer_* counters, in one scrape. */
-export async function scrapeOutputProducer(port: number): Promise<OutputProducerCounters> {
+/** One lane's pitboss_output_producer_* counters (core/output-producer.ts, OutputLane), in one scrape. */
+export async function scrapeOutputProducer(port: number, lane: OutputLane): Promise<OutputProducerCounters> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const inLane = (labels: string): boolean => labels.includes(`lane="${lane}"`)
   const byStage = (name: string): Record<OutputLatencyStage, number> =>
-    Object.fromEntries(OUTPUT_LATENCY_STAGES.map((stage) => [stage, counterIn(text, name, (labels) => labels.includes(`stage="${stage}"`))])) as Record<OutputLatencyStage, number>
+    Object.fromEntries(OUTPUT_LATENCY_STAGES.map((stage) => [stage, counterIn(text, name, (labels) => inLane(labels) && labels.includes(`stage="${stage}"`))])) as Record<OutputLatencyStage, number>
   return {
-    requests: counterIn(text, 'pitboss_output_producer_requests_total'),
-    messages: counterIn(text, 'pitboss_output_producer_messages_total'),
+    requests: counterIn(text, 'pitboss_output_producer_requests_total', inLane),
+    messages: counterIn(text, 'pitboss_output_producer_messages_total', inLane),
     latencySeconds: byStage('pitboss_output_producer_latency_seconds_total'),
     observations: byStage('pitboss_output_producer_latency_observations_total'),
   }

@@ -182,8 +182,13 @@ export class EngineRunner {
     // Batches carry their fetch answer, whose high watermarks spare the merge most refresh rounds.
     tagFetchAnswers()
     this.consumer = this.newConsumer()
-    // librdkafka or kafkajs (core/output-producer.ts); either keeps each output partition in order across retries.
-    this.producer = createOutputProducer(config.kafka, kafka, options.logger, { onStatistics: (statistics) => options.metrics.outputProducerStatistics(statistics) })
+    // librdkafka or kafkajs (core/output-producer.ts); either keeps each output partition in order
+    // across retries. With librdkafka the link records, three quarters of the messages, go in a lane
+    // of their own (OutputLane), so a decision's requests do not wait behind theirs.
+    this.producer = createOutputProducer(config.kafka, kafka, options.logger, {
+      bulkTopics: [topicName(config.kafka, 'links')],
+      onStatistics: (statistics, lane) => options.metrics.outputProducerStatistics(statistics, lane),
+    })
     if (this.producer.gathersRequests) {
       this.submitOutputs = (topicMessages) => this.produce(topicMessages)
     } else {

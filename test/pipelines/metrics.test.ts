@@ -41,20 +41,24 @@ describe('engine metrics', () => {
     expect(sample(text, 'pitboss_decision_latency_seconds_bucket{le="60",outcome="APPROVE"}')).toBe(3)
   })
 
-  it('adds up librdkafka\'s statistics reports: counts as deltas of its totals, latency sums per stage, the last interval\'s percentiles', async () => {
+  it('adds up librdkafka\'s statistics reports per lane: counts as deltas of its totals, latency sums per stage, the last interval\'s percentiles', async () => {
     const metrics = createEngineMetrics(new Registry())
     const window = (count: number, sumMs: number, p99Ms: number) => ({ count, sumMs, p50Ms: p99Ms / 2, p99Ms, maxMs: p99Ms * 2 })
-    metrics.outputProducerStatistics({ produceRequests: 100, messagesSent: 250, queuedMessages: 7, latency: { queue: window(250, 500, 6), outbuf: window(100, 20, 1), rtt: window(100, 30, 2) } })
-    metrics.outputProducerStatistics({ produceRequests: 160, messagesSent: 400, queuedMessages: 0, latency: { queue: window(150, 150, 3), outbuf: window(60, 6, 0.5), rtt: window(60, 12, 1) } })
+    metrics.outputProducerStatistics({ produceRequests: 100, messagesSent: 250, queuedMessages: 7, latency: { queue: window(250, 500, 6), outbuf: window(100, 20, 1), rtt: window(100, 30, 2) } }, 'primary')
+    metrics.outputProducerStatistics({ produceRequests: 40, messagesSent: 900, queuedMessages: 3, latency: { queue: window(900, 90, 1), outbuf: window(40, 4, 1), rtt: window(40, 4, 1) } }, 'bulk')
+    metrics.outputProducerStatistics({ produceRequests: 160, messagesSent: 400, queuedMessages: 0, latency: { queue: window(150, 150, 3), outbuf: window(60, 6, 0.5), rtt: window(60, 12, 1) } }, 'primary')
     const text = await metrics.registry.metrics()
-    expect(sample(text, 'pitboss_output_producer_requests_total')).toBe(160)
-    expect(sample(text, 'pitboss_output_producer_messages_total')).toBe(400)
-    expect(sample(text, 'pitboss_output_producer_queued_messages')).toBe(0)
-    expect(sample(text, 'pitboss_output_producer_latency_seconds_total{stage="queue"}')).toBeCloseTo(0.65, 9)
-    expect(sample(text, 'pitboss_output_producer_latency_observations_total{stage="queue"}')).toBe(400)
-    expect(sample(text, 'pitboss_output_producer_latency_observations_total{stage="rtt"}')).toBe(160)
-    expect(sample(text, 'pitboss_output_producer_latency_window_seconds{stage="queue",statistic="p99"}')).toBe(0.003)
-    expect(sample(text, 'pitboss_output_producer_latency_window_seconds{stage="rtt",statistic="max"}')).toBe(0.002)
+    // each lane's totals are its own: the bulk lane's 40 requests do not make the primary's 160 a drop
+    expect(sample(text, 'pitboss_output_producer_requests_total{lane="primary"}')).toBe(160)
+    expect(sample(text, 'pitboss_output_producer_requests_total{lane="bulk"}')).toBe(40)
+    expect(sample(text, 'pitboss_output_producer_messages_total{lane="primary"}')).toBe(400)
+    expect(sample(text, 'pitboss_output_producer_queued_messages{lane="primary"}')).toBe(0)
+    expect(sample(text, 'pitboss_output_producer_queued_messages{lane="bulk"}')).toBe(3)
+    expect(sample(text, 'pitboss_output_producer_latency_seconds_total{lane="primary",stage="queue"}')).toBeCloseTo(0.65, 9)
+    expect(sample(text, 'pitboss_output_producer_latency_observations_total{lane="primary",stage="queue"}')).toBe(400)
+    expect(sample(text, 'pitboss_output_producer_latency_observations_total{lane="primary",stage="rtt"}')).toBe(160)
+    expect(sample(text, 'pitboss_output_producer_latency_window_seconds{lane="primary",stage="queue",statistic="p99"}')).toBe(0.003)
+    expect(sample(text, 'pitboss_output_producer_latency_window_seconds{lane="primary",stage="rtt",statistic="max"}')).toBe(0.002)
   })
 
   it('serves the registry at /metrics on a random port', async () => {
