@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     const stagesBefore = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
     const watermarkRequestsBefore = await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total')
     const refreshesBefore = (await scrapeHistogram(metricsPort, 'pitboss_high_watermark_refresh_seconds')).get('')
-    const producerBefore = { primary: await scrapeOutputProducer(metricsPort, 'primary'), bulk: await scrapeOutputProducer(metricsPort, 'bulk') }
+    const producerBefore = await scrapeOutputProducer(metricsPort)
     const windowsStartMs = performance.now()
     // This process times every request on its own event loop: a turn that holds the loop when a
     // decision arrives delays its timestamp by as much (engine and relay alike).
@@ -177,9 +177,9 @@ async function main(): Promise<void> {
       say(`window ${repetition + 1}/${repetitions}: ${row.requests} requests, background ${Math.round(row.achievedBackgroundPerSecond)} ev/s, p50 ${row.p50Ms.toFixed(1)} ms, p95 ${row.p95Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms (broker hop p50 ${row.brokerHopP50Ms.toFixed(1)}, p99 ${row.brokerHopP99Ms.toFixed(1)}; relay p50 ${row.relayP50Ms.toFixed(1)}, p99 ${row.relayP99Ms.toFixed(1)})`)
     }
     const stagesAfter = await scrapeHistogram(metricsPort, 'pitboss_decision_stage_seconds', 'stage')
-    const producerAfter = { primary: await scrapeOutputProducer(metricsPort, 'primary'), bulk: await scrapeOutputProducer(metricsPort, 'bulk') }
+    const producerAfter = await scrapeOutputProducer(metricsPort)
     const windowsSeconds = (performance.now() - windowsStartMs) / 1000
-    const watermarkRequestsPerSecond = (await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total') - watermarkRequestsBefore) / ((performance.now() - windowsStartMs) / 1000)
+    const watermarkRequestsPerSecond = (await scrapeCounter(metricsPort, 'pitboss_high_watermark_requests_total') - watermarkRequestsBefore) / windowsSeconds
     const stageWindows = new Map<string, HistogramSeries>(STAGES.map((stage) => [stage, histogramDelta(stagesBefore.get(stage), stagesAfter.get(stage))]))
     const stageMs = (stage: string, q: number | 'mean'): number => {
       const series = stageWindows.get(stage) as HistogramSeries

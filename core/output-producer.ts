@@ -163,8 +163,8 @@ export interface LibrdkafkaOptions {
 
 /**
  * The engine's two librdkafka producers. Each has one request in flight per broker, and librdkafka
- * puts one partition in each request, so every partition a send touches costs a round trip in
- * turn: the link records (three quarters of the output messages at 5k events/s, spread over
+ * puts one partition in each request (confluentinc/librdkafka#1700), so every partition a send
+ * touches costs a round trip in turn: the link records (three quarters of the output messages at 5k events/s, spread over
  * every partition of risk.links.v1) go through `bulk`, and a decision waits behind the few
  * partitions of its own batch's other outputs only (bench/README.md, session 20).
  */
@@ -175,9 +175,7 @@ export type OutputLane = 'primary' | 'bulk'
  * over the brokers the outputs go to. The latencies cover the report's interval only
  * (librdkafka starts each interval's histograms afresh); the counts are since the start.
  *
- * Why it matters: librdkafka puts one partition in each produce request (confluentinc/librdkafka
- * #1700), and each lane keeps one request in flight per broker, so a lane's outputs of one batch
- * to N partitions go out one after another. `queue` is what that costs each message.
+ * `queue` is what one partition per request and one request in flight cost each message (OutputLane).
  */
 export interface OutputProducerStatistics {
   /** Produce requests sent since the producer started. */

@@ -328,18 +328,21 @@ export interface OutputProducerCounters {
   readonly observations: Readonly<Record<OutputLatencyStage, number>>
 }
 
-/** One lane's pitboss_output_producer_* counters (core/output-producer.ts, OutputLane), in one scrape. */
-export async function scrapeOutputProducer(port: number, lane: OutputLane): Promise<OutputProducerCounters> {
+/** Each lane's pitboss_output_producer_* counters (core/output-producer.ts, OutputLane), in one scrape. */
+export async function scrapeOutputProducer(port: number): Promise<Record<OutputLane, OutputProducerCounters>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  const inLane = (labels: string): boolean => labels.includes(`lane="${lane}"`)
-  const byStage = (name: string): Record<OutputLatencyStage, number> =>
-    Object.fromEntries(OUTPUT_LATENCY_STAGES.map((stage) => [stage, counterIn(text, name, (labels) => inLane(labels) && labels.includes(`stage="${stage}"`))])) as Record<OutputLatencyStage, number>
-  return {
-    requests: counterIn(text, 'pitboss_output_producer_requests_total', inLane),
-    messages: counterIn(text, 'pitboss_output_producer_messages_total', inLane),
-    latencySeconds: byStage('pitboss_output_producer_latency_seconds_total'),
-    observations: byStage('pitboss_output_producer_latency_observations_total'),
+  const ofLane = (lane: OutputLane): OutputProducerCounters => {
+    const inLane = (labels: string): boolean => labels.includes(`lane="${lane}"`)
+    const byStage = (name: string): Record<OutputLatencyStage, number> =>
+      Object.fromEntries(OUTPUT_LATENCY_STAGES.map((stage) => [stage, counterIn(text, name, (labels) => inLane(labels) && labels.includes(`stage="${stage}"`))])) as Record<OutputLatencyStage, number>
+    return {
+      requests: counterIn(text, 'pitboss_output_producer_requests_total', inLane),
+      messages: counterIn(text, 'pitboss_output_producer_messages_total', inLane),
+      latencySeconds: byStage('pitboss_output_producer_latency_seconds_total'),
+      observations: byStage('pitboss_output_producer_latency_observations_total'),
+    }
   }
+  return { primary: ofLane('primary'), bulk: ofLane('bulk') }
 }
 
 /**
