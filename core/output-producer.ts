@@ -222,11 +222,7 @@ interface RdBrokerStatistics {
  */
 export function parseProducerStatistics(report: string): OutputProducerStatistics {
   const parsed = JSON.parse(report) as { readonly txmsgs?: number; readonly msg_cnt?: number; readonly brokers?: Readonly<Record<string, RdBrokerStatistics>> }
-  const windows: Record<OutputLatencyStage, { count: number; sumMs: number; p50Ms: number; p99Ms: number; maxMs: number }> = {
-    queue: { count: 0, sumMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
-    outbuf: { count: 0, sumMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
-    rtt: { count: 0, sumMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
-  }
+  const windows = Object.fromEntries(OUTPUT_LATENCY_STAGES.map((stage) => [stage, { count: 0, sumMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 }])) as Record<OutputLatencyStage, { -readonly [K in keyof LatencyWindow]: LatencyWindow[K] }>
   const fields: ReadonlyArray<readonly [OutputLatencyStage, keyof RdBrokerStatistics]> = [['queue', 'int_latency'], ['outbuf', 'outbuf_latency'], ['rtt', 'rtt']]
   let produceRequests = 0
   for (const broker of Object.values(parsed.brokers ?? {})) {
