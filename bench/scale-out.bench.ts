@@ -1,12 +1,13 @@
 /**
- * Scale-out (issue 10): two engine processes in one group on the same pre-produced topics, the
- * eight partition tasks split between them; one is SIGKILLed once --kill-at of the events are
+ * Scale-out (issue 10): two engine processes in one group, the eight partition tasks split
+ * between them before the events are produced; one is SIGKILLed once --kill-at of the events are
  * processed. Reports the throughput of the pair before the kill and over the whole run, the
  * rebalance time (kill -> the survivor logs all eight partitions assigned) and the time to its
  * resumed progress (kill -> the survivor reports lag on a partition the killed one held, i.e.
  * it is fetching there), and checks that every withdrawal is decided exactly once (one decision
  * id per withdrawal, re-emissions byte-identical, none missing).
- * Baseline in the same run: one engine alone on a copy of the same events.
+ * Baseline in the same run: one engine alone on a copy of the same events, produced once it holds
+ * every partition. Rates run from the first event produced, so neither holds a group join.
  * Repeated (--repetitions, default 3; each repetition the lone engine, then the pair with its
  * kill, on fresh topics): rates and times are medians over the repetitions, and the exactly-once
  * counts are summed over all of them.
@@ -21,7 +22,7 @@ import { INPUT_PARTITIONS } from '../core/topics.js'
 import { stopSubstrate, type SubstrateInfo } from '../infra/substrate.js'
 import type { SimulatedEvent } from './simulator/world.js'
 import type { Decision } from '../schemas/generated/types.js'
-import { EngineChild, OutputReader, RoundStart, benchTopics, encodeEvents, machineInfo, median, positiveIntegerOption, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, positiveIntegerOption, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' }, repetitions: { type: 'string', default: '3' },
@@ -35,16 +36,38 @@ function engineFor(run: BenchTopics, label: string): EngineChild {
   return new EngineChild(run, label, 'pipelines/main.ts', { PITBOSS_INSTANCE_ID: label, PITBOSS_STATE_DIR: path.join(run.runDir, `state-${label}`) })
 }
 
-/** One engine alone: events/s from its partitions assigned (`RoundStart`) to the total. */
-async function singleEngine(run: BenchTopics, total: number): Promise<number> {
+/**
+ * Waits until the engines' latest assignments split every input partition between them: each
+ * holds some, none is held twice. Returns when the last of those assignments was logged (epoch ms).
+ * The benches' rates start after it: a group still forming moves partitions between its members,
+ * and those seconds are the join's, not the pair's throughput.
+ */
+async function splitSettled(engines: readonly EngineChild[], timeoutMs: number): Promise<number> {
+  const deadlineMs = Date.now() + timeoutMs
+  for (;;) {
+    const latest = engines.map((engine) => engine.logLines().filter((line) => line.msg === 'partitions assigned' && Array.isArray(line.partitions)).at(-1))
+    const held = latest.flatMap((line) => (line?.partitions as number[] | undefined) ?? [])
+    if (latest.every((line) => ((line?.partitions as number[] | undefined) ?? []).length > 0) && held.length === INPUT_PARTITIONS && new Set(held).size === INPUT_PARTITIONS) {
+      return Math.max(...latest.map((line) => line?.time ?? 0))
+    }
+    if (engines.some((engine) => !engine.running)) throw new Error(`an engine exited before the partitions were split; see ${engines.map((engine) => engine.logFile).join(', ')}`)
+    if (Date.now() > deadlineMs) throw new Error(`the partitions were not split between the engines within ${timeoutMs} ms; see ${engines.map((engine) => engine.logFile).join(', ')}`)
+    await sleep(POLL_MS)
+  }
+}
+
+/** One engine alone, holding every partition before the events are produced: events/s from the first produced to the total. */
+async function singleEngine(run: BenchTopics, messages: ReturnType<typeof encodeEvents>, total: number): Promise<number> {
   const engine = engineFor(run, 'alone').start()
   try {
     const port = await engine.metricsPort(120_000)
-    const start = new RoundStart([engine])
+    await splitSettled([engine], TIMEOUT_MS)
+    const startMs = performance.now()
+    await produceMessages(run.config, messages)
     const deadlineMs = Date.now() + TIMEOUT_MS
     for (;;) {
       const processed = await scrapeInputsProcessed(port)
-      if (processed >= total) return processed / ((performance.now() - start.resolve().startMs) / 1000)
+      if (processed >= total) return processed / ((performance.now() - startMs) / 1000)
       if (!engine.running || Date.now() > deadlineMs) throw new Error(`the lone engine stopped at ${processed} of ${total}; see ${engine.logFile}`)
       await sleep(POLL_MS)
     }
@@ -60,6 +83,8 @@ interface Repetition {
   readonly overallRate: number
   readonly rebalanceMs: number
   readonly resumedMs: number
+  /** Both engines started -> the partitions split between them (before the events; not in the rates). */
+  readonly joinMs: number
   readonly missing: number
   readonly conflicting: number
   readonly reEmitted: number
@@ -73,17 +98,21 @@ interface Repetition {
 async function repetition(substrate: SubstrateInfo, benchDir: string, index: number, events: readonly SimulatedEvent[], requests: ReadonlySet<string>, killAt: number): Promise<Repetition> {
   const total = events.length
   const aloneRun = await benchTopics(substrate, benchDir, `scale-alone-${index}`)
-  await produceMessages(aloneRun.config, encodeEvents(aloneRun.codec, events))
-  const aloneRate = await singleEngine(aloneRun, total)
+  const aloneRate = await singleEngine(aloneRun, encodeEvents(aloneRun.codec, events), total)
   say(`repetition ${index}: one engine alone: ${Math.round(aloneRate)} events/s`)
 
   const run = await benchTopics(substrate, benchDir, `scale-pair-${index}`)
-  await produceMessages(run.config, encodeEvents(run.codec, events))
+  const messages = encodeEvents(run.codec, events)
   const decisions = await new OutputReader<Decision>(run, 'decisions', 100).start()
+  const startedEpochMs = Date.now()
   const survivor = engineFor(run, 'engine-a').start()
   const victim = engineFor(run, 'engine-b').start()
   try {
     const [survivorPort, victimPort] = await Promise.all([survivor.metricsPort(120_000), victim.metricsPort(120_000)])
+    // The events go out once the group has split the partitions, so the pair's rate holds no join.
+    const joinMs = (await splitSettled([survivor, victim], TIMEOUT_MS)) - startedEpochMs
+    const startMs = performance.now()
+    await produceMessages(run.config, messages)
     let processed = 0
     const deadlineMs = Date.now() + TIMEOUT_MS
     while (processed < killAt * total) {
@@ -91,14 +120,12 @@ async function repetition(substrate: SubstrateInfo, benchDir: string, index: num
       if (Date.now() > deadlineMs) throw new Error(`the pair processed ${processed} of ${total}`)
       await sleep(POLL_MS)
     }
-    // From the first of the pair's partitions assigned (RoundStart).
-    const startMs = new RoundStart([survivor, victim]).resolve().startMs
-    const survivorPartitions = new Set(await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition'))
     const pairRate = processed / ((performance.now() - startMs) / 1000)
+    const survivorPartitions = new Set(await scrapeLabels(survivorPort, 'pitboss_consumer_lag', 'partition'))
     const killEpochMs = Date.now()
     const killMs = performance.now()
     await victim.stop('SIGKILL')
-    say(`repetition ${index}: killed engine-b after ${processed} events (${Math.round(pairRate)} events/s for the pair); engine-a held partitions ${[...survivorPartitions].sort().join(',')}`)
+    say(`repetition ${index}: the pair split the partitions ${Math.round(joinMs)} ms after starting; killed engine-b after ${processed} events (${Math.round(pairRate)} events/s for the pair); engine-a held partitions ${[...survivorPartitions].sort().join(',')}`)
 
     const assigned = await survivor.waitForLog((line) => line.msg === 'partitions assigned' && Array.isArray(line.partitions) && line.partitions.length === INPUT_PARTITIONS, TIMEOUT_MS, killEpochMs)
     const rebalanceMs = assigned.time - killEpochMs
@@ -139,7 +166,7 @@ async function repetition(substrate: SubstrateInfo, benchDir: string, index: num
     }
     if (conflictDetails.length > 0) say(`conflicting decisions:\n  ${conflictDetails.join('\n  ')}`)
     say(`repetition ${index}: rebalance ${Math.round(rebalanceMs)} ms, whole run ${Math.round(overallRate)} events/s, ${missing} missing, ${conflicting} conflicting, ${reEmitted} re-emitted`)
-    return { aloneRate, pairRate, overallRate, rebalanceMs, resumedMs, missing, conflicting, reEmitted, decisionIds: byDecision.size, recordsRead: decisions.received.length, conflictDetails, sessionTimeoutMs: run.config.kafka.sessionTimeoutMs }
+    return { aloneRate, pairRate, overallRate, rebalanceMs, resumedMs, joinMs, missing, conflicting, reEmitted, decisionIds: byDecision.size, recordsRead: decisions.received.length, conflictDetails, sessionTimeoutMs: run.config.kafka.sessionTimeoutMs }
   } finally {
     await decisions.stop()
     await victim.stop('SIGKILL')
@@ -167,13 +194,13 @@ async function main(): Promise<void> {
     const conflicting = sum('conflicting')
     const exactlyOnce = missing === 0 && conflicting === 0
     const conflictDetails = rows.flatMap((row) => row.conflictDetails)
-    const spread = (name: 'aloneRate' | 'pairRate' | 'rebalanceMs'): string => rows.map((row) => Math.round(row[name]).toLocaleString('en-US')).join(', ')
+    const spread = (name: 'aloneRate' | 'pairRate' | 'rebalanceMs' | 'joinMs'): string => rows.map((row) => Math.round(row[name]).toLocaleString('en-US')).join(', ')
     const result = {
       name: 'scale-out', title: 'Scale-out: two engines in one group, one SIGKILLed mid-run', dateIso: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000, machine,
       parameters: { events: events.length, withdrawals: requests.size, killAtFraction: killAt, repetitions, seed: Number(args.seed), sessionTimeoutMs: rows[0]?.sessionTimeoutMs ?? Number.NaN },
       figures: [
         { label: `two engines before the kill (median of ${repetitions})`, value: pick('pairRate'), unit: 'events/s', baseline: { label: 'one engine alone', value: pick('aloneRate') } },
-        { label: 'whole run with the kill (partitions assigned to last decision)', value: pick('overallRate'), unit: 'events/s', baseline: { label: 'one engine alone', value: pick('aloneRate') } },
+        { label: 'whole run with the kill (first event produced to last decision)', value: pick('overallRate'), unit: 'events/s', baseline: { label: 'one engine alone', value: pick('aloneRate') } },
         { label: 'rebalance: kill -> survivor holds all partitions', value: pick('rebalanceMs'), unit: 'ms' },
         { label: 'kill -> survivor fetching the lost partitions', value: pick('resumedMs'), unit: 'ms' },
         { label: `withdrawals missing a decision (all ${repetitions} repetitions)`, value: missing, unit: 'count', goal: '0', met: missing === 0 },
@@ -185,6 +212,7 @@ async function main(): Promise<void> {
         `Every withdrawal decided exactly once in every repetition: ${exactlyOnce ? 'yes' : 'NO'} (${requests.size} withdrawals a repetition; decision ids ${rows.map((row) => row.decisionIds).join(', ')}; records read ${rows.map((row) => row.recordsRead).join(', ')}).`,
         ...(conflictDetails.length > 0 ? [`Conflicting: ${conflictDetails.join('; ')}.`] : []),
         `Each repetition: the pair ${spread('pairRate')} events/s, alone ${spread('aloneRate')} events/s, rebalance ${spread('rebalanceMs')} ms.`,
+        `Rates run from the first event produced: the events are produced once the engine holds every partition, or the pair has split them (which took ${spread('joinMs')} ms from their start), so no join or start-up rebalance is in them.`,
         `The rebalance waits for the broker to expire the killed member (session timeout ${rows[0]?.sessionTimeoutMs ?? '?'} ms); re-emissions are the killed engine's uncheckpointed batches replayed by the survivor.`,
         `Machine load average at start ${machine.loadAverage1m} on ${machine.cpus} CPUs.`,
       ],
