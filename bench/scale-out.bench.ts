@@ -22,7 +22,7 @@ import { INPUT_PARTITIONS } from '../core/topics.js'
 import { stopSubstrate, type SubstrateInfo } from '../infra/substrate.js'
 import type { SimulatedEvent } from './simulator/world.js'
 import type { Decision } from '../schemas/generated/types.js'
-import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, positiveIntegerOption, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, OutputReader, benchTopics, encodeEvents, machineInfo, median, positiveIntegerOption, printFigures, produceMessages, say, scrapeInputsProcessed, scrapeLabels, simulatedEvents, startBenchSubstrate, waitUntilQuiet, writeBenchResult, type BenchTopics, type OutgoingMessage } from './lib/harness.js'
 
 const { values: args } = parseArgs({ options: {
   events: { type: 'string', default: '150000' }, 'kill-at': { type: 'string', default: '0.4' }, repetitions: { type: 'string', default: '3' },
@@ -39,15 +39,16 @@ function engineFor(run: BenchTopics, label: string): EngineChild {
 /**
  * Waits until the engines' latest assignments split every input partition between them: each
  * holds some, none is held twice. Returns when the last of those assignments was logged (epoch ms).
- * The benches' rates start after it: a group still forming moves partitions between its members,
- * and those seconds are the join's, not the pair's throughput.
+ * The rates start after it: a group still forming moves partitions between its members, and
+ * those seconds are the join's, not the pair's throughput.
  */
 async function splitSettled(engines: readonly EngineChild[], timeoutMs: number): Promise<number> {
   const deadlineMs = Date.now() + timeoutMs
   for (;;) {
     const latest = engines.map((engine) => engine.logLines().filter((line) => line.msg === 'partitions assigned' && Array.isArray(line.partitions)).at(-1))
-    const held = latest.flatMap((line) => (line?.partitions as number[] | undefined) ?? [])
-    if (latest.every((line) => ((line?.partitions as number[] | undefined) ?? []).length > 0) && held.length === INPUT_PARTITIONS && new Set(held).size === INPUT_PARTITIONS) {
+    const held = latest.map((line) => (line?.partitions as number[] | undefined) ?? [])
+    const all = held.flat()
+    if (held.every((partitions) => partitions.length > 0) && all.length === INPUT_PARTITIONS && new Set(all).size === INPUT_PARTITIONS) {
       return Math.max(...latest.map((line) => line?.time ?? 0))
     }
     if (engines.some((engine) => !engine.running)) throw new Error(`an engine exited before the partitions were split; see ${engines.map((engine) => engine.logFile).join(', ')}`)
@@ -57,7 +58,7 @@ async function splitSettled(engines: readonly EngineChild[], timeoutMs: number):
 }
 
 /** One engine alone, holding every partition before the events are produced: events/s from the first produced to the total. */
-async function singleEngine(run: BenchTopics, messages: ReturnType<typeof encodeEvents>, total: number): Promise<number> {
+async function singleEngine(run: BenchTopics, messages: readonly OutgoingMessage[], total: number): Promise<number> {
   const engine = engineFor(run, 'alone').start()
   try {
     const port = await engine.metricsPort(120_000)
