@@ -49,10 +49,22 @@ function shortUrl(url: string): string {
 }
 
 /**
+ * A sample taken more than this long after the one before is a gap, not time spent in the frame
+ * it landed on: the process was stopped (the e2e bench SIGSTOPs the engine while it produces each
+ * round after the first) or the machine froze. V8 puts the whole gap on one sample, mostly on
+ * `(program)`: one 400k-event e2e profile had 9.2 s of its 23.6 s there. A starved sampler leaves
+ * gaps of tens of milliseconds, which are kept.
+ */
+export const GAP_US = 1_000_000
+
+/** The time a sample stands for: its delta, or 0 for a gap. */
+const sampledUs = (deltaUs: number): number => (deltaUs > GAP_US ? 0 : deltaUs)
+
+/**
  * The span from the first to the last sample whose stack holds a function named `windowFunction`
  * (e.g. processBatch: the stretch the engine was processing), and how busy the thread was in it.
  */
-function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode>, parent: ReadonlyMap<number, number>, windowFunction: string): { seconds: number; busySeconds: number; firstUs: number; lastUs: number } | null {
+function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode>, parent: ReadonlyMap<number, number>, windowFunction: string): { seconds: number; gapSeconds: number; busySeconds: number; firstUs: number; lastUs: number } | null {
   const inWindow = new Map<number, boolean>()
   const holds = (id: number): boolean => {
     const known = inWindow.get(id)
@@ -77,12 +89,15 @@ function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode
   }
   if (firstUs < 0) return null
   let busyUs = 0
+  let gapUs = 0
   for (let i = 1; i < profile.samples.length; i += 1) {
     const at = times[i] as number
     if (at <= firstUs || at > lastUs) continue
-    if ((byId.get(profile.samples[i] as number) as ProfileNode).callFrame.functionName !== '(idle)') busyUs += at - (times[i - 1] as number)
+    const deltaUs = at - (times[i - 1] as number)
+    if (sampledUs(deltaUs) === 0) gapUs += deltaUs
+    else if ((byId.get(profile.samples[i] as number) as ProfileNode).callFrame.functionName !== '(idle)') busyUs += deltaUs
   }
-  return { seconds: (lastUs - firstUs) / 1e6, busySeconds: busyUs / 1e6, firstUs, lastUs }
+  return { seconds: (lastUs - firstUs) / 1e6, gapSeconds: gapUs / 1e6, busySeconds: busyUs / 1e6, firstUs, lastUs }
 }
 
 /**
@@ -96,11 +111,19 @@ export function summarise(profile: CpuProfile, top: number, windowFunction = 'pr
   const window = activeWindow(profile, byId, parent, windowFunction)
   const selfUs = new Map<number, number>()
   let atUs = 0
+  let gaps = 0
+  let gapUs = 0
   for (let i = 0; i < profile.samples.length; i += 1) {
-    atUs += profile.timeDeltas[i] ?? 0
+    const deltaUs = profile.timeDeltas[i] ?? 0
+    atUs += deltaUs
     if (onlyWindow && window !== null && (atUs <= window.firstUs || atUs > window.lastUs)) continue
+    if (sampledUs(deltaUs) === 0) {
+      gaps += 1
+      gapUs += deltaUs
+      continue
+    }
     const id = profile.samples[i] as number
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+    selfUs.set(id, (selfUs.get(id) ?? 0) + deltaUs)
   }
   const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0)
   const idleUs = [...selfUs.entries()].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0)
@@ -129,7 +152,11 @@ export function summarise(profile: CpuProfile, top: number, windowFunction = 'pr
   const pct = (us: number, of: number): string => `${((100 * us) / of).toFixed(1).padStart(5)}%`
   const lines: string[] = []
   lines.push(`profile: ${(totalUs / 1e6).toFixed(1)} s sampled${onlyWindow ? ` (only the ${windowFunction} window)` : ''}, ${(busyUs / 1e6).toFixed(1)} s busy (not idle)`)
-  if (window !== null) lines.push(`from the first to the last sample in ${windowFunction}: ${window.seconds.toFixed(1)} s, busy ${window.busySeconds.toFixed(1)} s (${((100 * window.busySeconds) / window.seconds).toFixed(0)}%)`)
+  if (gaps > 0) lines.push(`not counted: ${gaps} gap(s) over ${GAP_US / 1e6} s between samples, ${(gapUs / 1e6).toFixed(1)} s in all (the process stopped, e.g. frozen by the e2e bench between rounds)`)
+  if (window !== null) {
+    const runningSeconds = window.seconds - window.gapSeconds
+    lines.push(`from the first to the last sample in ${windowFunction}: ${window.seconds.toFixed(1)} s${window.gapSeconds > 0 ? ` (${runningSeconds.toFixed(1)} s without the gaps)` : ''}, busy ${window.busySeconds.toFixed(1)} s (${((100 * window.busySeconds) / runningSeconds).toFixed(0)}%)`)
+  }
   lines.push('', 'self time by owner (share of busy time):')
   for (const [owner, us] of [...owners].filter(([o]) => o !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us, busyUs)}  ${(us / 1e6).toFixed(2).padStart(7)} s  ${owner}`)
   lines.push('', 'self time by function (share of busy time):')
