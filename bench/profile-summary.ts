@@ -57,8 +57,7 @@ function shortUrl(url: string): string {
  */
 export const GAP_US = 1_000_000
 
-/** The time a sample stands for: its delta, or 0 for a gap. */
-const sampledUs = (deltaUs: number): number => (deltaUs > GAP_US ? 0 : deltaUs)
+const isGap = (deltaUs: number): boolean => deltaUs > GAP_US
 
 /**
  * The span from the first to the last sample whose stack holds a function named `windowFunction`
@@ -94,7 +93,7 @@ function activeWindow(profile: CpuProfile, byId: ReadonlyMap<number, ProfileNode
     const at = times[i] as number
     if (at <= firstUs || at > lastUs) continue
     const deltaUs = at - (times[i - 1] as number)
-    if (sampledUs(deltaUs) === 0) gapUs += deltaUs
+    if (isGap(deltaUs)) gapUs += deltaUs
     else if ((byId.get(profile.samples[i] as number) as ProfileNode).callFrame.functionName !== '(idle)') busyUs += deltaUs
   }
   return { seconds: (lastUs - firstUs) / 1e6, gapSeconds: gapUs / 1e6, busySeconds: busyUs / 1e6, firstUs, lastUs }
@@ -117,7 +116,7 @@ export function summarise(profile: CpuProfile, top: number, windowFunction = 'pr
     const deltaUs = profile.timeDeltas[i] ?? 0
     atUs += deltaUs
     if (onlyWindow && window !== null && (atUs <= window.firstUs || atUs > window.lastUs)) continue
-    if (sampledUs(deltaUs) === 0) {
+    if (isGap(deltaUs)) {
       gaps += 1
       gapUs += deltaUs
       continue

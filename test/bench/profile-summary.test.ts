@@ -22,8 +22,8 @@ function profile(samples: number[], timeDeltas: number[]): CpuProfile {
 }
 
 describe('summarise', () => {
-  it('counts each sample for the time since the one before', () => {
-    const text = summarise(profile([2, 2, 3, 4, 2], [2000, 3000, 1000, 5000, 1000]), 10)
+  it('counts each sample for the time since the one before (none for a sample taken in the same microsecond)', () => {
+    const text = summarise(profile([2, 2, 3, 4, 2, 2], [2000, 3000, 1000, 5000, 1000, 0]), 10)
     expect(text).toContain('profile: 0.0 s sampled, 0.0 s busy (not idle)')
     expect(text).toMatch(/85\.7%\s+0\.01 s\s+pitboss\/pipelines/)
     expect(text).toMatch(/14\.3%\s+0\.00 s\s+\(program\)/)
