@@ -50,8 +50,8 @@ function shortUrl(url: string): string {
 
 /**
  * A sample taken more than this long after the one before is a gap, not time spent in the frame
- * it landed on: the process was stopped (the e2e bench SIGSTOPs the engine while it produces each
- * round after the first) or the machine froze. V8 puts the whole gap on one sample, mostly on
+ * it landed on: the process was stopped (the e2e bench SIGSTOPs the engine between rounds, while
+ * it makes, produces and reads the next one) or the machine froze. V8 puts the whole gap on one sample, mostly on
  * `(program)`: one 400k-event e2e profile had 9.2 s of its 23.6 s there. A starved sampler leaves
  * gaps of tens of milliseconds, which are kept.
  */
