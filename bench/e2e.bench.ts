@@ -43,7 +43,7 @@ import { loadScreenFunction } from '../screening/screen-function.js'
 import { loadEngineModels, replayEvents } from './replay.js'
 import { DEFAULT_START_MS } from './simulator/simulate.js'
 import { DAY_MS, type SimulatedEvent } from './simulator/world.js'
-import { EngineChild, RoundStart, benchTopics, simulatedEvents, encodeEvents, machineInfo, median, printFigures, produceMessages, say, scrapeCounter, scrapeInputsProcessed, startBenchSubstrate, writeBenchResult, type BenchTopics } from './lib/harness.js'
+import { EngineChild, RoundStart, benchTopics, simulatedEvents, encodeEvents, machineInfo, median, printFigures, produceMessages, say, scrapeCounter, scrapeInputsProcessed, scrapeMetricsText, startBenchSubstrate, writeBenchResult, type BenchTopics } from './lib/harness.js'
 
 const POLL_MS = 100
 
@@ -190,7 +190,7 @@ async function engineRound(engine: EngineChild, port: number, start: RoundStartO
     if (Date.now() > deadlineMs) throw new Error(`the engine processed ${processed} of ${total} events in 30 minutes; see ${engine.logFile}`)
     // A stall is a finding, not a slow run: stop rather than wait out the half hour.
     if (firstMoveMs !== null && nowMs - lastMoveMs > STALL_MS) {
-      const lagging = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((line) => line.startsWith('pitboss_consumer_lag{') && !line.endsWith(' 0'))
+      const lagging = (await scrapeMetricsText(port)).split('\n').filter((line) => line.startsWith('pitboss_consumer_lag{') && !line.endsWith(' 0'))
       throw new Error(`the engine stalled at ${processed} of ${total} events (no progress for ${STALL_MS / 1000} s); lag where it stopped:\n${lagging.join('\n')}\nsee ${engine.logFile}`)
     }
     await sleep(POLL_MS)

@@ -304,9 +304,14 @@ export class RoundStart {
   }
 }
 
+/** The Prometheus exposition text an engine serves on 127.0.0.1:`port`/metrics. */
+export async function scrapeMetricsText(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+}
+
 /** Sum of every series of a Prometheus counter or gauge on 127.0.0.1:`port`/metrics (or of those whose labels `keep` accepts). */
 export async function scrapeCounter(port: number, name: string, keep: (labels: string) => boolean = () => true): Promise<number> {
-  return counterIn(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), name, keep)
+  return counterIn(await scrapeMetricsText(port), name, keep)
 }
 
 /** scrapeCounter on an exposition text already fetched. */
@@ -330,7 +335,7 @@ export interface OutputProducerCounters {
 
 /** Each lane's pitboss_output_producer_* counters (core/output-producer.ts, OutputLane), in one scrape. */
 export async function scrapeOutputProducer(port: number): Promise<Record<OutputLane, OutputProducerCounters>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const text = await scrapeMetricsText(port)
   const ofLane = (lane: OutputLane): OutputProducerCounters => {
     const inLane = (labels: string): boolean => labels.includes(`lane="${lane}"`)
     const byStage = (name: string): Record<OutputLatencyStage, number> =>
@@ -380,7 +385,7 @@ export interface HistogramSeries {
 
 /** A histogram's series by the value of `label` (series with other labels are added together); all under '' without one. */
 export async function scrapeHistogram(port: number, name: string, label?: string): Promise<Map<string, HistogramSeries>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const text = await scrapeMetricsText(port)
   const series = new Map<string, { buckets: Map<number, number>; sum: number; count: number }>()
   const of = (value: string): { buckets: Map<number, number>; sum: number; count: number } => {
     const known = series.get(value) ?? { buckets: new Map<number, number>(), sum: 0, count: 0 }
@@ -433,7 +438,7 @@ export function histogramQuantile(series: HistogramSeries, q: number): number {
 
 /** Label values of every series of a metric (e.g. the partitions a consumer-lag gauge reports). */
 export async function scrapeLabels(port: number, name: string, label: string): Promise<string[]> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const text = await scrapeMetricsText(port)
   const pattern = new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"`)
   return text.split('\n').flatMap((line) => {
     const match = pattern.exec(line)
